@@ -1,0 +1,1 @@
+"""Coordination (Baustein 1): organisations, funding, forwarding, positions, supervision."""

@@ -1,0 +1,1 @@
+"""Shared kernel of the bounded contexts: error types and the tenant-bound application base."""

@@ -1,0 +1,1 @@
+"""Tenancy: the platform's registry of tenants and their hierarchy (a platform stream)."""

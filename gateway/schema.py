@@ -1,0 +1,121 @@
+"""The GraphQL schema: one query root merged from per-context types.
+
+Issue 5 adds the read models of the contexts; the registry types live here because
+every view starts from a tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.fastapi import BaseContext
+from strawberry.types import Info
+
+from contexts.tenancy.contracts import TenantDirectory, TenantInfo
+from services.runtime.http.auth import Principal
+from services.runtime.http.problems import Problem
+from services.runtime.platform import Platform
+
+
+class GatewayContext(BaseContext):
+    """Per-request context: the principal and the registry snapshot of this request."""
+
+    def __init__(self, platform: Platform, principal: Principal | None) -> None:
+        super().__init__()
+        self.platform = platform
+        self._principal = principal
+        self.directory: TenantDirectory = platform.directory(refresh=True)
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            raise Problem(401, "unauthenticated", "a bearer token is needed")
+        return self._principal
+
+
+@strawberry.type(description="A tenant of the platform: district, city, region or member town")
+class Tenant:
+    key: str
+    name: str
+    kind: str
+    ags: str | None
+    parent_key: strawberry.Private[str | None]
+    held_by: strawberry.Private[dict[str, str]]
+
+    @strawberry.field(description="The tenant above this one in the hierarchy")
+    def parent(self, info: Info[GatewayContext, Any]) -> Tenant | None:
+        if self.parent_key is None:
+            return None
+        found = info.context.directory.get(self.parent_key)
+        return tenant_of(found) if found else None
+
+    @strawberry.field(description="Tenants directly below this one")
+    def children(self, info: Info[GatewayContext, Any]) -> list[Tenant]:
+        d = info.context.directory
+        return [tenant_of(t) for k in d.children(self.key) if (t := d.get(k)) is not None]
+
+    @strawberry.field(description="Offices of this tenant held by another tenant")
+    def offices_held_by(self) -> list[OfficeHolding]:
+        return [OfficeHolding(office=o, holder=h) for o, h in sorted(self.held_by.items())]
+
+
+@strawberry.type
+class OfficeHolding:
+    office: str
+    holder: str
+
+
+@strawberry.type(description="Who the token says you are")
+class Me:
+    subject: str
+    tenant: str
+    roles: list[str]
+
+
+def tenant_of(t: TenantInfo) -> Tenant:
+    return Tenant(
+        key=t.key,
+        name=t.name,
+        kind=t.kind.value,
+        ags=t.ags,
+        parent_key=t.parent,
+        held_by=dict(t.offices_held_by),
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The authenticated principal")
+    def me(self, info: Info[GatewayContext, Any]) -> Me:
+        p = info.context.principal
+        return Me(subject=p.subject, tenant=p.tenant, roles=sorted(p.roles))
+
+    @strawberry.field(description="The registered tenants (registry data, no personal data)")
+    def tenants(self, info: Info[GatewayContext, Any], kind: str | None = None) -> list[Tenant]:
+        return [
+            tenant_of(t)
+            for t in sorted(info.context.directory.tenants.values(), key=lambda t: t.key)
+            if kind is None or t.kind.value == kind
+        ]
+
+    @strawberry.field(description="One tenant by key")
+    def tenant(self, info: Info[GatewayContext, Any], key: str) -> Tenant | None:
+        found = info.context.directory.get(key)
+        return tenant_of(found) if found else None
+
+
+def _mask(error: Any) -> bool:
+    """Mask everything but GraphQL's own errors (syntax, validation, limits)."""
+    return getattr(error, "original_error", None) is not None
+
+
+schema = strawberry.Schema(
+    query=Query,
+    extensions=[
+        lambda: QueryDepthLimiter(max_depth=10),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaskErrors(should_mask_error=_mask),
+    ],
+)

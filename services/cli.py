@@ -1,0 +1,225 @@
+"""``kim``: the platform's command line (messages for staff in German)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from services.runtime.settings import Settings, get_settings
+
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from services.assembly import SERVICES, build_app
+
+    services = [args.service] if args.service else None
+    if args.service and args.service not in SERVICES:
+        console.print(f"[red]Unbekannter Dienst {args.service!r}; bekannt: {', '.join(SERVICES)}")
+        return 2
+    if args.demo:
+        cmd_demo(args, settings)
+    app = build_app(settings, services)
+    console.print(f"KIM läuft auf http://{args.host}:{args.port}")
+    console.print("API-Dokumentation: /docs   GraphQL (GraphiQL): /graphql")
+    console.print(f"Ereignisspeicher: {settings.event_store}   Bus: {settings.bus}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services.demo import load_demo
+    from services.runtime.platform import Platform
+
+    platform = Platform(settings)
+    try:
+        done = load_demo(platform)
+    finally:
+        platform.close()
+    if done:
+        for line in done:
+            console.print(f"[green]✓[/green] {line}")
+    else:
+        console.print("Demo-Daten sind bereits vollständig geladen; nichts geändert.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runtime.http.auth import Role, mint_token
+
+    try:
+        token = mint_token(
+            settings,
+            tenant=args.tenant,
+            roles=args.role,
+            subject=args.subject,
+            ttl_seconds=args.ttl,
+        )
+    except ValueError:
+        console.print(f"[red]Unbekannte Rolle; erlaubt: {', '.join(r.value for r in Role)}")
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runtime.platform import Platform
+
+    platform = Platform(settings)
+    try:
+        directory = platform.directory(refresh=True)
+        for key in sorted(directory.tenants):
+            t = directory.tenants[key]
+            held = ", ".join(f"{o}→{h}" for o, h in t.offices_held_by.items())
+            print(f"{t.key:24} {t.kind:20} {t.ags or '':9} {t.parent or '':18} {t.name} {held}")
+    finally:
+        platform.close()
+    return 0
+
+
+def _tenant_records(store: object, tenant: str, contexts: list[str]) -> Iterator[object]:
+    from services.runtime.eventstore.base import EventLogStore
+
+    assert isinstance(store, EventLogStore)
+    for context in contexts:
+        after = 0
+        while True:
+            batch = store.read_log(tenant, context, after=after, limit=1000)
+            if not batch:
+                break
+            yield from batch
+            after = batch[-1].position
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runtime.eventstore import open_store
+    from services.runtime.eventstore.records import LogRecord
+
+    store = open_store(settings.event_store, pg_schema=settings.pg_schema)
+    try:
+        heads = {k: v for k, v in store.heads().items() if k[0] == args.tenant}
+        if args.context:
+            heads = {k: v for k, v in heads.items() if k[1] == args.context}
+        if not heads:
+            console.print(f"[yellow]Mandant {args.tenant!r} hat keine Ereignisse.")
+        total = sum(heads.values())
+        out: TextIO = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"Export {args.tenant}", total=total)
+                for record in _tenant_records(store, args.tenant, sorted(c for _t, c in heads)):
+                    assert isinstance(record, LogRecord)
+                    out.write(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True))
+                    out.write("\n")
+                    progress.advance(task)
+        finally:
+            if args.out:
+                out.close()
+    finally:
+        store.close()
+    console.print(f"{total} Ereignisse exportiert.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runtime.eventstore import LogNotEmpty, open_store
+    from services.runtime.eventstore.records import LogRecord
+
+    path = Path(args.file)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    store = open_store(settings.event_store, pg_schema=settings.pg_schema)
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"Import {path.name}", total=len(lines))
+
+            def records() -> Iterator[LogRecord]:
+                for line in lines:
+                    if line.strip():
+                        yield LogRecord.from_json(json.loads(line))
+                    progress.advance(task)
+
+            count = store.import_records(records())
+    except LogNotEmpty as e:
+        console.print(f"[red]Import abgelehnt: {e}. Importieren Sie in einen leeren Speicher.")
+        return 1
+    finally:
+        store.close()
+    console.print(f"{count} Ereignisse importiert.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kim",
+        description="KIM-Plattform: Kommunales Integrationsmanagement NRW. "
+        "Der Ereignisspeicher kommt aus KIM_EVENT_STORE, der Bus aus KIM_BUS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Plattform starten (alle Kontexte und GraphQL)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--service", help="nur diesen Dienst starten (z. B. coordination)")
+    serve.add_argument("--demo", action="store_true", help="vorher die Demo-Daten laden")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="Demo-Mandanten und -Daten laden (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    token = sub.add_parser("token", help="Entwicklungs-Token ausgeben")
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--role", action="append", required=True, help="mehrfach möglich")
+    token.add_argument("--subject", default=None)
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="Gültigkeit in Sekunden")
+    token.set_defaults(func=cmd_token)
+
+    tenants = sub.add_parser("tenants", help="registrierte Mandanten anzeigen")
+    tenants.set_defaults(func=cmd_tenants)
+
+    export = sub.add_parser("export", help="Ereignisse eines Mandanten als JSON Lines exportieren")
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--context", default=None)
+    export.add_argument("--out", default=None, help="Datei (Standard: Standardausgabe)")
+    export.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    if getattr(args, "host", None) is None and hasattr(args, "host"):
+        args.host = settings.host
+    if getattr(args, "port", None) is None and hasattr(args, "port"):
+        args.port = settings.port
+    try:
+        result: int = args.func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Tracked consumers: at-least-once delivery in, exactly-once effect out.
+
+A consumer keeps, per (tenant, context) log, the last position whose effect it stored,
+in the same transaction as the effect. A redelivered or duplicate record is skipped; a
+record beyond a gap makes the consumer read the missing records from the log first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from opentelemetry.trace import SpanKind
+
+from services.runtime import context as request_context
+from services.runtime.bus.base import subject_for
+from services.runtime.eventstore.records import LogRecord
+from services.runtime.telemetry import span_from
+
+LogReader = Callable[[str, str, int, int], list[LogRecord]]
+"""(tenant, context, after, upto) -> the records in between, from the event log."""
+
+
+@dataclass
+class TrackedConsumer:
+    name: str
+    subject: str
+    process: Callable[[LogRecord], None]
+    """Applies one record and stores its position atomically with the effect."""
+    position: Callable[[str, str], int]
+    """The last position processed for a (tenant, context) log."""
+    log_reader: LogReader | None = None
+    skipped: int = 0
+    processed: int = 0
+    gap_filled: int = 0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def __call__(self, record: LogRecord, headers: dict[str, str]) -> None:
+        with span_from(
+            f"consume {subject_for(record)}",
+            headers.get("traceparent") or record.traceparent,
+            SpanKind.CONSUMER,
+            consumer=self.name,
+        ):
+            async with self._lock:
+                await asyncio.to_thread(self._handle, record)
+
+    def _handle(self, record: LogRecord) -> None:
+        last = self.position(record.tenant, record.context)
+        if record.position <= last:
+            self.skipped += 1
+            return
+        if record.position > last + 1 and self.log_reader is not None:
+            for missing in self.log_reader(
+                record.tenant, record.context, last, record.position - 1
+            ):
+                self._apply(missing)
+                self.gap_filled += 1
+        self._apply(record)
+
+    def _apply(self, record: LogRecord) -> None:
+        with request_context.bound(
+            actor=f"consumer:{self.name}",
+            tenant=record.tenant,
+            correlation_id=record.correlation_id,
+            causation_id=record.event_id,
+        ):
+            self.process(record)
+        self.processed += 1

@@ -1,0 +1,133 @@
+"""The relay: tails every per-tenant log and publishes committed events to the bus.
+
+No dual write: a command only appends to its log. The relay publishes from the log and
+records how far it got; after a crash it publishes again from there, and the event id
+(``Nats-Msg-Id``) lets the bus drop what it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from opentelemetry.trace import SpanKind
+
+from services.runtime.bus.base import Bus, subject_for
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.telemetry import current_traceparent, span_from
+
+log = logging.getLogger(__name__)
+
+
+class LogRelay:
+    def __init__(
+        self,
+        store: EventLogStore,
+        bus: Bus,
+        *,
+        contexts: Iterable[str] | None = None,
+        name: str = "relay",
+        poll_interval: float = 0.1,
+        batch_size: int = 500,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.contexts = set(contexts) if contexts is not None else None
+        self.name = name
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.published = 0
+        self.duplicates = 0
+        self._positions: dict[tuple[str, str], int] | None = None
+        self._dirty: set[tuple[str, str]] = set()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        # Other processes append too (PostgreSQL): scan all heads on every poll there.
+        self._full_scan_every = 1 if store.kind == "postgresql" else 10
+
+    def _on_append(self, tenant: str, context: str, position: int) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._mark, tenant, context)
+
+    def _mark(self, tenant: str, context: str) -> None:
+        self._dirty.add((tenant, context))
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.store.add_listener(self._on_append)
+        self._task = asyncio.create_task(self._run(), name=f"relay-{self.name}")
+
+    async def stop(self) -> None:
+        self.store.remove_listener(self._on_append)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        cycle = 0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            self._wake.clear()
+            cycle += 1
+            try:
+                await self.drain(full_scan=cycle % self._full_scan_every == 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("relay %s: publishing failed; retrying", self.name)
+                await asyncio.sleep(self.poll_interval)
+
+    async def drain(self, *, full_scan: bool = True) -> int:
+        """Publish everything appended so far; returns how many records were published."""
+        async with self._lock:
+            if self._positions is None:
+                self._positions = await asyncio.to_thread(self.store.relay_positions, self.name)
+            if full_scan:
+                heads = await asyncio.to_thread(self.store.heads)
+                pending = [k for k, h in heads.items() if h > self._positions.get(k, 0)]
+            else:
+                pending = list(self._dirty)
+            self._dirty.clear()
+            count = 0
+            for tenant, context in sorted(pending):
+                if self.contexts is not None and context not in self.contexts:
+                    continue
+                count += await self._publish_log(tenant, context)
+            return count
+
+    async def _publish_log(self, tenant: str, context: str) -> int:
+        assert self._positions is not None
+        count = 0
+        while True:
+            after = self._positions.get((tenant, context), 0)
+            records = await asyncio.to_thread(
+                self.store.read_log, tenant, context, after=after, limit=self.batch_size
+            )
+            if not records:
+                return count
+            for record in records:
+                with span_from(
+                    f"publish {subject_for(record)}",
+                    record.traceparent,
+                    SpanKind.PRODUCER,
+                    tenant=tenant,
+                    context=context,
+                ):
+                    headers = {"traceparent": current_traceparent() or ""}
+                    if not await self.bus.publish(record, headers):
+                        self.duplicates += 1
+                self.published += 1
+                count += 1
+            last = records[-1].position
+            await asyncio.to_thread(self.store.set_relay_position, self.name, tenant, context, last)
+            self._positions[(tenant, context)] = last

@@ -1,0 +1,377 @@
+"""Embedded store: SQLite, one database file per tenant in a directory (or one file).
+
+Directory mode gives each tenant its own file, so isolation holds in the file system and
+writes of different tenants never share a lock. Single-file mode (a path ending in
+``.db``/``.sqlite``) keeps every tenant in one file, filtered by the tenant column.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from services.runtime.eventstore.base import (
+    EventLogStore,
+    IdempotencyKeyTaken,
+    LogNotEmpty,
+    check_log_address,
+    outcome_of,
+)
+from services.runtime.eventstore.records import EventMetadata, IdempotencyRecord, LogRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    originator_id TEXT NOT NULL,
+    originator_version INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    state BLOB NOT NULL,
+    actor TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    causation_id TEXT,
+    traceparent TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, context, position)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
+    ON events (tenant, context, originator_id, originator_version);
+CREATE TABLE IF NOT EXISTS idempotency (
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, key)
+);
+CREATE TABLE IF NOT EXISTS relay_positions (
+    relay TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (relay, tenant, context)
+);
+"""
+
+COLUMNS = (
+    "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
+    "actor, correlation_id, causation_id, traceparent, recorded_at"
+)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class _File:
+    """One SQLite database file, used by many threads under one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            yield self.conn
+
+
+class SqliteEventLogStore(EventLogStore):
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.single_file = self.path.suffix in {".db", ".sqlite", ".sqlite3"}
+        if self.single_file:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._files: dict[str, _File] = {}
+        self._files_lock = threading.Lock()
+
+    def _file(self, tenant: str, create: bool = True) -> _File | None:
+        name = "" if self.single_file else tenant
+        with self._files_lock:
+            found = self._files.get(name)
+            if found is None:
+                file_path = self.path if self.single_file else self.path / f"{tenant}.sqlite"
+                if not create and not file_path.exists():
+                    return None
+                found = _File(file_path)
+                self._files[name] = found
+            return found
+
+    def _must(self, tenant: str) -> _File:
+        found = self._file(tenant)
+        assert found is not None
+        return found
+
+    def _append(
+        self,
+        tenant: str,
+        context: str,
+        events: Sequence[StoredEvent],
+        event_ids: Sequence[str],
+        meta: EventMetadata,
+        idempotency: tuple[str, str, int] | None,
+    ) -> list[int]:
+        db = self._must(tenant)
+        now = utcnow()
+        try:
+            with db.write() as conn:
+                (head,) = conn.execute(
+                    "SELECT COALESCE(MAX(position), 0) FROM events WHERE tenant=? AND context=?",
+                    (tenant, context),
+                ).fetchone()
+                positions = [head + i + 1 for i in range(len(events))]
+                conn.executemany(
+                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            tenant,
+                            context,
+                            pos,
+                            eid,
+                            str(e.originator_id),
+                            e.originator_version,
+                            e.topic,
+                            e.state,
+                            meta.actor,
+                            meta.correlation_id,
+                            meta.causation_id,
+                            meta.traceparent,
+                            now,
+                        )
+                        for e, eid, pos in zip(events, event_ids, positions, strict=True)
+                    ],
+                )
+                if idempotency is not None:
+                    key, request_hash, status = idempotency
+                    outcome = outcome_of(tenant, context, events, positions).to_json()
+                    try:
+                        conn.execute(
+                            "INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                            (tenant, key, request_hash, status, json.dumps(outcome), now),
+                        )
+                    except sqlite3.IntegrityError as e:
+                        raise IdempotencyKeyTaken(str(e)) from e
+        except IdempotencyKeyTaken:
+            raise
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(str(e)) from e
+        return positions
+
+    def select_events(
+        self,
+        tenant: str,
+        context: str,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        sql = (
+            "SELECT originator_id, originator_version, topic, state FROM events "
+            "WHERE tenant=? AND context=? AND originator_id=?"
+        )
+        params: list[object] = [tenant, context, str(originator_id)]
+        if gt is not None:
+            sql += " AND originator_version > ?"
+            params.append(gt)
+        if lte is not None:
+            sql += " AND originator_version <= ?"
+            params.append(lte)
+        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+
+    def read_log(
+        self,
+        tenant: str,
+        context: str,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        limit: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> list[LogRecord]:
+        check_log_address(tenant, context)
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        sql = f"SELECT {COLUMNS} FROM events WHERE tenant=? AND context=? AND position > ?"
+        params: list[object] = [tenant, context, after]
+        if upto is not None:
+            sql += " AND position <= ?"
+            params.append(upto)
+        if topics:
+            sql += f" AND topic IN ({','.join('?' * len(topics))})"
+            params.extend(topics)
+        sql += " ORDER BY position"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_record(r) for r in rows]
+
+    def head(self, tenant: str, context: str) -> int:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return 0
+        with db.read() as conn:
+            (head,) = conn.execute(
+                "SELECT COALESCE(MAX(position), 0) FROM events WHERE tenant=? AND context=?",
+                (tenant, context),
+            ).fetchone()
+        return int(head)
+
+    def _all_files(self) -> list[_File]:
+        if self.single_file:
+            return [self._must("")] if self.path.exists() else []
+        return [self._must(p.stem) for p in sorted(self.path.glob("*.sqlite"))]
+
+    def heads(self) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for db in self._all_files():
+            with db.read() as conn:
+                for tenant, context, head in conn.execute(
+                    "SELECT tenant, context, MAX(position) FROM events GROUP BY tenant, context"
+                ):
+                    found[(tenant, context)] = int(head)
+        return found
+
+    def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return None
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT request_hash, status, outcome FROM idempotency WHERE tenant=? AND key=?",
+                (tenant, key),
+            ).fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(tenant, key, row[0], int(row[1]), json.loads(row[2]))
+
+    def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for db in self._all_files():
+            with db.read() as conn:
+                for tenant, context, position in conn.execute(
+                    "SELECT tenant, context, position FROM relay_positions WHERE relay=?",
+                    (relay,),
+                ):
+                    found[(tenant, context)] = int(position)
+        return found
+
+    def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT INTO relay_positions VALUES (?,?,?,?) ON CONFLICT (relay, tenant, context)"
+                " DO UPDATE SET position=MAX(position, excluded.position)",
+                (relay, tenant, context, position),
+            )
+
+    def import_records(self, records: Iterable[LogRecord]) -> int:
+        count = 0
+        checked: set[tuple[str, str]] = set()
+        for r in records:
+            check_log_address(r.tenant, r.context)
+            if (r.tenant, r.context) not in checked:
+                if self.head(r.tenant, r.context):
+                    raise LogNotEmpty(f"log {r.tenant}/{r.context} already holds events")
+                checked.add((r.tenant, r.context))
+            with self._must(r.tenant).write() as conn:
+                conn.execute(
+                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    _row(r),
+                )
+            count += 1
+        return count
+
+    def ping(self) -> None:
+        if not self.single_file and not self.path.is_dir():
+            raise OSError(f"event store directory {self.path} is missing")
+
+    def close(self) -> None:
+        with self._files_lock:
+            for db in self._files.values():
+                with db.lock:
+                    db.conn.close()
+            self._files.clear()
+
+
+def _record(r: Sequence[object]) -> LogRecord:
+    return LogRecord(
+        tenant=str(r[0]),
+        context=str(r[1]),
+        position=int(r[2]),  # type: ignore[call-overload]
+        event_id=str(r[3]),
+        originator_id=UUID(str(r[4])),
+        originator_version=int(r[5]),  # type: ignore[call-overload]
+        topic=str(r[6]),
+        state=bytes(r[7]),  # type: ignore[call-overload]
+        actor=str(r[8]),
+        correlation_id=str(r[9]),
+        causation_id=None if r[10] is None else str(r[10]),
+        traceparent=None if r[11] is None else str(r[11]),
+        recorded_at=str(r[12]),
+    )
+
+
+def _row(r: LogRecord) -> tuple[object, ...]:
+    return (
+        r.tenant,
+        r.context,
+        r.position,
+        r.event_id,
+        str(r.originator_id),
+        r.originator_version,
+        r.topic,
+        r.state,
+        r.actor,
+        r.correlation_id,
+        r.causation_id,
+        r.traceparent,
+        r.recorded_at,
+    )

@@ -1,0 +1,124 @@
+"""The composition of one process: store, bus, relay, registry and context applications."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TypeVar
+
+from contexts.shared.application import TenantApplication
+from contexts.tenancy.application import TenancyApplication
+from contexts.tenancy.contracts import TenantDirectory, TenantInfo
+from services.runtime.bus import Bus, BusSubscription, open_bus
+from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.bus.relay import LogRelay
+from services.runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_store
+from services.runtime.eventstore.records import LogRecord
+from services.runtime.http.problems import Problem
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=TenantApplication)
+
+
+class Platform:
+    """Everything a service process shares; built once at start-up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: EventLogStore | None = None,
+        bus: Bus | None = None,
+        relay_contexts: list[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or open_store(
+            settings.event_store,
+            pg_schema=settings.pg_schema,
+            pg_max_connections=settings.pg_max_connections,
+        )
+        self.bus = bus or open_bus(settings.bus, stream=settings.nats_stream)
+        self.tenancy = TenancyApplication(self.store.recorder)
+        self.relay = LogRelay(
+            self.store,
+            self.bus,
+            contexts=relay_contexts,
+            name="relay",
+            poll_interval=settings.relay_poll_interval,
+        )
+        self._apps: dict[tuple[type[TenantApplication], str], TenantApplication] = {}
+        self._apps_lock = threading.Lock()
+        self._directory = TenantDirectory()
+        self._subscriptions: list[BusSubscription] = []
+        self.started = False
+
+    # -- applications ----------------------------------------------------------------------
+    def app(self, cls: type[T], tenant: str) -> T:
+        """The application of ``cls``'s context bound to ``tenant`` (created once)."""
+        key = (cls, tenant)
+        with self._apps_lock:
+            found = self._apps.get(key)
+            if found is None:
+                found = cls(tenant, self.store.recorder)
+                self._apps[key] = found
+        assert isinstance(found, cls)
+        return found
+
+    # -- tenants ---------------------------------------------------------------------------
+    def directory(self, *, refresh: bool = False) -> TenantDirectory:
+        if refresh or not self._directory.tenants:
+            self._directory = self.tenancy.directory()
+        return self._directory
+
+    def tenant(self, key: str) -> TenantInfo:
+        """The registered tenant, or a 404 problem naming the unknown key."""
+        info = self.directory().get(key) or self.directory(refresh=True).get(key)
+        if info is None:
+            raise Problem(404, "unknown-tenant", f"tenant {key!r} is not registered", tenant=key)
+        return info
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self, *, relay: bool = True) -> None:
+        await self.bus.connect()
+        if relay:
+            await self.relay.start()
+        # Keep the cached registry fresh when another process registers a tenant.
+        directory_consumer = TrackedConsumer(
+            name=f"directory-{id(self)}",
+            subject=f"kim.{PLATFORM_TENANT}.tenancy.>",
+            process=self._refresh_directory,
+            position=lambda t, c: self._directory.position,
+        )
+        if self.store.kind == "sqlite" or self.settings.bus == "memory":
+            self._subscriptions.append(
+                await self.bus.subscribe(
+                    directory_consumer.name, directory_consumer.subject, directory_consumer
+                )
+            )
+        self.started = True
+
+    def _refresh_directory(self, record: LogRecord) -> None:
+        self._directory = self.tenancy.directory()
+
+    async def stop(self) -> None:
+        for sub in self._subscriptions:
+            await sub.stop()
+        self._subscriptions.clear()
+        await self.relay.stop()
+        await self.bus.close()
+        self.started = False
+
+    def close(self) -> None:
+        self.store.close()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.to_thread(self.store.ping)
+            checks["event_store"] = "ok"
+        except Exception as e:
+            checks["event_store"] = f"unavailable: {type(e).__name__}"
+        checks["bus"] = "ok" if self.bus.ready else "unavailable"
+        return checks

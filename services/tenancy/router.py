@@ -1,0 +1,148 @@
+"""REST API of the tenant registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from contexts.tenancy.contracts import Office, TenantInfo, TenantKind
+from services.runtime.http.app import PlatformDep, PrincipalDep
+from services.runtime.http.auth import Role
+from services.runtime.http.commands import run_command
+from services.runtime.http.problems import Problem
+
+router = APIRouter(prefix="/tenancy", tags=["tenancy"])
+KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="tenant key")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RegisterTenant(Strict):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["rheine"])
+    name: str = Field(min_length=1, max_length=200, examples=["Stadt Rheine"])
+    kind: TenantKind
+    parent: str | None = Field(default=None, examples=["kreis-steinfurt"])
+    ags: str | None = Field(default=None, pattern=r"^\d{2,8}$", examples=["05566076"])
+
+
+class RenameTenant(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class AssignOffices(Strict):
+    holder: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["staedteregion-aachen"])
+    offices: list[Office] = Field(min_length=1)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class TenantView(BaseModel):
+    key: str
+    name: str
+    kind: TenantKind
+    parent: str | None
+    ags: str | None
+    offices_held_by: dict[str, str]
+    children: list[str]
+
+    @classmethod
+    def of(cls, info: TenantInfo, children: list[str]) -> TenantView:
+        return cls(
+            key=info.key,
+            name=info.name,
+            kind=info.kind,
+            parent=info.parent,
+            ags=info.ags,
+            offices_held_by=info.offices_held_by,
+            children=children,
+        )
+
+
+def _admin(principal: PrincipalDep) -> None:
+    if Role.PLATFORM_ADMIN not in principal.roles:
+        raise Problem(403, "role-not-allowed", "only a platform_admin may change the registry")
+
+
+@router.get("/tenants", summary="All registered tenants")
+def list_tenants(platform: PlatformDep, principal: PrincipalDep) -> list[TenantView]:
+    directory = platform.directory(refresh=True)
+    return [TenantView.of(t, directory.children(t.key)) for t in directory.tenants.values()]
+
+
+@router.get("/tenants/{key}", summary="One tenant")
+def get_tenant(key: KeyPath, platform: PlatformDep, principal: PrincipalDep) -> TenantView:
+    info = platform.tenant(key)
+    return TenantView.of(info, platform.directory().children(key))
+
+
+@router.post("/tenants", status_code=201, summary="Register a tenant (platform_admin)")
+def register_tenant(
+    body: RegisterTenant, request: Request, platform: PlatformDep, principal: PrincipalDep
+) -> JSONResponse:
+    _admin(principal)
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        "_platform",
+        "tenancy",
+        "register_tenant",
+        lambda: platform.tenancy.register_tenant(
+            body.key, body.name, body.kind, body.parent, body.ags
+        ),
+        body,
+        status=201,
+    )
+
+
+@router.post("/tenants/{key}/rename", summary="Rename a tenant (platform_admin)")
+def rename_tenant(
+    key: KeyPath,
+    body: RenameTenant,
+    request: Request,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    _admin(principal)
+    platform.tenant(key)
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        "_platform",
+        "tenancy",
+        "rename_tenant",
+        lambda: platform.tenancy.rename_tenant(key, body.name, body.expected_version),
+        body,
+    )
+
+
+@router.post(
+    "/tenants/{key}/offices", summary="Record that another tenant holds offices of this one"
+)
+def assign_offices(
+    key: KeyPath,
+    body: AssignOffices,
+    request: Request,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    _admin(principal)
+    platform.tenant(key)
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        "_platform",
+        "tenancy",
+        "assign_offices",
+        lambda: platform.tenancy.assign_offices(
+            key, body.holder, list(body.offices), body.expected_version
+        ),
+        body,
+    )
