@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -96,70 +94,54 @@ def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _tenant_records(store: object, tenant: str, contexts: list[str]) -> Iterator[object]:
-    from services.runtime.eventstore.base import EventLogStore
-
-    assert isinstance(store, EventLogStore)
-    for context in contexts:
-        after = 0
-        while True:
-            batch = store.read_log(tenant, context, after=after, limit=1000)
-            if not batch:
-                break
-            yield from batch
-            after = batch[-1].position
-
-
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from services.runtime.eventstore import open_store
-    from services.runtime.eventstore.records import LogRecord
+    from services.runtime.eventstore.jsonl import export_tenant, tenant_logs
 
     store = open_store(settings.event_store, pg_schema=settings.pg_schema)
     try:
-        heads = {k: v for k, v in store.heads().items() if k[0] == args.tenant}
-        if args.context:
-            heads = {k: v for k, v in heads.items() if k[1] == args.context}
-        if not heads:
+        logs = tenant_logs(store, args.tenant, args.context)
+        if not logs:
             console.print(f"[yellow]Mandant {args.tenant!r} hat keine Ereignisse.")
-        total = sum(heads.values())
         out: TextIO = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
         try:
             with _progress() as progress:
-                task = progress.add_task(f"Export {args.tenant}", total=total)
-                for record in _tenant_records(store, args.tenant, sorted(c for _t, c in heads)):
-                    assert isinstance(record, LogRecord)
-                    out.write(json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True))
-                    out.write("\n")
-                    progress.advance(task)
+                task = progress.add_task(f"Export {args.tenant}", total=sum(logs.values()))
+                count = export_tenant(
+                    store,
+                    args.tenant,
+                    out,
+                    context=args.context,
+                    progress=lambda n: progress.advance(task, n),
+                )
         finally:
             if args.out:
                 out.close()
     finally:
         store.close()
-    console.print(f"{total} Ereignisse exportiert.")
+    console.print(f"{count} Ereignisse von {args.tenant} exportiert.")
     return 0
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from services.runtime.eventstore import LogNotEmpty, open_store
-    from services.runtime.eventstore.records import LogRecord
+    from services.runtime.eventstore.jsonl import import_jsonl
 
     path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]Datei {path} nicht gefunden.")
+        return 2
     lines = path.read_text(encoding="utf-8").splitlines()
     store = open_store(settings.event_store, pg_schema=settings.pg_schema)
     try:
         with _progress() as progress:
             task = progress.add_task(f"Import {path.name}", total=len(lines))
-
-            def records() -> Iterator[LogRecord]:
-                for line in lines:
-                    if line.strip():
-                        yield LogRecord.from_json(json.loads(line))
-                    progress.advance(task)
-
-            count = store.import_records(records())
+            count = import_jsonl(store, lines, lambda n: progress.advance(task, n))
     except LogNotEmpty as e:
         console.print(f"[red]Import abgelehnt: {e}. Importieren Sie in einen leeren Speicher.")
+        return 1
+    except ValueError as e:
+        console.print(f"[red]Import abgelehnt: {e}")
         return 1
     finally:
         store.close()

@@ -87,7 +87,7 @@ class Platform:
         # Keep the cached registry fresh when another process registers a tenant.
         directory_consumer = TrackedConsumer(
             name=f"directory-{id(self)}",
-            subject=f"kim.{PLATFORM_TENANT}.tenancy.>",
+            subject=f"{self.bus.prefix}.{PLATFORM_TENANT}.tenancy.>",
             process=self._refresh_directory,
             position=lambda t, c: self._directory.position,
         )

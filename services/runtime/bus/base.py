@@ -12,9 +12,9 @@ Handler = Callable[[LogRecord, dict[str, str]], Awaitable[None]]
 """Receives a record and its message headers (``traceparent``, ``Nats-Msg-Id``)."""
 
 
-def subject_for(record: LogRecord) -> str:
+def subject_for(record: LogRecord, prefix: str = "kim") -> str:
     """``kim.<tenant>.<context>.<EventType>``."""
-    return f"kim.{record.tenant}.{record.context}.{record.event_type}"
+    return f"{prefix}.{record.tenant}.{record.context}.{record.event_type}"
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -44,6 +44,9 @@ class BusSubscription(ABC):
 
 class Bus(ABC):
     """At-least-once delivery; the event id de-duplicates publishes (``Nats-Msg-Id``)."""
+
+    prefix: str = "kim"
+    """First subject token; only tests and parallel installations change it."""
 
     @abstractmethod
     async def connect(self) -> None: ...

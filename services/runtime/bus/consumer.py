@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import SpanKind
 
 from services.runtime import context as request_context
-from services.runtime.bus.base import subject_for
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.telemetry import span_from
 
@@ -38,7 +37,7 @@ class TrackedConsumer:
 
     async def __call__(self, record: LogRecord, headers: dict[str, str]) -> None:
         with span_from(
-            f"consume {subject_for(record)}",
+            f"consume {self.subject} {record.tenant}/{record.context}#{record.position}",
             headers.get("traceparent") or record.traceparent,
             SpanKind.CONSUMER,
             consumer=self.name,

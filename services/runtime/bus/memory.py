@@ -40,7 +40,8 @@ class _Subscription(BusSubscription):
 
 
 class InMemoryBus(Bus):
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "kim") -> None:
+        self.prefix = prefix
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._consumers: dict[str, _Consumer] = {}
         self._retained: list[
@@ -73,7 +74,7 @@ class InMemoryBus(Bus):
         if len(self._retained) > DUPLICATE_WINDOW:
             # Like a stream's limits: late consumers fill older gaps from the log.
             del self._retained[: len(self._retained) - DUPLICATE_WINDOW]
-        subject = subject_for(record)
+        subject = subject_for(record, self.prefix)
         for consumer in self._consumers.values():
             if subject_matches(consumer.subject, subject):
                 consumer.queue.put_nowait(message)
@@ -82,7 +83,7 @@ class InMemoryBus(Bus):
     async def subscribe(self, consumer: str, subject: str, handler: Handler) -> BusSubscription:
         c = _Consumer(consumer, subject, handler)
         for message in self._retained:
-            if subject_matches(subject, subject_for(message[0])):
+            if subject_matches(subject, subject_for(message[0], self.prefix)):
                 c.queue.put_nowait(message)
         self._consumers[consumer] = c
         c.task = asyncio.create_task(self._deliver(c), name=f"bus-consumer-{consumer}")

@@ -16,6 +16,7 @@ from services.runtime.bus.base import Bus, BusSubscription, Handler, decode, enc
 from services.runtime.eventstore.records import LogRecord
 
 log = logging.getLogger(__name__)
+FETCH_TIMEOUT = 0.5
 
 
 def consumer_name(name: str) -> str:
@@ -24,19 +25,31 @@ def consumer_name(name: str) -> str:
 
 
 class _PullSubscription(BusSubscription):
-    def __init__(self, task: asyncio.Task[None]) -> None:
-        self.task = task
+    """Stops between fetches, so no message is left delivered to a reader that is gone."""
+
+    def __init__(self, psub: JetStreamContext.PullSubscription) -> None:
+        self.psub = psub
+        self.stopping = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        self.stopping.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), timeout=FETCH_TIMEOUT + 5)
+            except TimeoutError:
+                self.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.task
+        with contextlib.suppress(Exception):
+            await self.psub.unsubscribe()
 
 
 class NatsBus(Bus):
     redelivery_delay = 0.5
 
-    def __init__(self, url: str, *, stream: str = "KIM") -> None:
+    def __init__(self, url: str, *, stream: str = "KIM", prefix: str = "kim") -> None:
+        self.prefix = prefix
         self.servers = [s.strip() for s in url.split(",") if s.strip()]
         self.stream = stream
         self._nc: Client | None = None
@@ -50,7 +63,7 @@ class NatsBus(Bus):
         self._js = self._nc.jetstream()
         config = api.StreamConfig(
             name=self.stream,
-            subjects=["kim.>"],
+            subjects=[f"{self.prefix}.>"],
             storage=api.StorageType.FILE,
             retention=api.RetentionPolicy.LIMITS,
             duplicate_window=120.0,
@@ -61,11 +74,11 @@ class NatsBus(Bus):
             await self._js.add_stream(config)
 
     async def close(self) -> None:
-        for sub in self._subs:
+        for sub in list(self._subs):
             await sub.stop()
         self._subs.clear()
         if self._nc is not None and not self._nc.is_closed:
-            await self._nc.drain()
+            await self._nc.close()
         self._nc = None
         self._js = None
 
@@ -80,7 +93,7 @@ class NatsBus(Bus):
 
     async def publish(self, record: LogRecord, headers: dict[str, str]) -> bool:
         ack = await self._jetstream().publish(
-            subject_for(record),
+            subject_for(record, self.prefix),
             encode(record),
             headers={**headers, "Nats-Msg-Id": record.event_id},
         )
@@ -96,20 +109,16 @@ class NatsBus(Bus):
             max_ack_pending=1000,
         )
         psub = await js.pull_subscribe(subject, durable=durable, stream=self.stream, config=config)
-        task = asyncio.create_task(self._pull(psub, durable, handler), name=f"nats-{durable}")
-        sub = _PullSubscription(task)
+        sub = _PullSubscription(psub)
+        sub.task = asyncio.create_task(self._pull(sub, durable, handler), name=f"nats-{durable}")
         self._subs.append(sub)
         return sub
 
-    async def _pull(
-        self, psub: JetStreamContext.PullSubscription, durable: str, handler: Handler
-    ) -> None:
-        while True:
+    async def _pull(self, sub: _PullSubscription, durable: str, handler: Handler) -> None:
+        while not sub.stopping.is_set():
             try:
-                msgs = await psub.fetch(batch=100, timeout=1.0)
-            except TimeoutError:
-                continue
-            except nats.errors.TimeoutError:
+                msgs = await sub.psub.fetch(batch=100, timeout=FETCH_TIMEOUT)
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             for i, msg in enumerate(msgs):
                 if not await self._handle(msg, durable, handler):

@@ -117,7 +117,7 @@ class LogRelay:
                 return count
             for record in records:
                 with span_from(
-                    f"publish {subject_for(record)}",
+                    f"publish {subject_for(record, self.bus.prefix)}",
                     record.traceparent,
                     SpanKind.PRODUCER,
                     tenant=tenant,

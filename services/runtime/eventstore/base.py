@@ -26,6 +26,7 @@ from services.runtime.eventstore.records import (
     LogRecord,
     event_type_of,
 )
+from services.runtime.telemetry import tracer
 
 TENANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 PLATFORM_TENANT = "_platform"  # the registry's own log; no tenant slug can collide with it
@@ -113,7 +114,11 @@ class EventLogStore(ABC):
             return []
         meta = metadata or current_metadata()
         event_ids = [str(uuid.uuid4()) for _ in events]
-        positions = self._append(tenant, context, events, event_ids, meta, idempotency)
+        with tracer().start_as_current_span(
+            f"append {context}",
+            attributes={"kim.tenant": tenant, "kim.events": len(events), "db.system": self.kind},
+        ):
+            positions = self._append(tenant, context, events, event_ids, meta, idempotency)
         self._notify(tenant, context, positions[-1])
         return positions
 

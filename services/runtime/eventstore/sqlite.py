@@ -315,18 +315,31 @@ class SqliteEventLogStore(EventLogStore):
     def import_records(self, records: Iterable[LogRecord]) -> int:
         count = 0
         checked: set[tuple[str, str]] = set()
+        batch: list[LogRecord] = []
+
+        def flush() -> None:
+            by_tenant: dict[str, list[LogRecord]] = {}
+            for r in batch:
+                by_tenant.setdefault(r.tenant, []).append(r)
+            for tenant, rows in by_tenant.items():
+                with self._must(tenant).write() as conn:
+                    conn.executemany(
+                        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [_row(r) for r in rows],
+                    )
+            batch.clear()
+
         for r in records:
             check_log_address(r.tenant, r.context)
             if (r.tenant, r.context) not in checked:
                 if self.head(r.tenant, r.context):
                     raise LogNotEmpty(f"log {r.tenant}/{r.context} already holds events")
                 checked.add((r.tenant, r.context))
-            with self._must(r.tenant).write() as conn:
-                conn.execute(
-                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    _row(r),
-                )
+            batch.append(r)
             count += 1
+            if len(batch) >= 1000:
+                flush()
+        flush()
         return count
 
     def ping(self) -> None:

@@ -1,0 +1,201 @@
+"""Fixtures: every suite runs on both stacks.
+
+``embedded``: SQLite (one file per tenant) + in-process bus.
+``production``: PostgreSQL (row-level security) + NATS JetStream.
+
+Under ``CI=true`` a missing PostgreSQL or NATS fails the run; elsewhere those tests skip
+with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.assembly import build_app
+from services.demo import load_demo
+from services.runtime.bus import Bus
+from services.runtime.bus.memory import InMemoryBus
+from services.runtime.bus.nats import NatsBus
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.eventstore.postgres import PostgresEventLogStore
+from services.runtime.eventstore.sqlite import SqliteEventLogStore
+from services.runtime.http.auth import mint_token
+from services.runtime.platform import Platform
+from services.runtime.settings import Settings
+from services.runtime.telemetry import add_exporter, setup_tracing
+
+PG_DSN = os.environ.get("KIM_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
+NATS_URL = os.environ.get("KIM_TEST_NATS_URL", "nats://127.0.0.1:4222")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "kim-test-secret-0123456789abcdef0123456789"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 2
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def require(service: str, url: str, port: int) -> None:
+    if _reachable(url, port):
+        return
+    message = f"{service} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{message}; under CI=true it must be running")
+    pytest.skip(f"{message}; start it to run the production-stack tests")
+
+
+STACKS = ["embedded", "production"]
+SPANS = InMemorySpanExporter()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tracing() -> None:
+    setup_tracing("kim-test")
+    add_exporter(SPANS)
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    SPANS.clear()
+    return SPANS
+
+
+@pytest.fixture(params=STACKS)
+def stack(request: pytest.FixtureRequest) -> str:
+    name = str(request.param)
+    if name == "production":
+        require("PostgreSQL", PG_DSN, 5432)
+        require("NATS", NATS_URL, 4222)
+    return name
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def settings(stack: str, tmp_path: Path, unique: str) -> Settings:
+    if stack == "embedded":
+        return Settings(
+            event_store=f"sqlite:///{tmp_path / 'kim-data'}",
+            bus="memory",
+            jwt_secret=TEST_SECRET,
+            relay_poll_interval=0.02,
+        )
+    return Settings(
+        event_store=PG_DSN,
+        pg_schema=f"t_{unique}",
+        pg_max_connections=10,
+        bus=NATS_URL,
+        nats_stream=f"KIMT_{unique}",
+        jwt_secret=TEST_SECRET,
+        relay_poll_interval=0.02,
+    )
+
+
+def make_store(settings: Settings) -> EventLogStore:
+    if settings.event_store.startswith("sqlite"):
+        return SqliteEventLogStore(Path(settings.event_store[len("sqlite:///") :]))
+    return PostgresEventLogStore(
+        settings.event_store, schema=settings.pg_schema, max_connections=settings.pg_max_connections
+    )
+
+
+def make_bus(settings: Settings, unique: str) -> Bus:
+    if settings.bus == "memory":
+        return InMemoryBus(prefix=f"kimt{unique}")
+    return NatsBus(settings.bus, stream=settings.nats_stream, prefix=f"kimt{unique}")
+
+
+async def delete_stream(settings: Settings) -> None:
+    import nats
+
+    nc = await nats.connect(settings.bus)
+    try:
+        await nc.jetstream().delete_stream(settings.nats_stream)
+    except Exception:  # noqa: S110 - the stream may not exist when a test failed early
+        pass
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[EventLogStore]:
+    s = make_store(settings)
+    yield s
+    if isinstance(s, PostgresEventLogStore):
+        s.drop_schema()
+    s.close()
+
+
+@pytest.fixture
+def pg_store(unique: str) -> Iterator[PostgresEventLogStore]:
+    """A PostgreSQL store on its own schema, for tests of PostgreSQL itself."""
+    require("PostgreSQL", PG_DSN, 5432)
+    s = PostgresEventLogStore(PG_DSN, schema=f"t_{unique}", max_connections=10)
+    yield s
+    s.drop_schema()
+    s.close()
+
+
+@pytest.fixture
+def bus_factory(settings: Settings, unique: str) -> Iterator[Callable[[], Bus]]:
+    """Unconnected buses; NATS streams are deleted after the test."""
+    yield lambda: make_bus(settings, unique)
+    if settings.bus != "memory":
+        asyncio.run(delete_stream(settings))
+
+
+@pytest.fixture
+async def bus(bus_factory: Callable[[], Bus]) -> AsyncIterator[Bus]:
+    b = bus_factory()
+    await b.connect()
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+def platform(settings: Settings, store: EventLogStore, bus_factory: Callable[[], Bus]) -> Platform:
+    p = Platform(settings, store=store, bus=bus_factory())
+    load_demo(p)
+    return p
+
+
+@pytest.fixture
+def client(settings: Settings, platform: Platform) -> Iterator[TestClient]:
+    app = build_app(settings, platform=platform)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def token(settings: Settings) -> Callable[..., str]:
+    def make(tenant: str, *roles: str, subject: str | None = None) -> str:
+        return mint_token(settings, tenant=tenant, roles=list(roles), subject=subject)
+
+    return make
+
+
+@pytest.fixture
+def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    def make(tenant: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(tenant, *roles)}"}
+
+    return make
