@@ -17,6 +17,11 @@ from services.runtime import context as request_context
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.telemetry import span_from
 
+
+class OutOfOrderError(Exception):
+    """A record arrived before an earlier one of its log; it must be delivered again."""
+
+
 LogReader = Callable[[str, str, int, int], list[LogRecord]]
 """(tenant, context, after, upto) -> the records in between, from the event log."""
 
@@ -50,7 +55,13 @@ class TrackedConsumer:
         if record.position <= last:
             self.skipped += 1
             return
-        if record.position > last + 1 and self.log_reader is not None:
+        if record.position > last + 1:
+            if self.log_reader is None:
+                # Refuse it; the bus redelivers it after the earlier records.
+                raise OutOfOrderError(
+                    f"{self.name}: {record.tenant}/{record.context} position {record.position}"
+                    f" arrived before {last + 1}"
+                )
             for missing in self.log_reader(
                 record.tenant, record.context, last, record.position - 1
             ):

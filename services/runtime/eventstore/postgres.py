@@ -9,11 +9,11 @@ appends of different tenants never wait for each other (no table lock). See ADR 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -28,82 +28,18 @@ from services.runtime.eventstore.base import (
     IdempotencyKeyTaken,
     LogNotEmpty,
     check_log_address,
-    outcome_of,
 )
+from services.runtime.eventstore.groupcommit import GroupCommitter, Pending
 from services.runtime.eventstore.records import EventMetadata, IdempotencyRecord, LogRecord
 
 TENANT_ROLE = "kim_tenant"
+_BATCH_COLUMNS = (
+    "t", "c", "n", "actor", "corr", "cause", "tp", "key", "hash", "status",
+    "req", "eids", "oids", "vers", "topics", "states",
+)  # fmt: skip
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
-DDL = """
-CREATE SCHEMA IF NOT EXISTS {schema};
-CREATE TABLE IF NOT EXISTS {schema}.events (
-    tenant text NOT NULL,
-    context text NOT NULL,
-    position bigint NOT NULL,
-    event_id uuid NOT NULL,
-    originator_id uuid NOT NULL,
-    originator_version bigint NOT NULL,
-    topic text NOT NULL,
-    state bytea NOT NULL,
-    actor text NOT NULL,
-    correlation_id text NOT NULL,
-    causation_id text,
-    traceparent text,
-    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    PRIMARY KEY (tenant, context, position)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
-    ON {schema}.events (tenant, context, originator_id, originator_version);
-CREATE TABLE IF NOT EXISTS {schema}.log_heads (
-    tenant text NOT NULL,
-    context text NOT NULL,
-    position bigint NOT NULL,
-    PRIMARY KEY (tenant, context)
-);
-CREATE TABLE IF NOT EXISTS {schema}.idempotency (
-    tenant text NOT NULL,
-    key text NOT NULL,
-    request_hash text NOT NULL,
-    status int NOT NULL,
-    outcome jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant, key)
-);
-CREATE TABLE IF NOT EXISTS {schema}.relay_positions (
-    relay text NOT NULL,
-    tenant text NOT NULL,
-    context text NOT NULL,
-    position bigint NOT NULL,
-    PRIMARY KEY (relay, tenant, context)
-);
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kim_tenant') THEN
-        CREATE ROLE kim_tenant NOLOGIN;
-    END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-END $$;
-GRANT kim_tenant TO CURRENT_USER;
-GRANT USAGE ON SCHEMA {schema} TO kim_tenant;
-GRANT SELECT, INSERT ON {schema}.events TO kim_tenant;
-GRANT SELECT, INSERT, UPDATE ON {schema}.log_heads TO kim_tenant;
-GRANT SELECT, INSERT ON {schema}.idempotency TO kim_tenant;
-ALTER TABLE {schema}.events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE {schema}.log_heads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE {schema}.idempotency ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS tenant_isolation ON {schema}.events;
-CREATE POLICY tenant_isolation ON {schema}.events
-    USING (tenant = current_setting('kim.tenant', true))
-    WITH CHECK (tenant = current_setting('kim.tenant', true));
-DROP POLICY IF EXISTS tenant_isolation ON {schema}.log_heads;
-CREATE POLICY tenant_isolation ON {schema}.log_heads
-    USING (tenant = current_setting('kim.tenant', true))
-    WITH CHECK (tenant = current_setting('kim.tenant', true));
-DROP POLICY IF EXISTS tenant_isolation ON {schema}.idempotency;
-CREATE POLICY tenant_isolation ON {schema}.idempotency
-    USING (tenant = current_setting('kim.tenant', true))
-    WITH CHECK (tenant = current_setting('kim.tenant', true));
-"""
+DDL = (Path(__file__).parent / "postgres_schema.sql").read_text(encoding="utf-8")
 
 COLUMNS = (
     "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
@@ -126,29 +62,23 @@ class PostgresEventLogStore(EventLogStore):
             max_size=max_connections,
             open=True,
             name=f"kim-{schema}",
-            kwargs={"autocommit": False},
+            kwargs={"autocommit": True},
             timeout=30.0,
         )
         self.migrate()
         s = schema
-        self._sql_append = (
-            f"WITH head AS ("
-            f" INSERT INTO {s}.log_heads (tenant, context, position) VALUES (%(t)s, %(c)s, %(n)s)"
-            f" ON CONFLICT (tenant, context) DO UPDATE"
-            f" SET position = {s}.log_heads.position + EXCLUDED.position"
-            f" RETURNING position)"
-            f" INSERT INTO {s}.events (tenant, context, position, event_id, originator_id,"
-            f" originator_version, topic, state, actor, correlation_id, causation_id, traceparent)"
-            f" SELECT %(t)s, %(c)s, head.position - %(n)s + e.ord, e.eid, e.oid, e.ver, e.topic,"
-            f" e.state, %(actor)s, %(corr)s, %(cause)s, %(tp)s"
-            f" FROM head, unnest(%(eids)s::uuid[], %(oids)s::uuid[], %(vers)s::bigint[],"
-            f" %(topics)s::text[], %(states)s::bytea[]) WITH ORDINALITY"
-            f" AS e(eid, oid, ver, topic, state, ord)"
-            f" RETURNING position"
+        # Appends commit in groups (see groupcommit.py): one call of append_batch, one
+        # transaction, one WAL flush for every command of the group.
+        self._sql_batch = (
+            f"SELECT req, pos FROM {s}.append_batch("
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        ).encode()
+        self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(
+            self._flush, max_in_flight=3
         )
 
     def migrate(self) -> None:
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
             # One migration at a time, even with several service processes starting.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('kim-migrate'))")
             conn.execute(DDL.format(schema=self.schema).encode())
@@ -156,7 +86,7 @@ class PostgresEventLogStore(EventLogStore):
     @contextmanager
     def _tenant_tx(self, tenant: str) -> Iterator[psycopg.Connection[TupleRow]]:
         """A transaction that can only see and write rows of ``tenant``."""
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
             with conn.pipeline():
                 conn.execute(f"SET LOCAL ROLE {TENANT_ROLE}")
                 conn.execute("SELECT set_config('kim.tenant', %s, true)", (tenant,))
@@ -185,30 +115,55 @@ class PostgresEventLogStore(EventLogStore):
             "topics": [e.topic for e in events],
             "states": [e.state for e in events],
         }
+        if idempotency is not None:
+            params["key"], params["hash"], params["status"] = idempotency
+        positions: list[int] = self._committer.submit(params)
+        return positions
+
+    def _flush(self, batch: list[Pending[dict[str, Any]]]) -> None:
+        """Commit a batch in one transaction; if it fails, each append on its own."""
+        # A fixed lock order over head rows, so concurrent batches cannot deadlock.
+        ordered = sorted(batch, key=lambda p: (p.request["t"], p.request["c"]))
+        try:
+            results = self._run(ordered)
+        except (IntegrityError, IdempotencyKeyTaken) as e:
+            if len(ordered) == 1:
+                ordered[0].error = e
+                return
+            for item in ordered:
+                try:
+                    item.result = self._run([item])[0]
+                except (IntegrityError, IdempotencyKeyTaken) as single:
+                    item.error = single
+            return
+        for item, positions in zip(ordered, results, strict=True):
+            item.result = positions
+
+    def _run(self, batch: list[Pending[dict[str, Any]]]) -> list[list[int]]:
+        """One transaction, one round trip: the whole group in one function call."""
+        columns: dict[str, list[Any]] = {k: [] for k in _BATCH_COLUMNS}
+        for number, item in enumerate(batch, start=1):
+            p = item.request
+            for name in ("t", "c", "n", "actor", "corr", "cause", "tp"):
+                columns[name].append(p[name])
+            for name in ("key", "hash", "status"):
+                columns[name].append(p.get(name))
+            columns["req"].extend([number] * p["n"])
+            for name in ("eids", "oids", "vers", "topics", "states"):
+                columns[name].extend(p[name])
+        results: list[list[int]] = [[] for _ in batch]
         try:
             with self.pool.connection() as conn:
-                with conn.pipeline():
-                    conn.execute(f"SET LOCAL ROLE {TENANT_ROLE}")
-                    conn.execute("SELECT set_config('kim.tenant', %s, true)", (tenant,))
-                    cur = conn.execute(self._sql_append, params)
-                positions = sorted(int(r[0]) for r in cur.fetchall())
-                if idempotency is not None:
-                    key, request_hash, status = idempotency
-                    outcome = outcome_of(tenant, context, events, positions).to_json()
-                    try:
-                        conn.execute(
-                            f"INSERT INTO {self.schema}.idempotency"
-                            " (tenant, key, request_hash, status, outcome)"
-                            " VALUES (%s, %s, %s, %s, %s)",
-                            (tenant, key, request_hash, status, json.dumps(outcome)),
-                        )
-                    except psycopg.errors.UniqueViolation as e:
-                        raise IdempotencyKeyTaken(str(e)) from e
-        except IdempotencyKeyTaken:
-            raise
+                rows = conn.execute(
+                    self._sql_batch, [columns[k] for k in _BATCH_COLUMNS], prepare=True
+                ).fetchall()
         except psycopg.errors.UniqueViolation as e:
+            if e.diag.constraint_name == "idempotency_pkey":
+                raise IdempotencyKeyTaken(str(e)) from e
             raise IntegrityError(str(e)) from e
-        return positions
+        for req, pos in rows:
+            results[int(req) - 1].append(int(pos))
+        return [sorted(r) for r in results]
 
     def select_events(
         self,

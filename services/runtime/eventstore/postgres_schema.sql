@@ -1,0 +1,120 @@
+-- Schema of the PostgreSQL event store; {schema} is replaced by the configured schema.
+-- Applied at start-up under an advisory lock; every statement is idempotent.
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.events (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    event_id uuid NOT NULL,
+    originator_id uuid NOT NULL,
+    originator_version bigint NOT NULL,
+    topic text NOT NULL,
+    state bytea NOT NULL,
+    actor text NOT NULL,
+    correlation_id text NOT NULL,
+    causation_id text,
+    traceparent text,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (tenant, context, position)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
+    ON {schema}.events (tenant, context, originator_id, originator_version);
+CREATE TABLE IF NOT EXISTS {schema}.log_heads (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (tenant, context)
+);
+CREATE TABLE IF NOT EXISTS {schema}.idempotency (
+    tenant text NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    status int NOT NULL,
+    outcome jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, key)
+);
+CREATE TABLE IF NOT EXISTS {schema}.relay_positions (
+    relay text NOT NULL,
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (relay, tenant, context)
+);
+CREATE OR REPLACE FUNCTION {schema}.append_batch(
+    p_tenant text[], p_context text[], p_count int[],
+    p_actor text[], p_corr text[], p_cause text[], p_tp text[],
+    p_key text[], p_hash text[], p_status int[],
+    p_req int[], p_eids uuid[], p_oids uuid[], p_vers bigint[], p_topics text[], p_states bytea[]
+) RETURNS TABLE (req int, pos bigint) LANGUAGE plpgsql AS $fn$
+-- Appends a group of commands in one transaction. Per command it switches to that
+-- command's tenant, so row-level security checks every row it writes.
+DECLARE
+    i int;
+    last bigint;
+BEGIN
+    PERFORM set_config('role', 'kim_tenant', true);
+    FOR i IN 1 .. cardinality(p_tenant) LOOP
+        PERFORM set_config('kim.tenant', p_tenant[i], true);
+        UPDATE {schema}.log_heads h SET position = h.position + p_count[i]
+            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i]
+            RETURNING h.position INTO last;
+        IF NOT FOUND THEN
+            INSERT INTO {schema}.log_heads AS h (tenant, context, position)
+                VALUES (p_tenant[i], p_context[i], p_count[i])
+                ON CONFLICT (tenant, context) DO UPDATE SET position = h.position + EXCLUDED.position
+                RETURNING h.position INTO last;
+        END IF;
+        RETURN QUERY
+            WITH ins AS (
+                INSERT INTO {schema}.events (tenant, context, position, event_id, originator_id,
+                    originator_version, topic, state, actor, correlation_id, causation_id, traceparent)
+                SELECT p_tenant[i], p_context[i], last - p_count[i] + row_number() OVER (ORDER BY e.ord),
+                    e.eid, e.oid, e.ver, e.topic, e.state, p_actor[i], p_corr[i], p_cause[i], p_tp[i]
+                FROM unnest(p_req, p_eids, p_oids, p_vers, p_topics, p_states) WITH ORDINALITY
+                    AS e(r, eid, oid, ver, topic, state, ord)
+                WHERE e.r = i
+                RETURNING position
+            )
+            SELECT i, ins.position FROM ins;
+        IF p_key[i] IS NOT NULL THEN
+            INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome)
+            SELECT p_tenant[i], p_key[i], p_hash[i], p_status[i], jsonb_build_object(
+                'tenant', p_tenant[i], 'context', p_context[i], 'position', last,
+                'events', jsonb_agg(jsonb_build_object(
+                    'aggregate_id', ev.originator_id, 'version', ev.originator_version,
+                    'type', replace(split_part(ev.topic, ':', 2), '.', ''),
+                    'position', ev.position) ORDER BY ev.position))
+            FROM {schema}.events ev
+            WHERE ev.tenant = p_tenant[i] AND ev.context = p_context[i]
+                AND ev.position > last - p_count[i] AND ev.position <= last;
+        END IF;
+    END LOOP;
+END
+$fn$;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kim_tenant') THEN
+        CREATE ROLE kim_tenant NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+GRANT kim_tenant TO CURRENT_USER;
+GRANT USAGE ON SCHEMA {schema} TO kim_tenant;
+GRANT SELECT, INSERT ON {schema}.events TO kim_tenant;
+GRANT SELECT, INSERT, UPDATE ON {schema}.log_heads TO kim_tenant;
+GRANT SELECT, INSERT ON {schema}.idempotency TO kim_tenant;
+ALTER TABLE {schema}.events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {schema}.log_heads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {schema}.idempotency ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.events;
+CREATE POLICY tenant_isolation ON {schema}.events
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.log_heads;
+CREATE POLICY tenant_isolation ON {schema}.log_heads
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.idempotency;
+CREATE POLICY tenant_isolation ON {schema}.idempotency
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
