@@ -160,6 +160,51 @@ def stock_shared_table(
         app.close()
 
 
+def stock_table_per_tenant(
+    dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]
+) -> tuple[Result, int]:
+    """eventsourcing's recorder with one table per tenant: no shared lock, one pool each."""
+    from urllib.parse import urlparse
+
+    from eventsourcing.application import Application
+
+    from contexts.coordination.domain import Organisation
+
+    parsed = urlparse(dsn)
+    apps: dict[str, Application[uuid.UUID]] = {}
+    for tenant in tenants:
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": parsed.username or os.environ.get("USER", "postgres"),
+            "POSTGRES_PASSWORD": parsed.password or "",
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "0",
+        }
+        app_cls = type(f"T{tenant.replace('-', '')}", (Application,), {})
+        apps[tenant] = app_cls(env=env)
+
+    def work(w: int, tenant: str) -> None:
+        org = Organisation(name="Lernen fördern e.V.", kind="welfare_provider", office_type=None)
+        apps[tenant].save(org)
+
+    try:
+        result = run_threads(
+            "eventsourcing stock, table per tenant", writers, per_writer, tenants, work
+        )
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            ).fetchone()
+        return result, int(row[0]) if row else 0
+    finally:
+        for app in apps.values():
+            app.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench write", description=__doc__)
     parser.add_argument(
@@ -172,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=3, help="alternating rounds; the median counts"
     )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument(
+        "--adr", action="store_true", help="also measure the designs ADR 0001 rejected"
+    )
     args = parser.parse_args(argv)
 
     tenants = [f"bench-{i:03d}" for i in range(args.tenants)]
@@ -214,9 +262,15 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 round_store.drop_schema()
                 round_store.close()
-            rounds.setdefault("stock", []).append(
-                stock_shared_table(args.dsn, round_schema, args.writers, args.commands, tenants)
-            )
+            if args.adr:
+                rounds.setdefault("stock", []).append(
+                    stock_shared_table(args.dsn, round_schema, args.writers, args.commands, tenants)
+                )
+                per_tenant, connections = stock_table_per_tenant(
+                    args.dsn, round_schema, args.writers, args.commands, tenants
+                )
+                rounds.setdefault("per_tenant", []).append(per_tenant)
+                console.print(f"table per tenant: {connections} connections open to the database")
             with psycopg.connect(args.dsn, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {round_schema} CASCADE")
     finally:
@@ -250,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("commands/s", justify="right")
     table.add_column("ratio to raw inserts", justify="right")
     figures: dict[str, dict[str, str | float]] = {}
-    for key in ["raw", "platform", "stock", "sqlite"]:
+    for key in ["raw", "platform", "stock", "per_tenant", "sqlite"]:
+        if key not in rounds:
+            continue
         res = median(key)
         ratio = res.rate / baseline.rate
         figures[key] = {"name": res.name, "rate": round(res.rate, 1), "ratio": round(ratio, 3)}

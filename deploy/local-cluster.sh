@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Start the services as separate processes on a local PostgreSQL and NATS JetStream.
+# Stop with Ctrl-C. Logs go to ./kim-cluster-logs/.
+set -euo pipefail
+: "${KIM_EVENT_STORE:=postgresql://127.0.0.1:5432/test}"
+: "${KIM_BUS:=nats://127.0.0.1:4222}"
+export KIM_EVENT_STORE KIM_BUS
+KIM="${KIM:-kim}"
+mkdir -p kim-cluster-logs
+"$KIM" demo
+pids=()
+port=8001
+for service in tenancy coordination gateway; do
+  "$KIM" serve --service "$service" --port "$port" >"kim-cluster-logs/$service.log" 2>&1 &
+  pids+=($!)
+  echo "$service: http://127.0.0.1:$port (log kim-cluster-logs/$service.log)"
+  port=$((port + 1))
+done
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
+wait

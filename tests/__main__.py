@@ -1,0 +1,37 @@
+"""The whole test suite: ``python -m tests``.
+
+Runs, in order: ruff check, ruff format --check, mypy --strict, the import-linter
+contracts and pytest (both stacks: SQLite/in-process and PostgreSQL/NATS). Stops at the
+first failing step and exits with its code.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STEPS: list[tuple[str, list[str]]] = [
+    ("ruff check", [sys.executable, "-m", "ruff", "check", "."]),
+    ("ruff format --check", [sys.executable, "-m", "ruff", "format", "--check", "."]),
+    ("mypy --strict", [sys.executable, "-m", "mypy"]),
+    ("import contracts", [str(Path(sys.executable).parent / "lint-imports")]),
+    ("pytest", [sys.executable, "-m", "pytest", *sys.argv[1:]]),
+]
+
+
+def main() -> int:
+    for name, command in STEPS:
+        print(f"\n=== {name} ===", flush=True)
+        started = time.monotonic()
+        code = subprocess.call(command)
+        outcome = "ok" if code == 0 else f"FAILED ({code})"
+        print(f"=== {name}: {outcome} in {time.monotonic() - started:.1f}s", flush=True)
+        if code != 0:
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
