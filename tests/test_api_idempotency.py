@@ -237,7 +237,8 @@ def test_concurrent_retries_with_one_key_append_exactly_once(
     before = head(platform)
 
     def attempt(_: int) -> httpx.Response:
-        return client.post(url, json=NEW_ORG, headers=headers)
+        response: httpx.Response = client.post(url, json=NEW_ORG, headers=headers)
+        return response
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         responses = list(pool.map(attempt, range(8)))

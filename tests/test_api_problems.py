@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -281,6 +282,38 @@ def test_the_current_expected_version_renames(
     shown = client.get(f"{ORGS}/{org}", headers=headers).json()
     assert shown["name"] == "Neuer Name"
     assert shown["version"] == 2
+
+
+def test_of_concurrent_renames_expecting_one_version_exactly_one_wins(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    headers = auth("rheine", "coordinator")
+    org = register(client, headers)
+    before = platform.store.head("rheine", "coordination")
+
+    def rename(i: int) -> httpx.Response:
+        body = {"name": f"Name {i}", "expected_version": 1}
+        response: httpx.Response = client.post(f"{ORGS}/{org}/rename", json=body, headers=headers)
+        return response
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(rename, range(8)))
+
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7
+    for refused in (r for r in responses if r.status_code == 409):
+        assert refused.headers["content-type"] == PROBLEM
+        assert refused.json()["rule"] in {"stale-version", "concurrent-write"}
+    assert platform.store.head("rheine", "coordination") == before + 1
+    (winner,) = (r for r in responses if r.status_code == 200)
+    shown = client.get(f"{ORGS}/{org}", headers=headers).json()
+    assert shown["version"] == 2
+    assert winner.json()["events"][0]["version"] == 2
+
+
+def test_names_are_trimmed_and_inner_whitespace_collapsed(client: TestClient, auth: Auth) -> None:
+    headers = auth("rheine", "coordinator")
+    org = register(client, headers, name="  Lernen   fördern \t e.V.  ")
+    assert client.get(f"{ORGS}/{org}", headers=headers).json()["name"] == "Lernen fördern e.V."
 
 
 def test_closing_twice_is_a_422_problem_and_appends_nothing(

@@ -78,7 +78,10 @@ class NatsBus(Bus):
             await sub.stop()
         self._subs.clear()
         if self._nc is not None and not self._nc.is_closed:
-            await self._nc.close()
+            try:
+                await asyncio.wait_for(self._nc.close(), timeout=5)
+            except TimeoutError:
+                log.warning("NATS connection did not close within 5 s")
         self._nc = None
         self._js = None
 

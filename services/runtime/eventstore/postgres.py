@@ -84,9 +84,22 @@ class PostgresEventLogStore(EventLogStore):
             conn.execute(DDL.format(schema=self.schema).encode())
 
     @contextmanager
+    def _conn(self) -> Iterator[psycopg.Connection[TupleRow]]:
+        """A pooled autocommit connection.
+
+        Unlike ``pool.connection()`` this does not enter the connection's own context,
+        whose commit on exit costs a round trip even in autocommit mode.
+        """
+        conn = self.pool.getconn()
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
+
+    @contextmanager
     def _tenant_tx(self, tenant: str) -> Iterator[psycopg.Connection[TupleRow]]:
         """A transaction that can only see and write rows of ``tenant``."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self._conn() as conn, conn.transaction():
             with conn.pipeline():
                 conn.execute(f"SET LOCAL ROLE {TENANT_ROLE}")
                 conn.execute("SELECT set_config('kim.tenant', %s, true)", (tenant,))
@@ -153,7 +166,7 @@ class PostgresEventLogStore(EventLogStore):
                 columns[name].extend(p[name])
         results: list[list[int]] = [[] for _ in batch]
         try:
-            with self.pool.connection() as conn:
+            with self._conn() as conn:
                 rows = conn.execute(
                     self._sql_batch, [columns[k] for k in _BATCH_COLUMNS], prepare=True
                 ).fetchall()
@@ -235,7 +248,7 @@ class PostgresEventLogStore(EventLogStore):
         return int(row[0]) if row else 0
 
     def heads(self) -> dict[tuple[str, str], int]:
-        with self.pool.connection() as conn:
+        with self._conn() as conn:
             rows = conn.execute(
                 f"SELECT tenant, context, position FROM {self.schema}.log_heads".encode()
             ).fetchall()
@@ -253,7 +266,7 @@ class PostgresEventLogStore(EventLogStore):
         return IdempotencyRecord(tenant, key, row[0], int(row[1]), dict(row[2]))
 
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
-        with self.pool.connection() as conn:
+        with self._conn() as conn:
             rows = conn.execute(
                 f"SELECT tenant, context, position FROM {self.schema}.relay_positions"
                 " WHERE relay=%s".encode(),
@@ -262,7 +275,7 @@ class PostgresEventLogStore(EventLogStore):
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
     def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
-        with self.pool.connection() as conn:
+        with self._conn() as conn:
             conn.execute(
                 f"INSERT INTO {self.schema}.relay_positions VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (relay, tenant, context) DO UPDATE"
