@@ -13,7 +13,11 @@ from services.runtime.platform import Platform
 async def _context(request: Request) -> GatewayContext:
     platform: Platform = request.app.state.platform
     verifier: TokenVerifier = request.app.state.verifier
-    if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+    if (
+        request.method == "GET"
+        and "text/html" in request.headers.get("accept", "")
+        and "query" not in request.query_params
+    ):
         # The GraphiQL page itself; its queries come as POSTs with the token.
         return GatewayContext(platform, None)
     return GatewayContext(platform, verifier.from_request(request))

@@ -20,9 +20,10 @@ def _tenancy() -> list[APIRouter]:
 
 
 def _coordination() -> list[APIRouter]:
+    from services.coordination.funding_router import router as funding
     from services.coordination.router import router
 
-    return [router]
+    return [router, funding]
 
 
 def _gateway() -> list[APIRouter]:

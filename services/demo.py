@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.domain import Organisation, OrganisationKind
+from contexts.coordination.funding import AmountRule, FundingNotice, PositionType, RecipientKind
 from contexts.tenancy.contracts import Office, TenantKind
 from services.runtime import context as request_context
 from services.runtime.platform import Platform
@@ -27,6 +35,10 @@ DEMO_TENANTS = [
     DemoTenant("staedteregion-aachen", "StädteRegion Aachen", TenantKind.REGION, "nrw", "05334"),
     DemoTenant("aachen", "Stadt Aachen", TenantKind.DISTRICT_FREE_CITY, "nrw", "05334002"),
 ]
+COORD = PositionType.COORDINATION
+ASSIST = PositionType.ASSISTANCE
+CM = PositionType.CASE_MANAGEMENT
+ABH = PositionType.IMMIGRATION_OFFICE
 AACHEN_OFFICES_HELD = [Office.IMMIGRATION_OFFICE, Office.JOB_CENTRE, Office.HEALTH_OFFICE]
 
 
@@ -46,4 +58,110 @@ def load_demo(platform: Platform) -> list[str]:
                 " für Aachen"
             )
     platform.directory(refresh=True)
+    with request_context.bound(actor="kim-demo"):
+        done += _coordination_demo(platform)
+    return done
+
+
+def _notice(
+    app: CoordinationApplication,
+    reference: str,
+    baustein: int,
+    start: date,
+    grants: dict[PositionType, str],
+    material: str = "0",
+) -> tuple[UUID, bool]:
+    """The notice with this reference, issued now if it is missing."""
+    issued = app.recorder.select_notifications(
+        start=None, limit=10_000, topics=[get_topic(FundingNotice.Issued)]
+    )
+    for n in issued:
+        notice_id = UUID(str(n.originator_id))
+        if app.get_notice(notice_id).reference.startswith(reference):
+            return notice_id, False
+    (rec,) = app.issue_notice(
+        grantor="Bezirksregierung Arnsberg",
+        reference=reference,
+        baustein=baustein,
+        period_start=start,
+        period_end=date(2022, 12, 31),
+        grants={k: Decimal(v) for k, v in grants.items()},
+        material_costs_per_year=Decimal(material),
+        issued_on=start,
+    )
+    return rec.domain_event.originator_id, True
+
+
+def _organisation(app: CoordinationApplication, name: str, kind: OrganisationKind) -> UUID:
+    registered = app.recorder.select_notifications(
+        start=None, limit=10_000, topics=[get_topic(Organisation.Registered)]
+    )
+    for n in registered:
+        org_id = UUID(str(n.originator_id))
+        if app.get_organisation(org_id).name == name:
+            return org_id
+    (rec,) = app.register_organisation(name, kind)
+    return rec.domain_event.originator_id
+
+
+def _coordination_demo(platform: Platform) -> list[str]:
+    """Kreis Steinfurt, Rheine and Aachen as the council papers describe them (2021)."""
+    done: list[str] = []
+    ks = platform.app(CoordinationApplication, "kreis-steinfurt")
+    rheine = platform.app(CoordinationApplication, "rheine")
+    aachen = platform.app(CoordinationApplication, "aachen")
+    lf = _organisation(ks, "Lernen fördern e.V.", OrganisationKind.WELFARE_PROVIDER)
+    _organisation(
+        ks, "Kommunales Integrationszentrum Kreis Steinfurt", OrganisationKind.COORDINATION_POST
+    )
+    _organisation(
+        rheine, "Koordinierungsstelle KIM Stadt Rheine", OrganisationKind.COORDINATION_POST
+    )
+    _organisation(
+        aachen, "Kommunales Integrationszentrum Stadt Aachen", OrganisationKind.COORDINATION_POST
+    )
+
+    y2021 = date(2021, 1, 1)
+    b1, new_b1 = _notice(ks, "KIM-B1-2021-05566", 1, y2021, {COORD: "3.5", ASSIST: "0.5"})
+    b2, new_b2 = _notice(ks, "KIM-B2-2021-05566", 2, y2021, {CM: "9.0"})
+    _notice(ks, "KIM-B3-2021-05566", 3, y2021, {ABH: "2.5"})
+    if new_b1:
+        ks.conclude_contract(
+            notice_id=b1,
+            recipient_kind=RecipientKind.TENANT,
+            recipient="rheine",
+            position_type=COORD,
+            fte_share=Decimal("1.0"),
+            amount_rule=AmountRule.FLAT,
+            amount_per_year=Decimal("50000"),
+            start=date(2021, 5, 1),
+            end=date(2022, 12, 31),
+            cooperation_agreement="Kooperationsvereinbarung KIM Kreis Steinfurt / Stadt Rheine",
+        )
+        done.append("Kreis Steinfurt: Bescheide Baustein 1-3, Weiterleitung 1,0 VZÄ an Rheine")
+    if new_b2:
+        ks.conclude_contract(
+            notice_id=b2,
+            recipient_kind=RecipientKind.PROVIDER,
+            recipient=str(lf),
+            position_type=CM,
+            fte_share=Decimal("1.9"),
+            amount_rule=AmountRule.FLAT,
+            amount_per_year=Decimal("104500"),
+            start=date(2021, 9, 1),
+            end=date(2022, 12, 31),
+            cooperation_agreement="Weiterleitungsvertrag Case Management RB Rheine",
+        )
+        done.append("Kreis Steinfurt: 1,9 VZÄ Case Management an Lernen fördern e.V. (RB Rheine)")
+    if _notice(rheine, "KIM-B3-2020-05566076", 3, date(2020, 7, 1), {ABH: "1.5"})[1]:
+        done.append("Rheine: eigener Bescheid Baustein 3 über 1,5 VZÄ Ausländerbehörde")
+    new_a1 = _notice(
+        aachen, "KIM-B1-2021-05334002", 1, y2021, {COORD: "2.5", ASSIST: "0.5"}, "83000"
+    )[1]
+    new_a2 = _notice(aachen, "KIM-B2-2021-05334002", 2, y2021, {CM: "5.0"})[1]
+    if new_a1 or new_a2:
+        done.append(
+            "Aachen: 2,5 VZÄ Koordination, 0,5 Assistenz, 83.000 € Sachkosten,"
+            " 5 VZÄ Case Management"
+        )
     return done

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,36 +13,19 @@ from fastapi.testclient import TestClient
 from services.runtime.platform import Platform
 
 PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Content",
+}
 Auth = Callable[..., dict[str, str]]
 ORGS = "/coordination/tenants/{tenant}/organisations"
 NEW_ORG = {"name": "Lernen fördern e.V.", "kind": "welfare_provider"}
 KEY = "order-2024-0001"
-
-
-def relay_caught_up(platform: Platform, timeout: float = 5.0) -> bool:
-    """Whether the relay has published every appended event (waits up to ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        published = platform.store.relay_positions(platform.relay.name)
-        if all(published.get(log, 0) >= head for log, head in platform.store.heads().items()):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def relay_settles_before_shutdown(client: TestClient, platform: Platform) -> Iterator[None]:
-    """Shut the app down only once the relay is idle.
-
-    Works around an application bug: on Python 3.11 ``LogRelay.stop()`` can hang for
-    ever when its task is cancelled while a bus publish is being acknowledged
-    (``asyncio.wait_for`` swallows the cancellation; the relay loop has no stop flag).
-    The in-memory bus publishes without awaiting, so only the NATS stack needs it.
-    """
-    yield
-    if platform.settings.bus != "memory":
-        relay_caught_up(platform)
 
 
 def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str, Any]:
@@ -53,7 +35,9 @@ def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str
     assert body["type"] == f"urn:kim:problem:{rule}"
     assert body["rule"] == rule
     assert body["status"] == status
-    assert body["title"]
+    assert body["title"] == TITLES[status]
+    assert body["instance"] == response.request.url.path
+    assert isinstance(body["detail"], str)
     assert body["detail"]
     return body
 

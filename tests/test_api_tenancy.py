@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,6 +12,15 @@ from fastapi.testclient import TestClient
 from services.runtime.platform import Platform
 
 PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Content",
+}
 Auth = Callable[..., dict[str, str]]
 TENANTS = "/tenancy/tenants"
 DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "staedteregion-aachen", "aachen"}
@@ -23,32 +31,6 @@ EMSDETTEN = {
     "parent": "kreis-steinfurt",
     "ags": "05566012",
 }
-
-
-def relay_caught_up(platform: Platform, timeout: float = 5.0) -> bool:
-    """Whether the relay has published every appended event (waits up to ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        published = platform.store.relay_positions(platform.relay.name)
-        if all(published.get(log, 0) >= head for log, head in platform.store.heads().items()):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def relay_settles_before_shutdown(client: TestClient, platform: Platform) -> Iterator[None]:
-    """Shut the app down only once the relay is idle.
-
-    Works around an application bug: on Python 3.11 ``LogRelay.stop()`` can hang for
-    ever when its task is cancelled while a bus publish is being acknowledged
-    (``asyncio.wait_for`` swallows the cancellation; the relay loop has no stop flag).
-    The in-memory bus publishes without awaiting, so only the NATS stack needs it.
-    """
-    yield
-    if platform.settings.bus != "memory":
-        relay_caught_up(platform)
 
 
 @pytest.fixture
@@ -63,7 +45,9 @@ def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str
     assert body["type"] == f"urn:kim:problem:{rule}"
     assert body["rule"] == rule
     assert body["status"] == status
-    assert body["title"]
+    assert body["title"] == TITLES[status]
+    assert body["instance"] == response.request.url.path
+    assert isinstance(body["detail"], str)
     assert body["detail"]
     return body
 
@@ -416,3 +400,28 @@ def test_an_invalid_office_list_is_a_422_problem(
     problem = assert_problem(response, 422, "validation-failed")
     assert all(e["field"].startswith("offices") for e in problem["errors"])
     assert platform.store.heads() == before
+
+
+def test_a_renamed_tenant_reads_with_its_new_name_at_once(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        "/tenancy/tenants/rheine/rename", json={"name": "Stadt Rheine (Ems)"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    got = client.get("/tenancy/tenants/rheine", headers=admin)
+    assert got.json()["name"] == "Stadt Rheine (Ems)"
+
+
+def test_an_empty_parent_is_a_422_problem_and_appends_nothing(
+    client: TestClient, admin: dict[str, str], platform: Platform
+) -> None:
+    before = registry_head(platform)
+    response = client.post(
+        "/tenancy/tenants",
+        json={"key": "bayern", "name": "Bayern", "kind": "state_programme", "parent": ""},
+        headers=admin,
+    )
+    body = assert_problem(response, 422, "validation-failed")
+    assert {e["field"] for e in body["errors"]} == {"parent"}
+    assert registry_head(platform) == before

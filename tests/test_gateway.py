@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,32 +14,6 @@ from services.runtime.platform import Platform
 PROBLEM = "application/problem+json"
 Auth = Callable[..., dict[str, str]]
 GRAPHQL = "/graphql"
-
-
-def relay_caught_up(platform: Platform, timeout: float = 5.0) -> bool:
-    """Whether the relay has published every appended event (waits up to ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        published = platform.store.relay_positions(platform.relay.name)
-        if all(published.get(log, 0) >= head for log, head in platform.store.heads().items()):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-
-
-@pytest.fixture(autouse=True)
-def relay_settles_before_shutdown(client: TestClient, platform: Platform) -> Iterator[None]:
-    """Shut the app down only once the relay is idle.
-
-    Works around an application bug: on Python 3.11 ``LogRelay.stop()`` can hang for
-    ever when its task is cancelled while a bus publish is being acknowledged
-    (``asyncio.wait_for`` swallows the cancellation; the relay loop has no stop flag).
-    The in-memory bus publishes without awaiting, so only the NATS stack needs it.
-    """
-    yield
-    if platform.settings.bus != "memory":
-        relay_caught_up(platform)
 
 
 def query(client: TestClient, text: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -236,3 +209,11 @@ def test_graphiql_is_served_to_a_browser(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "graphiql" in response.text.lower()
+
+
+def test_a_query_in_a_browser_get_still_needs_a_token(client: TestClient) -> None:
+    response = client.get(
+        GRAPHQL, params={"query": "{ tenants { key } }"}, headers={"Accept": "text/html"}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
 from contexts.coordination.domain import OfficeType, Organisation, OrganisationKind, check_name
+from contexts.coordination.funding import (
+    BAUSTEIN_OF,
+    AmountRule,
+    ForwardingContract,
+    FundingNotice,
+    Period,
+    PositionType,
+    RecipientKind,
+    check_grants,
+    fte,
+    grants_payload,
+    money,
+)
 from contexts.shared.application import TenantApplication
+from contexts.shared.errors import DomainError
 
 
 class CoordinationApplication(TenantApplication):
@@ -34,3 +51,192 @@ class CoordinationApplication(TenantApplication):
 
     def get_organisation(self, organisation_id: UUID) -> Organisation:
         return self.load(Organisation, organisation_id, "organisation")
+
+    # -- funding notices ------------------------------------------------------------------
+    def issue_notice(
+        self,
+        *,
+        grantor: str,
+        reference: str,
+        baustein: int,
+        period_start: date,
+        period_end: date,
+        grants: dict[PositionType, Decimal],
+        material_costs_per_year: Decimal = Decimal(0),
+        issued_on: date,
+        rates: dict[PositionType, Decimal] | None = None,
+    ) -> list[Recording[UUID]]:
+        check_grants(baustein, grants)
+        Period(period_start, period_end)
+        notice = FundingNotice(
+            grantor=grantor,
+            reference=reference,
+            baustein=baustein,
+            period_start=period_start.isoformat(),
+            period_end=period_end.isoformat(),
+            grants=grants_payload(grants, period_start.year, rates),
+            material_costs_per_year=str(money(material_costs_per_year)),
+            issued_on=issued_on.isoformat(),
+        )
+        return self.save(notice)
+
+    def amend_notice(
+        self,
+        notice_id: UUID,
+        *,
+        reference: str,
+        issued_on: date,
+        period_end: date,
+        grants: dict[PositionType, Decimal],
+        material_costs_per_year: Decimal,
+        reason: str,
+        rates: dict[PositionType, Decimal] | None = None,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        """An Änderungsbescheid: a new event; what was forwarded must still fit."""
+        notice = self.load_expecting(FundingNotice, notice_id, "funding notice", expected_version)
+        check_grants(notice.baustein, grants)
+        new_period = Period(notice.period.start, period_end)
+        payload = grants_payload(grants, notice.period.start.year, rates)
+        granted_fte = sum((Decimal(v["fte"]) for v in payload.values()), Decimal(0))
+        granted_money = sum(
+            (Decimal(v["fte"]) * Decimal(v["rate"]) for v in payload.values()), Decimal(0)
+        )
+        for r in notice.reservations.values():
+            if not new_period.contains(r.period):
+                raise DomainError(
+                    "amendment-cuts-contract",
+                    f"the new period {new_period} no longer covers contract {r.contract_id}"
+                    f" ({r.period}); amend or terminate the contract first",
+                    field="period_end",
+                )
+        for month in notice.period.months():
+            forwarded_fte, forwarded_money = notice.forwarded_in(month)
+            if forwarded_fte > granted_fte or forwarded_money > granted_money:
+                raise DomainError(
+                    "amendment-below-forwarded",
+                    f"already forwarded {forwarded_fte} FTE / {forwarded_money} EUR a year"
+                    f" exceed the amended grant of {granted_fte} FTE / {money(granted_money)}"
+                    f" EUR a year in {month.isoformat()[:7]}",
+                    field="grants",
+                )
+        notice.amend(
+            reference=reference,
+            issued_on=issued_on.isoformat(),
+            period_end=period_end.isoformat(),
+            grants=payload,
+            material_costs_per_year=str(money(material_costs_per_year)),
+            reason=reason,
+        )
+        return self.save(notice)
+
+    def get_notice(self, notice_id: UUID) -> FundingNotice:
+        return self.load(FundingNotice, notice_id, "funding notice")
+
+    # -- forwarding contracts -------------------------------------------------------------
+    def conclude_contract(
+        self,
+        *,
+        notice_id: UUID,
+        recipient_kind: RecipientKind,
+        recipient: str,
+        position_type: PositionType,
+        fte_share: Decimal,
+        amount_rule: AmountRule,
+        amount_per_year: Decimal,
+        start: date,
+        end: date,
+        cooperation_agreement: str = "",
+        recipient_check: Callable[[RecipientKind, str], None] | None = None,
+    ) -> list[Recording[UUID]]:
+        notice = self.get_notice(notice_id)
+        if BAUSTEIN_OF[PositionType(position_type)] != notice.baustein:
+            raise DomainError(
+                "position-type-not-in-baustein",
+                f"{position_type} positions are not funded by a Baustein {notice.baustein} notice",
+                field="position_type",
+            )
+        if recipient_kind == RecipientKind.PROVIDER:
+            org = self.load(Organisation, UUID(recipient), "organisation")
+            if org.kind != OrganisationKind.WELFARE_PROVIDER or not org.active:
+                raise DomainError(
+                    "recipient-not-a-provider",
+                    f"{org.name} is not an active welfare provider",
+                    field="recipient",
+                )
+        elif recipient_check is not None:
+            recipient_check(recipient_kind, recipient)
+        share, amount, period = fte(fte_share), money(amount_per_year), Period(start, end)
+        if share <= 0:
+            raise DomainError("fte-not-positive", "the FTE share must be positive", field="fte")
+        notice.check_forwarding(share, amount, period)
+        contract = ForwardingContract(
+            notice_id=notice.id,
+            recipient_kind=RecipientKind(recipient_kind).value,
+            recipient=recipient,
+            position_type=PositionType(position_type).value,
+            fte=str(share),
+            amount_rule=AmountRule(amount_rule).value,
+            amount_per_year=str(amount),
+            start=start.isoformat(),
+            end=end.isoformat(),
+            cooperation_agreement=cooperation_agreement,
+        )
+        notice.reserve(
+            contract.id, contract.position_type.value, str(share), str(amount),
+            start.isoformat(), end.isoformat(),
+        )  # fmt: skip
+        return self.save(notice, contract)
+
+    def amend_contract(
+        self,
+        contract_id: UUID,
+        *,
+        fte_share: Decimal,
+        amount_per_year: Decimal,
+        end: date,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        contract = self.load_expecting(
+            ForwardingContract, contract_id, "forwarding contract", expected_version
+        )
+        if contract.terminated:
+            raise DomainError("contract-terminated", "a terminated contract cannot be amended")
+        notice = self.get_notice(contract.notice_id)
+        share, amount = fte(fte_share), money(amount_per_year)
+        period = Period(contract.period.start, end)
+        notice.check_forwarding(share, amount, period, excluding=contract.id)
+        contract.amend(str(share), str(amount), end.isoformat(), reason)
+        notice.release(contract.id)
+        notice.reserve(
+            contract.id, contract.position_type.value, str(share), str(amount),
+            period.start.isoformat(), end.isoformat(),
+        )  # fmt: skip
+        return self.save(notice, contract)
+
+    def terminate_contract(
+        self, contract_id: UUID, *, end: date, reason: str, expected_version: int | None = None
+    ) -> list[Recording[UUID]]:
+        contract = self.load_expecting(
+            ForwardingContract, contract_id, "forwarding contract", expected_version
+        )
+        if contract.terminated:
+            raise DomainError("contract-terminated", "the contract is already terminated")
+        if end < contract.period.start or end > contract.period.end:
+            raise DomainError(
+                "termination-outside-contract",
+                f"the end {end} must lie within the contract period {contract.period}",
+                field="end",
+            )
+        notice = self.get_notice(contract.notice_id)
+        contract.terminate(end.isoformat(), reason)
+        notice.release(contract.id)
+        notice.reserve(
+            contract.id, contract.position_type.value, str(contract.fte),
+            str(contract.amount_per_year), contract.period.start.isoformat(), end.isoformat(),
+        )  # fmt: skip
+        return self.save(notice, contract)
+
+    def get_contract(self, contract_id: UUID) -> ForwardingContract:
+        return self.load(ForwardingContract, contract_id, "forwarding contract")

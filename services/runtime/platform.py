@@ -103,11 +103,15 @@ class Platform:
         self._directory = self.tenancy.directory()
 
     async def stop(self) -> None:
-        for sub in self._subscriptions:
-            await sub.stop()
+        """Stop consumers, relay and bus; a step that hangs is abandoned after 10 s."""
+        steps = [*(sub.stop() for sub in self._subscriptions), self.relay.stop(), self.bus.close()]
         self._subscriptions.clear()
-        await self.relay.stop()
-        await self.bus.close()
+        for step in steps:
+            try:
+                async with asyncio.timeout(10):
+                    await step
+            except TimeoutError:
+                log.warning("shutdown step %s did not finish within 10 s", step)
         self.started = False
 
     def close(self) -> None:

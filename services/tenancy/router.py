@@ -26,7 +26,9 @@ class RegisterTenant(Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["rheine"])
     name: str = Field(min_length=1, max_length=200, examples=["Stadt Rheine"])
     kind: TenantKind
-    parent: str | None = Field(default=None, examples=["kreis-steinfurt"])
+    parent: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["kreis-steinfurt"]
+    )
     ags: str | None = Field(default=None, pattern=r"^\d{2,8}$", examples=["05566076"])
 
 
@@ -76,8 +78,9 @@ def list_tenants(platform: PlatformDep, principal: PrincipalDep) -> list[TenantV
 
 @router.get("/tenants/{key}", summary="One tenant")
 def get_tenant(key: KeyPath, platform: PlatformDep, principal: PrincipalDep) -> TenantView:
+    directory = platform.directory(refresh=True)  # the registry answers with what is stored
     info = platform.tenant(key)
-    return TenantView.of(info, platform.directory().children(key))
+    return TenantView.of(info, directory.children(key))
 
 
 @router.post("/tenants", status_code=201, summary="Register a tenant (platform_admin)")

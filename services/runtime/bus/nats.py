@@ -35,9 +35,8 @@ class _PullSubscription(BusSubscription):
     async def stop(self) -> None:
         self.stopping.set()
         if self.task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self.task), timeout=FETCH_TIMEOUT + 5)
-            except TimeoutError:
+            done, _ = await asyncio.wait({self.task}, timeout=FETCH_TIMEOUT + 5)
+            if not done:
                 self.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self.task
@@ -79,7 +78,8 @@ class NatsBus(Bus):
         self._subs.clear()
         if self._nc is not None and not self._nc.is_closed:
             try:
-                await asyncio.wait_for(self._nc.close(), timeout=5)
+                async with asyncio.timeout(5):
+                    await self._nc.close()
             except TimeoutError:
                 log.warning("NATS connection did not close within 5 s")
         self._nc = None

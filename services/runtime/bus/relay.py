@@ -45,6 +45,7 @@ class LogRelay:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._lock = asyncio.Lock()
         # Other processes append too (PostgreSQL): scan all heads on every poll there.
         self._full_scan_every = 1 if store.kind == "postgresql" else 10
@@ -60,23 +61,33 @@ class LogRelay:
         self._wake.set()
 
     async def start(self) -> None:
+        self._stopping = False
         self._loop = asyncio.get_running_loop()
         self.store.add_listener(self._on_append)
         self._task = asyncio.create_task(self._run(), name=f"relay-{self.name}")
 
     async def stop(self) -> None:
         self.store.remove_listener(self._on_append)
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Let the loop finish its cycle; cancel only if it does not (a publish hangs).
+            done, _ = await asyncio.wait({self._task}, timeout=10)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
 
     async def _run(self) -> None:
+        # No asyncio.wait_for here: on Python 3.11 it can swallow a cancellation.
         cycle = 0
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
+            if self._stopping:
+                return
             self._wake.clear()
             cycle += 1
             try:

@@ -1,0 +1,374 @@
+"""REST API for funding notices and forwarding contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.funding import (
+    AmountRule,
+    ForwardingContract,
+    FundingNotice,
+    PositionType,
+    RecipientKind,
+)
+from contexts.shared.errors import DomainError
+from services.coordination.router import READERS, WRITERS
+from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from services.runtime.http.auth import Access, authorize
+from services.runtime.http.commands import run_command
+from services.runtime.platform import Platform
+
+router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
+
+FTE = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2, examples=["1.9"])]
+EUR = Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2, examples=["104500"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IssueNotice(Strict):
+    grantor: str = Field(min_length=1, max_length=200, examples=["Bezirksregierung Arnsberg"])
+    reference: str = Field(min_length=1, max_length=100, examples=["KIM-2021-05566-B2"])
+    baustein: int = Field(ge=1, le=3)
+    period_start: date
+    period_end: date
+    grants: dict[PositionType, FTE] = Field(min_length=1, examples=[{"case_management": "9.0"}])
+    rates: dict[PositionType, EUR] | None = Field(
+        default=None, description="flat rate per FTE and year, if not the one in force"
+    )
+    material_costs_per_year: EUR = Decimal(0)
+    issued_on: date
+
+
+class AmendNotice(Strict):
+    reference: str = Field(min_length=1, max_length=100)
+    issued_on: date
+    period_end: date
+    grants: dict[PositionType, FTE] = Field(min_length=1)
+    rates: dict[PositionType, EUR] | None = None
+    material_costs_per_year: EUR = Decimal(0)
+    reason: str = Field(min_length=1, max_length=500)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ConcludeContract(Strict):
+    notice_id: UUID
+    recipient_kind: RecipientKind
+    recipient: str = Field(
+        min_length=1, max_length=100, description="tenant key, or the provider's organisation id"
+    )
+    position_type: PositionType
+    fte: FTE
+    amount_rule: AmountRule
+    amount_per_year: EUR
+    start: date
+    end: date
+    cooperation_agreement: str = Field(default="", max_length=200)
+
+
+class AmendContract(Strict):
+    fte: FTE
+    amount_per_year: EUR
+    end: date
+    reason: str = Field(min_length=1, max_length=500)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class TerminateContract(Strict):
+    end: date
+    reason: str = Field(min_length=1, max_length=500)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class GrantView(BaseModel):
+    fte: Decimal
+    rate: Decimal
+
+
+class ReservationView(BaseModel):
+    contract_id: UUID
+    position_type: PositionType
+    fte: Decimal
+    amount_per_year: Decimal
+    start: date
+    end: date
+
+
+class NoticeView(BaseModel):
+    id: UUID
+    version: int
+    grantor: str
+    reference: str
+    baustein: int
+    period_start: date
+    period_end: date
+    issued_on: date
+    grants: dict[PositionType, GrantView]
+    granted_fte: Decimal
+    granted_money_per_year: Decimal
+    material_costs_per_year: Decimal
+    forwarding: list[ReservationView]
+    amendments: list[str]
+
+    @classmethod
+    def of(cls, n: FundingNotice) -> NoticeView:
+        return cls(
+            id=n.id,
+            version=n.version,
+            grantor=n.grantor,
+            reference=n.reference,
+            baustein=n.baustein,
+            period_start=n.period.start,
+            period_end=n.period.end,
+            issued_on=n.issued_on,
+            grants={k: GrantView(fte=f, rate=r) for k, (f, r) in n.grants.items()},
+            granted_fte=n.granted_fte,
+            granted_money_per_year=n.granted_money_per_year,
+            material_costs_per_year=n.material_costs_per_year,
+            forwarding=[
+                ReservationView(
+                    contract_id=r.contract_id,
+                    position_type=r.position_type,
+                    fte=r.fte,
+                    amount_per_year=r.amount_per_year,
+                    start=r.period.start,
+                    end=r.period.end,
+                )
+                for r in n.reservations.values()
+            ],
+            amendments=n.amendments,
+        )
+
+
+class ContractView(BaseModel):
+    id: UUID
+    version: int
+    notice_id: UUID
+    recipient_kind: RecipientKind
+    recipient: str
+    position_type: PositionType
+    fte: Decimal
+    amount_rule: AmountRule
+    amount_per_year: Decimal
+    start: date
+    end: date
+    cooperation_agreement: str
+    terminated: bool
+
+
+def _writer(
+    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> CoordinationApplication:
+    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
+    return platform.app(CoordinationApplication, tenant.key)
+
+
+def _reader(
+    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> CoordinationApplication:
+    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
+    return platform.app(CoordinationApplication, tenant.key)
+
+
+Writer = Annotated[CoordinationApplication, Depends(_writer)]
+Reader = Annotated[CoordinationApplication, Depends(_reader)]
+
+
+def _member_town_check(platform: Platform, tenant: str) -> Callable[[RecipientKind, str], None]:
+    def check(kind: RecipientKind, recipient: str) -> None:
+        info = platform.directory().get(recipient)
+        if info is None or info.parent != tenant:
+            raise DomainError(
+                "recipient-not-a-member-town",
+                f"{recipient} is not a registered tenant below {tenant}",
+                field="recipient",
+            )
+
+    return check
+
+
+@router.post("/notices", status_code=201, summary="Record a funding notice (Förderbescheid)")
+def issue_notice(
+    body: IssueNotice, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+) -> JSONResponse:
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        app.tenant,
+        app.context,
+        "issue_notice",
+        lambda: app.issue_notice(
+            grantor=body.grantor,
+            reference=body.reference,
+            baustein=body.baustein,
+            period_start=body.period_start,
+            period_end=body.period_end,
+            grants=dict(body.grants),
+            rates=dict(body.rates) if body.rates else None,
+            material_costs_per_year=body.material_costs_per_year,
+            issued_on=body.issued_on,
+        ),
+        body,
+        status=201,
+    )
+
+
+@router.post("/notices/{notice_id}/amend", summary="Record an amendment (Änderungsbescheid)")
+def amend_notice(
+    notice_id: UUID,
+    body: AmendNotice,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        app.tenant,
+        app.context,
+        "amend_notice",
+        lambda: app.amend_notice(
+            notice_id,
+            reference=body.reference,
+            issued_on=body.issued_on,
+            period_end=body.period_end,
+            grants=dict(body.grants),
+            rates=dict(body.rates) if body.rates else None,
+            material_costs_per_year=body.material_costs_per_year,
+            reason=body.reason,
+            expected_version=body.expected_version,
+        ),
+        body,
+    )
+
+
+@router.get("/notices", summary="The tenant's funding notices")
+def list_notices(app: Reader, platform: PlatformDep) -> list[NoticeView]:
+    topic = get_topic(FundingNotice.Issued)
+    issued = platform.store.read_log(app.tenant, app.context, topics=[topic])
+    return [NoticeView.of(app.get_notice(r.originator_id)) for r in issued]
+
+
+@router.get("/notices/{notice_id}", summary="One funding notice with what is forwarded")
+def get_notice(notice_id: UUID, app: Reader) -> NoticeView:
+    return NoticeView.of(app.get_notice(notice_id))
+
+
+@router.post("/contracts", status_code=201, summary="Conclude a forwarding contract")
+def conclude_contract(
+    body: ConcludeContract,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    check = _member_town_check(platform, app.tenant)
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        app.tenant,
+        app.context,
+        "conclude_contract",
+        lambda: app.conclude_contract(
+            notice_id=body.notice_id,
+            recipient_kind=body.recipient_kind,
+            recipient=body.recipient,
+            position_type=body.position_type,
+            fte_share=body.fte,
+            amount_rule=body.amount_rule,
+            amount_per_year=body.amount_per_year,
+            start=body.start,
+            end=body.end,
+            cooperation_agreement=body.cooperation_agreement,
+            recipient_check=check,
+        ),
+        body,
+        status=201,
+    )
+
+
+@router.post("/contracts/{contract_id}/amend", summary="Amend a forwarding contract")
+def amend_contract(
+    contract_id: UUID,
+    body: AmendContract,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        app.tenant,
+        app.context,
+        "amend_contract",
+        lambda: app.amend_contract(
+            contract_id,
+            fte_share=body.fte,
+            amount_per_year=body.amount_per_year,
+            end=body.end,
+            reason=body.reason,
+            expected_version=body.expected_version,
+        ),
+        body,
+    )
+
+
+@router.post("/contracts/{contract_id}/terminate", summary="Terminate a forwarding contract")
+def terminate_contract(
+    contract_id: UUID,
+    body: TerminateContract,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return run_command(
+        request,
+        platform.store,
+        principal,
+        app.tenant,
+        app.context,
+        "terminate_contract",
+        lambda: app.terminate_contract(
+            contract_id, end=body.end, reason=body.reason, expected_version=body.expected_version
+        ),
+        body,
+    )
+
+
+@router.get("/contracts/{contract_id}", summary="One forwarding contract")
+def get_contract(contract_id: UUID, app: Reader) -> ContractView:
+    c: ForwardingContract = app.get_contract(contract_id)
+    return ContractView(
+        id=c.id,
+        version=c.version,
+        notice_id=c.notice_id,
+        recipient_kind=c.recipient_kind,
+        recipient=c.recipient,
+        position_type=c.position_type,
+        fte=c.fte,
+        amount_rule=c.amount_rule,
+        amount_per_year=c.amount_per_year,
+        start=c.period.start,
+        end=c.period.end,
+        cooperation_agreement=c.cooperation_agreement,
+        terminated=c.terminated,
+    )
