@@ -21,9 +21,10 @@ def _tenancy() -> list[APIRouter]:
 
 def _coordination() -> list[APIRouter]:
     from services.coordination.funding_router import router as funding
+    from services.coordination.positions_router import router as positions
     from services.coordination.router import router
 
-    return [router, funding]
+    return [router, funding, positions]
 
 
 def _gateway() -> list[APIRouter]:

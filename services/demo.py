@@ -104,6 +104,56 @@ def _organisation(app: CoordinationApplication, name: str, kind: OrganisationKin
     return rec.domain_event.originator_id
 
 
+REGIONAL_AREAS = [  # Kreis Steinfurt, Vorlage 362/21: 9.0 case-management FTE over five areas
+    (
+        "RB Steinfurt",
+        ["Steinfurt", "Horstmar", "Laer", "Metelen", "Nordwalde", "Wettringen"],
+        "1.6",
+    ),
+    (
+        "RB Ibbenbüren",
+        ["Ibbenbüren", "Hopsten", "Hörstel", "Mettingen", "Recke", "Westerkappeln"],
+        "1.6",
+    ),
+    ("RB Lengerich", ["Lengerich", "Ladbergen", "Lienen", "Lotte", "Tecklenburg"], "2.0"),
+    ("RB Emsdetten/Greven", ["Emsdetten", "Greven", "Saerbeck", "Altenberge"], "1.9"),
+    ("RB Rheine", ["Rheine", "Neuenkirchen"], "1.9"),
+]
+
+
+def _positions_demo(ks: CoordinationApplication, notice_b2: UUID, lf: UUID) -> list[str]:
+    """Regional areas, and the 1.9 FTE of Lernen fördern in Rheine under Rheine's post."""
+    areas = {}
+    for name, towns, share in REGIONAL_AREAS:
+        (rec,) = ks.define_regional_area(name=name, towns=towns, case_management_fte=Decimal(share))
+        areas[name] = rec.domain_event.originator_id
+    notice = ks.get_notice(notice_b2)
+    contract_id = next(iter(notice.reservations))
+    (rec,) = ks.create_position(
+        title="Case Management Lernen fördern e.V., RB Rheine",
+        position_type=CM,
+        fte_share=Decimal("1.9"),
+        employer_kind="provider",
+        employer=str(lf),
+        funding_kind="contract",
+        funding_id=contract_id,
+        work_tenant="rheine",
+        regional_area_id=areas["RB Rheine"],
+    )
+    position = rec.domain_event.originator_id
+    ks.start_staffing(
+        position, staff_id="LF-CM-01", fte_share=Decimal("1.0"), start=date(2021, 9, 1)
+    )
+    ks.start_staffing(
+        position, staff_id="LF-CM-02", fte_share=Decimal("0.9"), start=date(2021, 10, 1)
+    )
+    ks.assign_supervision(position, post_tenant="rheine", valid_from=date(2021, 9, 1))
+    return [
+        "Kreis Steinfurt: fünf Regionalbereiche (1,6 + 1,6 + 2,0 + 1,9 + 1,9 = 9,0 VZÄ)",
+        "Lernen fördern e.V.: Stelle 1,9 VZÄ in Rheine, Fachaufsicht Koordinierungsstelle Rheine",
+    ]
+
+
 def _coordination_demo(platform: Platform) -> list[str]:
     """Kreis Steinfurt, Rheine and Aachen as the council papers describe them (2021)."""
     done: list[str] = []
@@ -153,6 +203,8 @@ def _coordination_demo(platform: Platform) -> list[str]:
             cooperation_agreement="Weiterleitungsvertrag Case Management RB Rheine",
         )
         done.append("Kreis Steinfurt: 1,9 VZÄ Case Management an Lernen fördern e.V. (RB Rheine)")
+    if new_b2:
+        done += _positions_demo(ks, b2, lf)
     if _notice(rheine, "KIM-B3-2020-05566076", 3, date(2020, 7, 1), {ABH: "1.5"})[1]:
         done.append("Rheine: eigener Bescheid Baustein 3 über 1,5 VZÄ Ausländerbehörde")
     new_a1 = _notice(

@@ -244,7 +244,11 @@ def test_a_notice_keeps_the_rates_and_material_costs_it_was_issued_with(
 @pytest.mark.parametrize(
     ("changes", "rule", "fields"),
     [
-        ({"grants": {"coordination": "1.0"}}, "position-type-not-in-baustein", {"grants.coordination"}),
+        (
+            {"grants": {"coordination": "1.0"}},
+            "position-type-not-in-baustein",
+            {"grants.coordination"},
+        ),
         ({"period_end": "2021-12-31"}, "period-ends-before-start", {"period_end"}),
         ({"period_start": "2019-01-01"}, "no-flat-rate", {"period_start"}),
     ],
@@ -642,7 +646,9 @@ def test_terminating_a_contract_frees_its_share_from_the_day_after(
     accepted = client.post(CONTRACTS, json=whole_grant, headers=ks)
     assert accepted.status_code == 201, accepted.text
     # while the terminated contract ran, its share stays taken
-    overlapping = forwarding(b2, fte="7.2", amount_per_year="0", start="2021-12-01", end="2021-12-31")
+    overlapping = forwarding(
+        b2, fte="7.2", amount_per_year="0", start="2021-12-01", end="2021-12-31"
+    )
     body = assert_problem(
         client.post(CONTRACTS, json=overlapping, headers=ks), 422, "forwarded-fte-exceed-grant"
     )
@@ -748,9 +754,7 @@ def test_a_case_manager_reads_but_may_not_issue_notices(
     assert platform.store.heads() == before
 
 
-def test_a_member_town_may_not_read_its_districts_notices(
-    client: TestClient, auth: Auth
-) -> None:
+def test_a_member_town_may_not_read_its_districts_notices(client: TestClient, auth: Auth) -> None:
     response = client.get(NOTICES, headers=auth("rheine", "coordinator"))
     assert_problem(response, 403, "tenant-not-allowed")
 
@@ -874,7 +878,9 @@ def test_an_invalid_contract_is_a_422_problem_naming_the_fields_and_appends_noth
     body = {**forwarding(b2_id(client, ks)), **changes}
     body = {k: v for k, v in body.items() if v is not None}
     before = platform.store.heads()
-    problem = assert_problem(client.post(CONTRACTS, json=body, headers=ks), 422, "validation-failed")
+    problem = assert_problem(
+        client.post(CONTRACTS, json=body, headers=ks), 422, "validation-failed"
+    )
     assert error_fields(problem) == fields
     assert platform.store.heads() == before
 

@@ -23,11 +23,11 @@ from contexts.coordination.funding import (
     grants_payload,
     money,
 )
-from contexts.shared.application import TenantApplication
+from contexts.coordination.staffing import StaffingCommands
 from contexts.shared.errors import DomainError
 
 
-class CoordinationApplication(TenantApplication):
+class CoordinationApplication(StaffingCommands):
     context = "coordination"
 
     def register_organisation(

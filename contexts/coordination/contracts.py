@@ -12,7 +12,15 @@ ORGANISATION_REGISTERED = "OrganisationRegistered"
 ORGANISATION_RENAMED = "OrganisationRenamed"
 ORGANISATION_CLOSED = "OrganisationClosed"
 
+# Supervision lines decide who may see which cases (case management, gateway).
+POSITION_CREATED = "PositionCreated"
+SUPERVISION_ASSIGNED = "PositionSupervisionAssigned"
+SUPERVISION_ENDED = "PositionSupervisionEnded"
+
 PUBLISHED_FIELDS: dict[str, tuple[str, ...]] = {
+    POSITION_CREATED: ("title", "position_type", "fte", "work_tenant", "regional_area_id"),
+    SUPERVISION_ASSIGNED: ("post_tenant", "valid_from"),
+    SUPERVISION_ENDED: ("valid_to",),
     ORGANISATION_REGISTERED: ("name", "kind", "office_type"),
     ORGANISATION_RENAMED: ("name",),
     ORGANISATION_CLOSED: (),

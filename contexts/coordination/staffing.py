@@ -1,0 +1,171 @@
+"""Commands on positions, supervision lines and regional areas (part of the coordination app)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+
+from contexts.coordination.domain import Organisation, OrganisationKind
+from contexts.coordination.funding import (
+    BAUSTEIN_OF,
+    ForwardingContract,
+    FundingNotice,
+    PositionType,
+    fte,
+)
+from contexts.coordination.positions import Position, RegionalArea
+from contexts.shared.application import TenantApplication
+from contexts.shared.errors import DomainError
+
+TenantCheck = Callable[[str], None]
+"""Raises unless the tenant key names a tenant this tenant may place positions in."""
+
+
+class StaffingCommands(TenantApplication):
+    def create_position(
+        self,
+        *,
+        title: str,
+        position_type: PositionType,
+        fte_share: Decimal,
+        employer_kind: str,
+        employer: str,
+        funding_kind: str,
+        funding_id: UUID,
+        work_tenant: str,
+        regional_area_id: UUID | None = None,
+        work_tenant_check: TenantCheck | None = None,
+    ) -> list[Recording[UUID]]:
+        share = fte(fte_share)
+        if share <= 0:
+            raise DomainError(
+                "fte-not-positive", "the position's FTE must be positive", field="fte"
+            )
+        if funding_kind == "notice":
+            notice = self.load(FundingNotice, funding_id, "funding notice")
+            baustein = notice.baustein
+        elif funding_kind == "contract":
+            contract = self.load(ForwardingContract, funding_id, "forwarding contract")
+            baustein = BAUSTEIN_OF[contract.position_type]
+            if contract.position_type != PositionType(position_type):
+                raise DomainError(
+                    "position-type-differs-from-contract",
+                    f"the contract forwards {contract.position_type} positions",
+                    field="position_type",
+                )
+        else:
+            raise DomainError(
+                "unknown-funding-kind",
+                "funding_kind is 'notice' or 'contract'",
+                field="funding_kind",
+            )
+        if BAUSTEIN_OF[PositionType(position_type)] != baustein:
+            raise DomainError(
+                "position-type-not-in-baustein",
+                f"{position_type} positions are not funded by Baustein {baustein}",
+                field="position_type",
+            )
+        if employer_kind == "provider":
+            org = self.load(Organisation, UUID(employer), "organisation")
+            if org.kind != OrganisationKind.WELFARE_PROVIDER:
+                raise DomainError(
+                    "employer-not-a-provider",
+                    f"{org.name} is not a welfare provider",
+                    field="employer",
+                )
+        elif employer_kind != "tenant":
+            raise DomainError(
+                "unknown-employer-kind",
+                "employer_kind is 'tenant' or 'provider'",
+                field="employer_kind",
+            )
+        if work_tenant_check is not None:
+            work_tenant_check(work_tenant)
+        if regional_area_id is not None:
+            self.load(RegionalArea, regional_area_id, "regional area")
+        position = Position(
+            title=title,
+            position_type=PositionType(position_type).value,
+            fte=str(share),
+            employer_kind=employer_kind,
+            employer=employer,
+            funding_kind=funding_kind,
+            funding_id=funding_id,
+            work_tenant=work_tenant,
+            regional_area_id=regional_area_id,
+        )
+        return self.save(position)
+
+    def get_position(self, position_id: UUID) -> Position:
+        return self.load(Position, position_id, "position")
+
+    def start_staffing(
+        self, position_id: UUID, *, staff_id: str, fte_share: Decimal, start: date
+    ) -> list[Recording[UUID]]:
+        position = self.get_position(position_id)
+        position.start_staffing(staff_id, fte(fte_share), start)
+        return self.save(position)
+
+    def end_staffing(self, position_id: UUID, *, staff_id: str, end: date) -> list[Recording[UUID]]:
+        position = self.get_position(position_id)
+        position.end_staffing(staff_id, end)
+        return self.save(position)
+
+    def record_staff_cost(
+        self, position_id: UUID, *, month: str, amount: Decimal
+    ) -> list[Recording[UUID]]:
+        position = self.get_position(position_id)
+        position.record_cost(month, amount)
+        return self.save(position)
+
+    def assign_supervision(
+        self,
+        position_id: UUID,
+        *,
+        post_tenant: str,
+        valid_from: date,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        position = self.load_expecting(Position, position_id, "position", expected_version)
+        position.assign_supervision(post_tenant, valid_from)
+        return self.save(position)
+
+    def end_supervision(
+        self, position_id: UUID, *, valid_to: date, expected_version: int | None = None
+    ) -> list[Recording[UUID]]:
+        position = self.load_expecting(Position, position_id, "position", expected_version)
+        position.end_supervision(valid_to)
+        return self.save(position)
+
+    # -- regional areas ---------------------------------------------------------------------
+    def define_regional_area(
+        self, *, name: str, towns: list[str], case_management_fte: Decimal
+    ) -> list[Recording[UUID]]:
+        if not towns:
+            raise DomainError("no-towns", "a regional area covers at least one town", field="towns")
+        if case_management_fte < 0:
+            raise DomainError(
+                "negative-share", "the FTE share cannot be negative", field="case_management_fte"
+            )
+        return self.save(
+            RegionalArea(name=name, towns=towns, case_management_fte=str(fte(case_management_fte)))
+        )
+
+    def change_regional_share(
+        self,
+        area_id: UUID,
+        *,
+        case_management_fte: Decimal,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        area = self.load_expecting(RegionalArea, area_id, "regional area", expected_version)
+        area.change_share(str(fte(case_management_fte)), reason)
+        return self.save(area)
+
+    def get_regional_area(self, area_id: UUID) -> RegionalArea:
+        return self.load(RegionalArea, area_id, "regional area")
