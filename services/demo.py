@@ -76,9 +76,9 @@ def _notice(
         start=None, limit=10_000, topics=[get_topic(FundingNotice.Issued)]
     )
     for n in issued:
-        notice_id = UUID(str(n.originator_id))
-        if app.get_notice(notice_id).reference.startswith(reference):
-            return notice_id, False
+        first = app.mapper.to_domain_event(n)  # the notice as issued, before any amendment
+        if isinstance(first, FundingNotice.Issued) and first.reference == reference:
+            return UUID(str(n.originator_id)), False
     (rec,) = app.issue_notice(
         grantor="Bezirksregierung Arnsberg",
         reference=reference,

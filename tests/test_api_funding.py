@@ -288,6 +288,7 @@ def test_forwarding_more_fte_than_granted_is_refused_with_the_figures_and_append
         "granted_fte": "9.00",
         "baustein": 2,
         "month": "2021-09",
+        "day": "2021-09-01",
     }
     assert error_fields(body) == {"fte"}
     assert head(platform) == before
@@ -337,13 +338,14 @@ def test_forwarding_more_money_than_granted_is_refused_with_the_figures_and_appe
     body = assert_problem(response, 422, "forwarded-money-exceed-grant")
     assert (
         "forwarded 504500.00 EUR a year exceed granted 495000.00 EUR a year for Baustein 2"
-        " in 2021 (from 2021-09)" in body["detail"]
+        " in 2021 (from 2021-09-01)" in body["detail"]
     )
     assert body["facts"] == {
         "forwarded_per_year": "504500.00",
         "granted_per_year": "495000.00",
         "baustein": 2,
         "month": "2021-09",
+        "day": "2021-09-01",
     }
     assert error_fields(body) == {"amount_per_year"}
     assert head(platform) == before

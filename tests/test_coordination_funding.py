@@ -227,3 +227,71 @@ def test_two_concurrent_contracts_on_one_notice_cannot_both_be_saved(
         second.save(stale, contract)
     assert store.head("kreis-steinfurt", "coordination") == before
     assert first.get_notice(notice_id).forwarded_in(date(2021, 9, 1))[0] == Decimal("6.00")
+
+
+def test_a_provider_id_that_is_not_an_id_is_a_rule_violation_not_a_crash(
+    steinfurt: CoordinationApplication,
+) -> None:
+    notice_id = notice_b2(steinfurt)
+    with pytest.raises(DomainError) as refused:
+        forward(steinfurt, notice_id, "lernen-foerdern", "1.0", "55000")
+    assert refused.value.rule == "not-an-organisation-id"
+    assert refused.value.facts["field"] == "recipient"
+
+
+def test_a_share_freed_in_mid_month_can_be_forwarded_from_the_next_day(
+    steinfurt: CoordinationApplication,
+) -> None:
+    notice_id = notice_b2(steinfurt)
+    lf = provider(steinfurt)
+    contract_id = forward(steinfurt, notice_id, lf, "9.0", "495000")
+    steinfurt.terminate_contract(contract_id, end=date(2021, 10, 15), reason="Trägerwechsel")
+    forward(steinfurt, notice_id, lf, "9.0", "495000", date(2021, 10, 16), date(2022, 12, 31))
+    notice = steinfurt.get_notice(notice_id)
+    assert notice.forwarded_in(date(2021, 10, 15))[0] == Decimal("9.00")
+    assert notice.forwarded_in(date(2021, 10, 16))[0] == Decimal("9.00")
+
+
+def test_each_position_type_stays_within_its_own_grant(
+    store: EventLogStore,
+) -> None:
+    ks = CoordinationApplication("kreis-steinfurt", store.recorder)
+    (rec,) = ks.issue_notice(
+        grantor="Bezirksregierung Arnsberg",
+        reference="B1",
+        baustein=1,
+        period_start=date(2021, 1, 1),
+        period_end=date(2022, 12, 31),
+        grants={PositionType.COORDINATION: Decimal("3.5"), PositionType.ASSISTANCE: Decimal("0.5")},
+        issued_on=date(2021, 1, 1),
+    )
+    with pytest.raises(DomainError) as refused:
+        ks.conclude_contract(
+            notice_id=rec.domain_event.originator_id,
+            recipient_kind=RecipientKind.TENANT,
+            recipient="rheine",
+            position_type=PositionType.COORDINATION,
+            fte_share=Decimal("4.0"),
+            amount_rule=AmountRule.FLAT,
+            amount_per_year=Decimal("100000"),
+            start=date(2021, 5, 1),
+            end=date(2022, 12, 31),
+        )
+    assert refused.value.rule == "forwarded-fte-exceed-grant"
+    assert "forwarded 4.00 coordination FTE exceed granted 3.50 coordination FTE" in str(
+        refused.value
+    )
+
+
+def test_a_contract_ending_after_the_notice_names_the_end_field(
+    steinfurt: CoordinationApplication,
+) -> None:
+    notice_id = notice_b2(steinfurt)
+    lf = provider(steinfurt)
+    with pytest.raises(DomainError) as refused:
+        forward(steinfurt, notice_id, lf, "1.0", "55000", end=date(2023, 6, 30))
+    assert refused.value.facts["field"] == "end"
+    with pytest.raises(DomainError) as backwards:
+        forward(steinfurt, notice_id, lf, "1.0", "55000", date(2021, 9, 1), date(2021, 8, 1))
+    assert backwards.value.rule == "period-ends-before-start"
+    assert backwards.value.facts["field"] == "end"

@@ -164,3 +164,25 @@ def test_kim_demo_loads_into_an_empty_store_and_a_second_run_appends_nothing(
     assert "nichts geändert" in second
     for tenant in ("kreis-steinfurt", "rheine", "aachen"):
         assert loaded[(tenant, "coordination")] > 0
+
+
+def test_the_demo_stays_loaded_after_an_amendment_with_a_new_reference(
+    platform: Platform,
+) -> None:
+    ks = platform.app(CoordinationApplication, "kreis-steinfurt")
+    issued = platform.store.read_log(
+        "kreis-steinfurt", "coordination", topics=[get_topic(FundingNotice.Issued)]
+    )
+    b2 = next(r.originator_id for r in issued if ks.get_notice(r.originator_id).baustein == 2)
+    ks.amend_notice(
+        b2,
+        reference="Änderungsbescheid 51.02-KIM-2021/2",
+        issued_on=date(2021, 11, 1),
+        period_end=date(2022, 12, 31),
+        grants={PositionType.CASE_MANAGEMENT: Decimal("9.0")},
+        material_costs_per_year=Decimal(0),
+        reason="neues Aktenzeichen",
+    )
+    before = platform.store.heads()
+    assert load_demo(platform) == []
+    assert platform.store.heads() == before

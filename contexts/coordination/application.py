@@ -27,6 +27,15 @@ from contexts.coordination.staffing import StaffingCommands
 from contexts.shared.errors import DomainError
 
 
+def organisation_id(value: str, field: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise DomainError(
+            "not-an-organisation-id", f"{value!r} is not an organisation id", field=field
+        ) from None
+
+
 class CoordinationApplication(StaffingCommands):
     context = "coordination"
 
@@ -110,14 +119,14 @@ class CoordinationApplication(StaffingCommands):
                     f" ({r.period}); amend or terminate the contract first",
                     field="period_end",
                 )
-        for month in notice.period.months():
-            forwarded_fte, forwarded_money = notice.forwarded_in(month)
+        for day in notice.change_days(notice.period):
+            forwarded_fte, forwarded_money = notice.forwarded_in(day)
             if forwarded_fte > granted_fte or forwarded_money > granted_money:
                 raise DomainError(
                     "amendment-below-forwarded",
                     f"already forwarded {forwarded_fte} FTE / {forwarded_money} EUR a year"
                     f" exceed the amended grant of {granted_fte} FTE / {money(granted_money)}"
-                    f" EUR a year in {month.isoformat()[:7]}",
+                    f" EUR a year from {day.isoformat()}",
                     field="grants",
                 )
         notice.amend(
@@ -157,7 +166,7 @@ class CoordinationApplication(StaffingCommands):
                 field="position_type",
             )
         if recipient_kind == RecipientKind.PROVIDER:
-            org = self.load(Organisation, UUID(recipient), "organisation")
+            org = self.load(Organisation, organisation_id(recipient, "recipient"), "organisation")
             if org.kind != OrganisationKind.WELFARE_PROVIDER or not org.active:
                 raise DomainError(
                     "recipient-not-a-provider",
@@ -166,10 +175,10 @@ class CoordinationApplication(StaffingCommands):
                 )
         elif recipient_check is not None:
             recipient_check(recipient_kind, recipient)
-        share, amount, period = fte(fte_share), money(amount_per_year), Period(start, end)
+        share, amount, period = fte(fte_share), money(amount_per_year), Period(start, end, "end")
         if share <= 0:
             raise DomainError("fte-not-positive", "the FTE share must be positive", field="fte")
-        notice.check_forwarding(share, amount, period)
+        notice.check_forwarding(share, amount, period, position_type=PositionType(position_type))
         contract = ForwardingContract(
             notice_id=notice.id,
             recipient_kind=RecipientKind(recipient_kind).value,
@@ -205,8 +214,10 @@ class CoordinationApplication(StaffingCommands):
             raise DomainError("contract-terminated", "a terminated contract cannot be amended")
         notice = self.get_notice(contract.notice_id)
         share, amount = fte(fte_share), money(amount_per_year)
-        period = Period(contract.period.start, end)
-        notice.check_forwarding(share, amount, period, excluding=contract.id)
+        period = Period(contract.period.start, end, "end")
+        notice.check_forwarding(
+            share, amount, period, position_type=contract.position_type, excluding=contract.id
+        )
         contract.amend(str(share), str(amount), end.isoformat(), reason)
         notice.release(contract.id)
         notice.reserve(

@@ -66,13 +66,14 @@ class RecipientKind(StrEnum):
 class Period:
     start: date
     end: date
+    end_field: str = "period_end"  # the request field named in an error
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise DomainError(
                 "period-ends-before-start",
                 f"the period ends ({self.end}) before it starts ({self.start})",
-                field="period_end",
+                field=self.end_field,
             )
 
     def contains(self, other: Period) -> bool:
@@ -87,15 +88,8 @@ class Period:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return found
 
-    def active_in(self, month: date) -> bool:
-        return (
-            (self.start.year, self.start.month)
-            <= (month.year, month.month)
-            <= (
-                self.end.year,
-                self.end.month,
-            )
-        )
+    def active_on(self, day: date) -> bool:
+        return self.start <= day <= self.end
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
@@ -215,7 +209,7 @@ class FundingNotice(Aggregate):
             PositionType(position_type),
             Decimal(fte),
             Decimal(amount_per_year),
-            Period(date.fromisoformat(start), date.fromisoformat(end)),
+            Period(date.fromisoformat(start), date.fromisoformat(end), "end"),
         )
 
     @event(ForwardingReleased)
@@ -233,18 +227,29 @@ class FundingNotice(Aggregate):
         return money(sum((f * rate for f, rate in self.grants.values()), Decimal(0)))
 
     def forwarded_in(
-        self, month: date, *, excluding: UUID | None = None
+        self,
+        day: date,
+        *,
+        excluding: UUID | None = None,
+        position_type: PositionType | None = None,
     ) -> tuple[Decimal, Decimal]:
-        """FTE and money per year forwarded by contracts active in ``month``."""
+        """FTE and money per year forwarded by the contracts in force on ``day``."""
         active = [
             r
             for r in self.reservations.values()
-            if r.contract_id != excluding and r.period.active_in(month)
+            if r.contract_id != excluding
+            and r.period.active_on(day)
+            and (position_type is None or r.position_type == position_type)
         ]
         return (
             sum((r.fte for r in active), Decimal(0)),
             sum((r.amount_per_year for r in active), Decimal(0)),
         )
+
+    def change_days(self, period: Period) -> list[date]:
+        """The days in ``period`` on which the forwarded totals can rise: contract starts."""
+        starts = {r.period.start for r in self.reservations.values()}
+        return sorted({period.start} | {d for d in starts if period.start <= d <= period.end})
 
     def check_forwarding(
         self,
@@ -252,43 +257,55 @@ class FundingNotice(Aggregate):
         amount_per_year: Decimal,
         period: Period,
         *,
+        position_type: PositionType | None = None,
         excluding: UUID | None = None,
     ) -> None:
-        """Refuse a forwarding that leaves the notice's period or exceeds its grant."""
+        """Refuse a forwarding that leaves the notice's period or exceeds its grant.
+
+        Checked on every day the totals can change, in total and for the position type.
+        """
         if not self.period.contains(period):
             raise DomainError(
                 "contract-outside-notice-period",
                 f"the contract period {period} lies outside the notice period {self.period}",
-                field="period_start",
+                field="start" if period.start < self.period.start else "end",
                 notice_period=str(self.period),
                 contract_period=str(period),
             )
-        for month in period.months():
-            forwarded_fte, forwarded_money = self.forwarded_in(month, excluding=excluding)
-            if forwarded_fte + fte_share > self.granted_fte:
-                raise DomainError(
-                    "forwarded-fte-exceed-grant",
-                    f"forwarded {forwarded_fte + fte_share} FTE exceed granted {self.granted_fte}"
-                    f" FTE for Baustein {self.baustein} in {month.year}"
-                    f" (from {month.isoformat()[:7]})",
-                    field="fte",
-                    forwarded_fte=str(forwarded_fte + fte_share),
-                    granted_fte=str(self.granted_fte),
-                    baustein=self.baustein,
-                    month=month.isoformat()[:7],
-                )
+        for day in self.change_days(period):
+            forwarded_fte, forwarded_money = self.forwarded_in(day, excluding=excluding)
+            self._check_fte(forwarded_fte + fte_share, self.granted_fte, day, "")
+            if position_type is not None and position_type in self.grants:
+                typed, _ = self.forwarded_in(day, excluding=excluding, position_type=position_type)
+                granted = self.grants[position_type][0]
+                self._check_fte(typed + fte_share, granted, day, f"{position_type} ")
             if forwarded_money + amount_per_year > self.granted_money_per_year:
                 raise DomainError(
                     "forwarded-money-exceed-grant",
                     f"forwarded {forwarded_money + amount_per_year} EUR a year exceed granted"
                     f" {self.granted_money_per_year} EUR a year for Baustein {self.baustein}"
-                    f" in {month.year} (from {month.isoformat()[:7]})",
+                    f" in {day.year} (from {day.isoformat()})",
                     field="amount_per_year",
                     forwarded_per_year=str(forwarded_money + amount_per_year),
                     granted_per_year=str(self.granted_money_per_year),
                     baustein=self.baustein,
-                    month=month.isoformat()[:7],
+                    month=day.isoformat()[:7],
+                    day=day.isoformat(),
                 )
+
+    def _check_fte(self, forwarded: Decimal, granted: Decimal, day: date, kind: str) -> None:
+        if forwarded > granted:
+            raise DomainError(
+                "forwarded-fte-exceed-grant",
+                f"forwarded {forwarded} {kind}FTE exceed granted {granted} {kind}FTE"
+                f" for Baustein {self.baustein} in {day.year} (from {day.isoformat()})",
+                field="fte",
+                forwarded_fte=str(forwarded),
+                granted_fte=str(granted),
+                baustein=self.baustein,
+                month=day.isoformat()[:7],
+                day=day.isoformat(),
+            )
 
 
 class ForwardingContract(Aggregate):

@@ -70,7 +70,15 @@ class StaffingCommands(TenantApplication):
                 field="position_type",
             )
         if employer_kind == "provider":
-            org = self.load(Organisation, UUID(employer), "organisation")
+            try:
+                employer_id = UUID(employer)
+            except ValueError:
+                raise DomainError(
+                    "not-an-organisation-id",
+                    f"{employer!r} is not an organisation id",
+                    field="employer",
+                ) from None
+            org = self.load(Organisation, employer_id, "organisation")
             if org.kind != OrganisationKind.WELFARE_PROVIDER:
                 raise DomainError(
                     "employer-not-a-provider",
