@@ -20,11 +20,12 @@ def _tenancy() -> list[APIRouter]:
 
 
 def _coordination() -> list[APIRouter]:
+    from services.coordination.cycle_router import router as cycle
     from services.coordination.funding_router import router as funding
     from services.coordination.positions_router import router as positions
     from services.coordination.router import router
 
-    return [router, funding, positions]
+    return [router, funding, positions, cycle]
 
 
 def _gateway() -> list[APIRouter]:
@@ -70,6 +71,16 @@ def build_app(
             if platform is None:
                 the_platform.close()
 
+    if "coordination" in chosen:
+        from contexts.coordination.application import CoordinationApplication
+        from services.coordination.consumers import GapIntake
+
+        intake = GapIntake(
+            the_platform.store,
+            lambda tenant: the_platform.app(CoordinationApplication, tenant),
+            prefix=the_platform.bus.prefix,
+        )
+        the_platform.add_consumer(intake.consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]
     title = "KIM platform" if services is None else f"KIM {' + '.join(chosen)}"
     app = create_service_app(

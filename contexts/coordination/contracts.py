@@ -17,7 +17,11 @@ POSITION_CREATED = "PositionCreated"
 SUPERVISION_ASSIGNED = "PositionSupervisionAssigned"
 SUPERVISION_ENDED = "PositionSupervisionEnded"
 
+# The steering context consumes topics the coordination post submits.
+TOPIC_SUBMITTED_TO_STEERING = "GapTopicSubmittedToSteering"
+
 PUBLISHED_FIELDS: dict[str, tuple[str, ...]] = {
+    TOPIC_SUBMITTED_TO_STEERING: ("on", "summary"),
     POSITION_CREATED: ("title", "position_type", "fte", "work_tenant", "regional_area_id"),
     SUPERVISION_ASSIGNED: ("post_tenant", "valid_from"),
     SUPERVISION_ENDED: ("valid_to",),

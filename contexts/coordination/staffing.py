@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
+from contexts.coordination.cycle import CycleCommands
 from contexts.coordination.domain import Organisation, OrganisationKind
 from contexts.coordination.funding import (
     BAUSTEIN_OF,
@@ -18,14 +19,13 @@ from contexts.coordination.funding import (
     fte,
 )
 from contexts.coordination.positions import Position, RegionalArea
-from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
 
 TenantCheck = Callable[[str], None]
 """Raises unless the tenant key names a tenant this tenant may place positions in."""
 
 
-class StaffingCommands(TenantApplication):
+class StaffingCommands(CycleCommands):
     def create_position(
         self,
         *,

@@ -52,6 +52,7 @@ class Platform:
         self._apps_lock = threading.Lock()
         self._directory = TenantDirectory()
         self._subscriptions: list[BusSubscription] = []
+        self._consumers: list[TrackedConsumer] = []
         self.started = False
 
     # -- applications ----------------------------------------------------------------------
@@ -80,10 +81,19 @@ class Platform:
         return info
 
     # -- lifecycle -------------------------------------------------------------------------
+    def add_consumer(self, consumer: TrackedConsumer) -> None:
+        """Subscribe ``consumer`` to the bus when the platform starts (durable, by name)."""
+        if all(c.name != consumer.name for c in self._consumers):
+            self._consumers.append(consumer)
+
     async def start(self, *, relay: bool = True) -> None:
         await self.bus.connect()
         if relay:
             await self.relay.start()
+        for consumer in self._consumers:
+            self._subscriptions.append(
+                await self.bus.subscribe(consumer.name, consumer.subject, consumer)
+            )
         # Keep the cached registry fresh when another process registers a tenant.
         directory_consumer = TrackedConsumer(
             name=f"directory-{id(self)}",

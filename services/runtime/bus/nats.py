@@ -16,7 +16,7 @@ from services.runtime.bus.base import Bus, BusSubscription, Handler, decode, enc
 from services.runtime.eventstore.records import LogRecord
 
 log = logging.getLogger(__name__)
-FETCH_TIMEOUT = 0.5
+FETCH_TIMEOUT = 0.1  # also the longest a stop waits for the fetch under way
 
 
 def consumer_name(name: str) -> str:

@@ -1,0 +1,97 @@
+"""Commands on system gaps, topics and service chains (part of the coordination app)."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+
+from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension, SystemGap
+from contexts.shared.application import TenantApplication
+from contexts.shared.errors import DomainError
+
+
+def _text(value: str, field: str, limit: int = 2000) -> str:
+    cleaned = " ".join(value.split())
+    if not cleaned or len(cleaned) > limit:
+        raise DomainError("text-required", f"{field} needs 1 to {limit} characters", field=field)
+    return cleaned
+
+
+class CycleCommands(TenantApplication):
+    def record_gap(
+        self,
+        *,
+        life_dimension: LifeDimension,
+        description: str,
+        reported_on: date,
+        source: str = "post",
+        source_event_id: str | None = None,
+    ) -> list[Recording[UUID]]:
+        """Record a gap seen by the post, or one reported from a case (idempotent by report)."""
+        gap = SystemGap(
+            life_dimension=LifeDimension(life_dimension).value,
+            description=_text(description, "description"),
+            source=source,
+            reported_on=reported_on.isoformat(),
+            source_event_id=source_event_id,
+        )
+        return self.save(gap)
+
+    def get_gap(self, gap_id: UUID) -> SystemGap:
+        return self.load(SystemGap, gap_id, "system gap")
+
+    def open_topic(self, *, title: str, life_dimension: LifeDimension) -> list[Recording[UUID]]:
+        return self.save(
+            GapTopic(
+                title=_text(title, "title", 200), life_dimension=LifeDimension(life_dimension).value
+            )
+        )
+
+    def get_topic(self, topic_id: UUID) -> GapTopic:
+        return self.load(GapTopic, topic_id, "topic")
+
+    def group_gap(self, topic_id: UUID, gap_id: UUID) -> list[Recording[UUID]]:
+        topic, gap = self.get_topic(topic_id), self.get_gap(gap_id)
+        if gap.topic_id is not None:
+            raise DomainError(
+                "gap-already-grouped", f"the gap belongs to topic {gap.topic_id}", field="gap_id"
+            )
+        gap.group(topic.id)
+        topic.add_gap(gap.id)
+        return self.save(gap, topic)
+
+    def advance_topic(
+        self,
+        topic_id: UUID,
+        *,
+        step: CycleStep,
+        on: date,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        topic = self.load_expecting(GapTopic, topic_id, "topic", expected_version)
+        topic.advance(CycleStep(step), on, note)
+        return self.save(topic)
+
+    def add_chain_link(
+        self, topic_id: UUID, *, actor: str, action: str, due: date | None = None
+    ) -> list[Recording[UUID]]:
+        topic = self.get_topic(topic_id)
+        topic.add_link(
+            _text(actor, "actor", 200), _text(action, "action"), due.isoformat() if due else None
+        )
+        return self.save(topic)
+
+    def complete_chain_link(self, topic_id: UUID, *, index: int, on: date) -> list[Recording[UUID]]:
+        topic = self.get_topic(topic_id)
+        topic.complete_link(index, on)
+        return self.save(topic)
+
+    def submit_to_steering(
+        self, topic_id: UUID, *, on: date, summary: str, expected_version: int | None = None
+    ) -> list[Recording[UUID]]:
+        topic = self.load_expecting(GapTopic, topic_id, "topic", expected_version)
+        topic.submit(on, _text(summary, "summary"))
+        return self.save(topic)

@@ -1,0 +1,61 @@
+"""What the coordination service consumes from other contexts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import date
+
+from eventsourcing.persistence import IntegrityError
+
+from contexts.case_management import contracts as case_management
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.gaps import LifeDimension
+from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.eventstore.records import LogRecord
+
+AppFor = Callable[[str], CoordinationApplication]
+
+
+class GapIntake:
+    """Records gaps reported from cases as system gaps of the same tenant.
+
+    Idempotent: the gap's id derives from the report's event id, so a redelivered report
+    collides with the gap it already created. Positions are kept in memory; after a
+    restart the consumer catches up from the case-management log and skips what exists.
+    """
+
+    name = "coordination-gap-intake"
+
+    def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        self.store = store
+        self.app_for = app_for
+        self.positions: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self.recorded = 0
+        self.consumer = TrackedConsumer(
+            name=self.name,
+            subject=f"{prefix}.*.case_management.>",
+            process=self.process,
+            position=lambda t, c: self.positions.get((t, c), 0),
+            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        )
+
+    def process(self, record: LogRecord) -> None:
+        if record.event_type == case_management.GAP_REPORTED:
+            data = json.loads(record.state)
+            try:
+                self.app_for(record.tenant).record_gap(
+                    life_dimension=LifeDimension(data["life_dimension"]),
+                    description=str(data["description"]),
+                    reported_on=date.fromisoformat(str(data["reported_on"])),
+                    source="case_management",
+                    source_event_id=record.event_id,
+                )
+                self.recorded += 1
+            except IntegrityError:
+                pass  # recorded before this redelivery
+        with self._lock:
+            self.positions[(record.tenant, record.context)] = record.position

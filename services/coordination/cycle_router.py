@@ -1,0 +1,263 @@
+"""REST API for system gaps, topics, service chains and submissions to the steering group."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension
+from services.coordination.router import READERS, WRITERS
+from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from services.runtime.http.auth import Access, authorize
+from services.runtime.http.commands import run_command
+from services.runtime.platform import Platform
+
+router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: strategic cycle"])
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RecordGap(Strict):
+    life_dimension: LifeDimension
+    description: str = Field(
+        min_length=1, max_length=2000, description="what is missing; no personal data"
+    )
+    reported_on: date
+
+
+class OpenTopic(Strict):
+    title: str = Field(min_length=1, max_length=200, examples=["Kita-Plätze für Fünfjährige"])
+    life_dimension: LifeDimension
+
+
+class GroupGap(Strict):
+    gap_id: UUID
+
+
+class Advance(Strict):
+    step: CycleStep
+    on: date
+    note: str = Field(default="", max_length=2000)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class AddLink(Strict):
+    actor: str = Field(
+        min_length=1, max_length=200, examples=["Fachbereich Kinder, Jugend und Schule"]
+    )
+    action: str = Field(min_length=1, max_length=2000)
+    due: date | None = None
+
+
+class CompleteLink(Strict):
+    index: int = Field(ge=0)
+    on: date
+
+
+class Submit(Strict):
+    on: date
+    summary: str = Field(min_length=1, max_length=2000)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class TopicView(BaseModel):
+    id: UUID
+    version: int
+    title: str
+    life_dimension: LifeDimension
+    step: CycleStep
+    gaps: list[UUID]
+    history: list[dict[str, str]]
+    chain: list[dict[str, str | None]]
+    submissions: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, t: GapTopic) -> TopicView:
+        return cls(
+            id=t.id,
+            version=t.version,
+            title=t.title,
+            life_dimension=t.life_dimension,
+            step=t.step,
+            gaps=t.gaps,
+            history=[{"step": s, "on": on, "note": n} for s, on, n in t.history],
+            chain=t.chain,
+            submissions=[{"on": on, "summary": s} for on, s in t.submissions],
+        )
+
+
+class GapView(BaseModel):
+    id: UUID
+    life_dimension: LifeDimension
+    description: str
+    source: str
+    reported_on: date
+    topic_id: UUID | None
+
+
+def _writer(
+    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> CoordinationApplication:
+    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
+    return platform.app(CoordinationApplication, tenant.key)
+
+
+def _reader(
+    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> CoordinationApplication:
+    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
+    return platform.app(CoordinationApplication, tenant.key)
+
+
+Writer = Annotated[CoordinationApplication, Depends(_writer)]
+Reader = Annotated[CoordinationApplication, Depends(_reader)]
+
+
+def _run(
+    request: Request,
+    platform: Platform,
+    principal: PrincipalDep,
+    app: CoordinationApplication,
+    name: str,
+    body: BaseModel,
+    command: Callable[[], list[Recording[UUID]]],
+    status: int = 200,
+) -> JSONResponse:
+    return run_command(
+        request, platform.store, principal, app.tenant, app.context, name, command, body,
+        status=status,
+    )  # fmt: skip
+
+
+@router.post("/gaps", status_code=201, summary="Record a system gap (Versorgungslücke)")
+def record_gap(
+    body: RecordGap, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "record_gap", body,
+        lambda: app.record_gap(
+            life_dimension=body.life_dimension,
+            description=body.description,
+            reported_on=body.reported_on,
+        ),
+        status=201,
+    )  # fmt: skip
+
+
+@router.get("/gaps/{gap_id}", summary="One system gap")
+def get_gap(gap_id: UUID, app: Reader) -> GapView:
+    g = app.get_gap(gap_id)
+    return GapView(
+        id=g.id,
+        life_dimension=g.life_dimension,
+        description=g.description,
+        source=g.source,
+        reported_on=g.reported_on,
+        topic_id=g.topic_id,
+    )
+
+
+@router.post("/topics", status_code=201, summary="Open a topic for gaps")
+def open_topic(
+    body: OpenTopic, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "open_topic", body,
+        lambda: app.open_topic(title=body.title, life_dimension=body.life_dimension),
+        status=201,
+    )  # fmt: skip
+
+
+@router.get("/topics/{topic_id}", summary="A topic with its cycle steps and service chain")
+def get_topic(topic_id: UUID, app: Reader) -> TopicView:
+    return TopicView.of(app.get_topic(topic_id))
+
+
+@router.post("/topics/{topic_id}/gaps", summary="Group a gap into the topic")
+def group_gap(
+    topic_id: UUID,
+    body: GroupGap,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "group_gap", body,
+        lambda: app.group_gap(topic_id, body.gap_id),
+    )  # fmt: skip
+
+
+@router.post("/topics/{topic_id}/step", summary="Take the topic to the next cycle step")
+def advance(
+    topic_id: UUID,
+    body: Advance,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "advance_topic", body,
+        lambda: app.advance_topic(
+            topic_id, step=body.step, on=body.on, note=body.note,
+            expected_version=body.expected_version,
+        ),
+    )  # fmt: skip
+
+
+@router.post("/topics/{topic_id}/chain", summary="Add a link to the service chain")
+def add_link(
+    topic_id: UUID,
+    body: AddLink,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "add_chain_link", body,
+        lambda: app.add_chain_link(topic_id, actor=body.actor, action=body.action, due=body.due),
+    )  # fmt: skip
+
+
+@router.post("/topics/{topic_id}/chain/done", summary="Mark a chain link as done")
+def complete_link(
+    topic_id: UUID,
+    body: CompleteLink,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "complete_chain_link", body,
+        lambda: app.complete_chain_link(topic_id, index=body.index, on=body.on),
+    )  # fmt: skip
+
+
+@router.post("/topics/{topic_id}/submit", summary="Submit the topic to the steering group")
+def submit(
+    topic_id: UUID,
+    body: Submit,
+    request: Request,
+    app: Writer,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+) -> JSONResponse:
+    return _run(
+        request, platform, principal, app, "submit_to_steering", body,
+        lambda: app.submit_to_steering(
+            topic_id, on=body.on, summary=body.summary, expected_version=body.expected_version
+        ),
+    )  # fmt: skip
