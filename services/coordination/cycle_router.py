@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
-from eventsourcing.persistence import Recording
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension
-from services.coordination.router import READERS, WRITERS
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, authorize
-from services.runtime.http.commands import run_command
-from services.runtime.platform import Platform
+from services.coordination.deps import Reader, Strict, Writer, command
+from services.runtime.http.app import PlatformDep, PrincipalDep
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: strategic cycle"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RecordGap(Strict):
@@ -105,45 +94,11 @@ class GapView(BaseModel):
     topic_id: UUID | None
 
 
-def _writer(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-def _reader(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-Writer = Annotated[CoordinationApplication, Depends(_writer)]
-Reader = Annotated[CoordinationApplication, Depends(_reader)]
-
-
-def _run(
-    request: Request,
-    platform: Platform,
-    principal: PrincipalDep,
-    app: CoordinationApplication,
-    name: str,
-    body: BaseModel,
-    command: Callable[[], list[Recording[UUID]]],
-    status: int = 200,
-) -> JSONResponse:
-    return run_command(
-        request, platform.store, principal, app.tenant, app.context, name, command, body,
-        status=status,
-    )  # fmt: skip
-
-
 @router.post("/gaps", status_code=201, summary="Record a system gap (Versorgungslücke)")
 def record_gap(
     body: RecordGap, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "record_gap", body,
         lambda: app.record_gap(
             life_dimension=body.life_dimension,
@@ -171,7 +126,7 @@ def get_gap(gap_id: UUID, app: Reader) -> GapView:
 def open_topic(
     body: OpenTopic, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "open_topic", body,
         lambda: app.open_topic(title=body.title, life_dimension=body.life_dimension),
         status=201,
@@ -192,7 +147,7 @@ def group_gap(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "group_gap", body,
         lambda: app.group_gap(topic_id, body.gap_id),
     )  # fmt: skip
@@ -207,7 +162,7 @@ def advance(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "advance_topic", body,
         lambda: app.advance_topic(
             topic_id, step=body.step, on=body.on, note=body.note,
@@ -225,7 +180,7 @@ def add_link(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "add_chain_link", body,
         lambda: app.add_chain_link(topic_id, actor=body.actor, action=body.action, due=body.due),
     )  # fmt: skip
@@ -240,7 +195,7 @@ def complete_link(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "complete_chain_link", body,
         lambda: app.complete_chain_link(topic_id, index=body.index, on=body.on),
     )  # fmt: skip
@@ -255,7 +210,7 @@ def submit(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _run(
+    return command(
         request, platform, principal, app, "submit_to_steering", body,
         lambda: app.submit_to_steering(
             topic_id, on=body.on, summary=body.summary, expected_version=body.expected_version

@@ -9,11 +9,10 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.funding import (
     AmountRule,
     ForwardingContract,
@@ -22,20 +21,14 @@ from contexts.coordination.funding import (
     RecipientKind,
 )
 from contexts.shared.errors import DomainError
-from services.coordination.router import READERS, WRITERS
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, authorize
-from services.runtime.http.commands import run_command
+from services.coordination.deps import Reader, Strict, Writer, command
+from services.runtime.http.app import PlatformDep, PrincipalDep
 from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
 
 FTE = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2, examples=["1.9"])]
 EUR = Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2, examples=["104500"])]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class IssueNotice(Strict):
@@ -168,24 +161,6 @@ class ContractView(BaseModel):
     terminated: bool
 
 
-def _writer(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-def _reader(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-Writer = Annotated[CoordinationApplication, Depends(_writer)]
-Reader = Annotated[CoordinationApplication, Depends(_reader)]
-
-
 def _member_town_check(platform: Platform, tenant: str) -> Callable[[RecipientKind, str], None]:
     def check(kind: RecipientKind, recipient: str) -> None:
         info = platform.directory().get(recipient)
@@ -203,13 +178,13 @@ def _member_town_check(platform: Platform, tenant: str) -> Callable[[RecipientKi
 def issue_notice(
     body: IssueNotice, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "issue_notice",
+        body,
         lambda: app.issue_notice(
             grantor=body.grantor,
             reference=body.reference,
@@ -221,7 +196,6 @@ def issue_notice(
             material_costs_per_year=body.material_costs_per_year,
             issued_on=body.issued_on,
         ),
-        body,
         status=201,
     )
 
@@ -235,13 +209,13 @@ def amend_notice(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "amend_notice",
+        body,
         lambda: app.amend_notice(
             notice_id,
             reference=body.reference,
@@ -253,7 +227,6 @@ def amend_notice(
             reason=body.reason,
             expected_version=body.expected_version,
         ),
-        body,
     )
 
 
@@ -278,13 +251,13 @@ def conclude_contract(
     principal: PrincipalDep,
 ) -> JSONResponse:
     check = _member_town_check(platform, app.tenant)
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "conclude_contract",
+        body,
         lambda: app.conclude_contract(
             notice_id=body.notice_id,
             recipient_kind=body.recipient_kind,
@@ -298,7 +271,6 @@ def conclude_contract(
             cooperation_agreement=body.cooperation_agreement,
             recipient_check=check,
         ),
-        body,
         status=201,
     )
 
@@ -312,13 +284,13 @@ def amend_contract(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "amend_contract",
+        body,
         lambda: app.amend_contract(
             contract_id,
             fte_share=body.fte,
@@ -327,7 +299,6 @@ def amend_contract(
             reason=body.reason,
             expected_version=body.expected_version,
         ),
-        body,
     )
 
 
@@ -340,17 +311,16 @@ def terminate_contract(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "terminate_contract",
+        body,
         lambda: app.terminate_contract(
             contract_id, end=body.end, reason=body.reason, expected_version=body.expected_version
         ),
-        body,
     )
 
 

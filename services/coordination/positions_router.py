@@ -8,29 +8,21 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from eventsourcing.persistence import Recording
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position, propose_shares
 from contexts.shared.errors import DomainError
-from services.coordination.router import READERS, WRITERS
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, authorize
-from services.runtime.http.commands import run_command
+from services.coordination.deps import Reader, Strict, Writer, command
+from services.runtime.http.app import PlatformDep, PrincipalDep
 from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 
 FTE = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, examples=["1.9"])]
 TenantKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["rheine"])]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CreatePosition(Strict):
@@ -150,24 +142,6 @@ class AreaView(BaseModel):
     case_management_fte: Decimal
 
 
-def _writer(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-def _reader(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-Writer = Annotated[CoordinationApplication, Depends(_writer)]
-Reader = Annotated[CoordinationApplication, Depends(_reader)]
-
-
 def _work_tenant_check(platform: Platform, tenant: str) -> Callable[[str], None]:
     """Positions work in the tenant itself or in a tenant below it."""
 
@@ -183,22 +157,6 @@ def _work_tenant_check(platform: Platform, tenant: str) -> Callable[[str], None]
     return check
 
 
-def _command(
-    request: Request,
-    platform: Platform,
-    principal: PrincipalDep,
-    app: CoordinationApplication,
-    name: str,
-    body: BaseModel,
-    command: Callable[[], list[Recording[UUID]]],
-    status: int = 200,
-) -> JSONResponse:
-    return run_command(
-        request, platform.store, principal, app.tenant, app.context, name, command, body,
-        status=status,
-    )  # fmt: skip
-
-
 @router.post("/positions", status_code=201, summary="Create a funded position (Stelle)")
 def create_position(
     body: CreatePosition,
@@ -208,7 +166,7 @@ def create_position(
     principal: PrincipalDep,
 ) -> JSONResponse:
     check = _work_tenant_check(platform, app.tenant)
-    return _command(
+    return command(
         request, platform, principal, app, "create_position", body,
         lambda: app.create_position(
             title=body.title,
@@ -240,7 +198,7 @@ def start_staffing(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "start_staffing", body,
         lambda: app.start_staffing(
             position_id, staff_id=body.staff_id, fte_share=body.fte, start=body.start
@@ -257,7 +215,7 @@ def end_staffing(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "end_staffing", body,
         lambda: app.end_staffing(position_id, staff_id=body.staff_id, end=body.end),
     )  # fmt: skip
@@ -272,7 +230,7 @@ def record_cost(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "record_staff_cost", body,
         lambda: app.record_staff_cost(position_id, month=body.month, amount=body.amount),
     )  # fmt: skip
@@ -287,7 +245,7 @@ def assign_supervision(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "assign_supervision", body,
         lambda: app.assign_supervision(
             position_id,
@@ -307,7 +265,7 @@ def end_supervision(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "end_supervision", body,
         lambda: app.end_supervision(
             position_id, valid_to=body.valid_to, expected_version=body.expected_version
@@ -323,7 +281,7 @@ def define_area(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "define_regional_area", body,
         lambda: app.define_regional_area(
             name=body.name, towns=body.towns, case_management_fte=body.case_management_fte
@@ -341,7 +299,7 @@ def change_share(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return _command(
+    return command(
         request, platform, principal, app, "change_regional_share", body,
         lambda: app.change_regional_share(
             area_id,

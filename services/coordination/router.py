@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OfficeType, OrganisationKind
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, Role, authorize
-from services.runtime.http.commands import run_command
+from services.coordination.deps import Reader, Strict, Writer, command
+from services.runtime.http.app import PlatformDep, PrincipalDep
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination"])
-
-WRITERS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
-READERS = WRITERS | {
-    Role.CASE_MANAGER,
-    Role.STEERING_MEMBER,
-    Role.AUDITOR,
-    Role.IMMIGRATION_OFFICER,
-}
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RegisterOrganisation(Strict):
@@ -54,24 +39,6 @@ class OrganisationView(BaseModel):
     active: bool
 
 
-def _writer(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=WRITERS)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-def _reader(
-    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
-) -> CoordinationApplication:
-    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
-    return platform.app(CoordinationApplication, tenant.key)
-
-
-Writer = Annotated[CoordinationApplication, Depends(_writer)]
-Reader = Annotated[CoordinationApplication, Depends(_reader)]
-
-
 @router.post("/organisations", status_code=201, summary="Register an organisation")
 def register_organisation(
     body: RegisterOrganisation,
@@ -80,15 +47,14 @@ def register_organisation(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "register_organisation",
-        lambda: app.register_organisation(body.name, body.kind, body.office_type),
         body,
+        lambda: app.register_organisation(body.name, body.kind, body.office_type),
         status=201,
     )
 
@@ -102,15 +68,14 @@ def rename_organisation(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "rename_organisation",
-        lambda: app.rename_organisation(organisation_id, body.name, body.expected_version),
         body,
+        lambda: app.rename_organisation(organisation_id, body.name, body.expected_version),
     )
 
 
@@ -123,15 +88,14 @@ def close_organisation(
     platform: PlatformDep,
     principal: PrincipalDep,
 ) -> JSONResponse:
-    return run_command(
+    return command(
         request,
-        platform.store,
+        platform,
         principal,
-        app.tenant,
-        app.context,
+        app,
         "close_organisation",
-        lambda: app.close_organisation(organisation_id, body.expected_version),
         body,
+        lambda: app.close_organisation(organisation_id, body.expected_version),
     )
 
 
