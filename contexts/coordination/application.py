@@ -18,11 +18,10 @@ from contexts.coordination.funding import (
     Period,
     PositionType,
     RecipientKind,
-    check_grants,
     fte,
-    grants_payload,
     money,
 )
+from contexts.coordination.grants import check_grants, grants_payload
 from contexts.coordination.staffing import StaffingCommands
 from contexts.shared.errors import DomainError
 
