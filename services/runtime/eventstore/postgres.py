@@ -47,6 +47,10 @@ COLUMNS = (
 )
 
 
+def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
+    conn.execute(f"SET ROLE {TENANT_ROLE}")
+
+
 class PostgresEventLogStore(EventLogStore):
     kind = "postgresql"
 
@@ -56,19 +60,46 @@ class PostgresEventLogStore(EventLogStore):
             raise ValueError(f"invalid schema name {schema!r}")
         self.dsn = dsn
         self.schema = schema
-        self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
+        self.migrate()
+        # Two pools within the process's connection budget: tenant work runs on sessions
+        # that are the role kim_tenant from the start (row-level security applies to every
+        # statement); the platform's own work (migration, relay, log heads) on a small pool.
+        self.admin_pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
             dsn,
             min_size=1,
-            max_size=max_connections,
+            max_size=2,
             open=True,
-            name=f"kim-{schema}",
+            name=f"kim-{schema}-platform",
             kwargs={"autocommit": True},
             timeout=30.0,
         )
-        self.migrate()
+        self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max(1, max_connections - 2),
+            open=True,
+            name=f"kim-{schema}-tenants",
+            kwargs={"autocommit": True},
+            configure=_as_tenant_role,
+            timeout=30.0,
+        )
         s = schema
-        # Appends commit in groups (see groupcommit.py): one call of append_batch, one
-        # transaction, one WAL flush for every command of the group.
+        # One command, one event, no idempotency key (the common case): one prepared
+        # statement, one round trip, one transaction. It sets the tenant before any row is
+        # produced (the inserts read from cfg), so the policies check every row.
+        self._sql_single = (
+            "WITH cfg AS (SELECT set_config('kim.tenant', %(t)s, true) AS tenant),"
+            f" head AS (INSERT INTO {s}.log_heads (tenant, context, position)"
+            " SELECT cfg.tenant, %(c)s, 1 FROM cfg"
+            f" ON CONFLICT (tenant, context) DO UPDATE SET position = {s}.log_heads.position + 1"
+            " RETURNING position)"
+            f" INSERT INTO {s}.events (tenant, context, position, event_id, originator_id,"
+            " originator_version, topic, state, actor, correlation_id, causation_id, traceparent)"
+            " SELECT %(t)s, %(c)s, head.position, %(eid)s, %(oid)s, %(ver)s, %(topic)s, %(state)s,"
+            " %(actor)s, %(corr)s, %(cause)s, %(tp)s FROM head RETURNING position"
+        ).encode()
+        # Everything else commits in groups (see groupcommit.py): one call of append_batch,
+        # one transaction, one WAL flush for every command of the group.
         self._sql_batch = (
             f"SELECT req, pos FROM {s}.append_batch("
             "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -78,7 +109,7 @@ class PostgresEventLogStore(EventLogStore):
         )
 
     def migrate(self) -> None:
-        with self.pool.connection() as conn, conn.transaction():
+        with psycopg.connect(self.dsn, autocommit=True) as conn, conn.transaction():
             # One migration at a time, even with several service processes starting.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('kim-migrate'))")
             conn.execute(DDL.format(schema=self.schema).encode())
@@ -100,10 +131,17 @@ class PostgresEventLogStore(EventLogStore):
     def _tenant_tx(self, tenant: str) -> Iterator[psycopg.Connection[TupleRow]]:
         """A transaction that can only see and write rows of ``tenant``."""
         with self._conn() as conn, conn.transaction():
-            with conn.pipeline():
-                conn.execute(f"SET LOCAL ROLE {TENANT_ROLE}")
-                conn.execute("SELECT set_config('kim.tenant', %s, true)", (tenant,))
+            conn.execute("SELECT set_config('kim.tenant', %s, true)", (tenant,), prepare=True)
             yield conn
+
+    @contextmanager
+    def _admin(self) -> Iterator[psycopg.Connection[TupleRow]]:
+        """A connection of the platform itself (not tenant-scoped)."""
+        conn = self.admin_pool.getconn()
+        try:
+            yield conn
+        finally:
+            self.admin_pool.putconn(conn)
 
     def _append(
         self,
@@ -128,10 +166,34 @@ class PostgresEventLogStore(EventLogStore):
             "topics": [e.topic for e in events],
             "states": [e.state for e in events],
         }
+        if idempotency is None and len(events) == 1:
+            return [self._append_single(params)]
         if idempotency is not None:
             params["key"], params["hash"], params["status"] = idempotency
         positions: list[int] = self._committer.submit(params)
         return positions
+
+    def _append_single(self, p: dict[str, Any]) -> int:
+        single = {
+            "t": p["t"],
+            "c": p["c"],
+            "eid": p["eids"][0],
+            "oid": p["oids"][0],
+            "ver": p["vers"][0],
+            "topic": p["topics"][0],
+            "state": p["states"][0],
+            "actor": p["actor"],
+            "corr": p["corr"],
+            "cause": p["cause"],
+            "tp": p["tp"],
+        }
+        try:
+            with self._conn() as conn:
+                row = conn.execute(self._sql_single, single, prepare=True).fetchone()
+        except psycopg.errors.UniqueViolation as e:
+            raise IntegrityError(str(e)) from e
+        assert row is not None
+        return int(row[0])
 
     def _flush(self, batch: list[Pending[dict[str, Any]]]) -> None:
         """Commit a batch in one transaction; if it fails, each append on its own."""
@@ -248,7 +310,7 @@ class PostgresEventLogStore(EventLogStore):
         return int(row[0]) if row else 0
 
     def heads(self) -> dict[tuple[str, str], int]:
-        with self._conn() as conn:
+        with self._admin() as conn:
             rows = conn.execute(
                 f"SELECT tenant, context, position FROM {self.schema}.log_heads".encode()
             ).fetchall()
@@ -266,7 +328,7 @@ class PostgresEventLogStore(EventLogStore):
         return IdempotencyRecord(tenant, key, row[0], int(row[1]), dict(row[2]))
 
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
-        with self._conn() as conn:
+        with self._admin() as conn:
             rows = conn.execute(
                 f"SELECT tenant, context, position FROM {self.schema}.relay_positions"
                 " WHERE relay=%s".encode(),
@@ -275,7 +337,7 @@ class PostgresEventLogStore(EventLogStore):
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
     def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
-        with self._conn() as conn:
+        with self._admin() as conn:
             conn.execute(
                 f"INSERT INTO {self.schema}.relay_positions VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (relay, tenant, context) DO UPDATE"
@@ -326,15 +388,16 @@ class PostgresEventLogStore(EventLogStore):
         return count
 
     def ping(self) -> None:
-        with self.pool.connection(timeout=5.0) as conn:
+        with self.admin_pool.connection(timeout=5.0) as conn:
             conn.execute("SELECT 1")
 
     def close(self) -> None:
         self.pool.close()
+        self.admin_pool.close()
 
     def drop_schema(self) -> None:
         """Remove every table of this store (tests and benchmarks only)."""
-        with self.pool.connection() as conn:
+        with self.admin_pool.connection() as conn:
             conn.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
             )
