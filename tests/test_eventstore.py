@@ -175,3 +175,14 @@ def test_postgres_row_level_security_refuses_writes_into_another_tenant(
             (uuid4(), uuid4()),
         )
     assert store.head("aachen", "coordination") == 0
+
+
+def test_postgres_tenant_sessions_see_nothing_without_a_tenant(
+    pg_store: PostgresEventLogStore,
+) -> None:
+    register(pg_store, "rheine")
+    with pg_store.pool.connection() as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("kim_tenant",)
+        count = conn.execute(f"SELECT count(*) FROM {pg_store.schema}.events").fetchone()
+        assert count == (0,)
+    assert pg_store.head("rheine", "coordination") == 1
