@@ -186,6 +186,18 @@ class EventLogStore(ABC):
     @abstractmethod
     def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None: ...
 
+    # -- keys of data subjects (crypto-shredding) ----------------------------------------------
+    @abstractmethod
+    def create_key(self, tenant: str, key_id: UUID) -> bytes:
+        """The subject's key, created (256 random bits) if it does not exist yet."""
+
+    @abstractmethod
+    def get_key(self, tenant: str, key_id: UUID) -> bytes | None: ...
+
+    @abstractmethod
+    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
+        """Delete the key for good; True if there was one."""
+
     # -- relay bookkeeping -----------------------------------------------------------------
     @abstractmethod
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]: ...

@@ -10,6 +10,7 @@ appends of different tenants never wait for each other (no table lock). See ADR 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -326,6 +327,38 @@ class PostgresEventLogStore(EventLogStore):
         if row is None:
             return None
         return IdempotencyRecord(tenant, key, row[0], int(row[1]), dict(row[2]))
+
+    def create_key(self, tenant: str, key_id: UUID) -> bytes:
+        with self._tenant_tx(tenant) as conn:
+            conn.execute(
+                f"INSERT INTO {self.schema}.subject_keys (tenant, key_id, key)"
+                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING".encode(),
+                (tenant, key_id, secrets.token_bytes(32)),
+            )
+            row = conn.execute(
+                f"SELECT key FROM {self.schema}.subject_keys"
+                " WHERE tenant=%s AND key_id=%s".encode(),
+                (tenant, key_id),
+            ).fetchone()
+        assert row is not None
+        return bytes(row[0])
+
+    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
+        with self._tenant_tx(tenant) as conn:
+            row = conn.execute(
+                f"SELECT key FROM {self.schema}.subject_keys"
+                " WHERE tenant=%s AND key_id=%s".encode(),
+                (tenant, key_id),
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
+        with self._tenant_tx(tenant) as conn:
+            cur = conn.execute(
+                f"DELETE FROM {self.schema}.subject_keys WHERE tenant=%s AND key_id=%s".encode(),
+                (tenant, key_id),
+            )
+            return cur.rowcount > 0
 
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
         with self._admin() as conn:

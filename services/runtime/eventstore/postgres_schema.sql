@@ -118,3 +118,18 @@ DROP POLICY IF EXISTS tenant_isolation ON {schema}.idempotency;
 CREATE POLICY tenant_isolation ON {schema}.idempotency
     USING (tenant = current_setting('kim.tenant', true))
     WITH CHECK (tenant = current_setting('kim.tenant', true));
+-- Keys for personal data, one per data subject (crypto-shredding: delete the key, and the
+-- personal data in events, snapshots, read models and bus messages can no longer be read).
+CREATE TABLE IF NOT EXISTS {schema}.subject_keys (
+    tenant text NOT NULL,
+    key_id uuid NOT NULL,
+    key bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, key_id)
+);
+GRANT SELECT, INSERT, DELETE ON {schema}.subject_keys TO kim_tenant;
+ALTER TABLE {schema}.subject_keys ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.subject_keys;
+CREATE POLICY tenant_isolation ON {schema}.subject_keys
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));

@@ -8,6 +8,7 @@ writes of different tenants never share a lock. Single-file mode (a path ending 
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -55,6 +56,12 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (tenant, key)
 );
+CREATE TABLE IF NOT EXISTS subject_keys (
+    tenant TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (tenant, key_id)
+);
 CREATE TABLE IF NOT EXISTS relay_positions (
     relay TEXT NOT NULL,
     tenant TEXT NOT NULL,
@@ -85,6 +92,7 @@ class _File:
         )
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
         self.conn.executescript(SCHEMA)
 
     @contextmanager
@@ -292,6 +300,41 @@ class SqliteEventLogStore(EventLogStore):
         if row is None:
             return None
         return IdempotencyRecord(tenant, key, row[0], int(row[1]), json.loads(row[2]))
+
+    def create_key(self, tenant: str, key_id: UUID) -> bytes:
+        check_log_address(tenant, "keys")
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT INTO subject_keys VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (tenant, str(key_id), secrets.token_bytes(32)),
+            )
+            (key,) = conn.execute(
+                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).fetchone()
+        return bytes(key)
+
+    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return None
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return False
+        with db.write() as conn:
+            deleted = conn.execute(
+                "DELETE FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).rowcount
+        # Overwrite freed pages, so the key does not linger in the database file.
+        with db.lock:
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(deleted)
 
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
         found: dict[tuple[str, str], int] = {}
