@@ -1,0 +1,197 @@
+"""The case and its cycle (Regelkreis), as explicit states and allowed transitions.
+
+A case refers to its person by pseudonymous id only; personal data lives sealed in the
+person record (see ``contexts.shared.vault``), never in case events.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from contexts.shared.errors import DomainError
+
+# The life dimensions are the coordination context's; case management uses the same codes.
+LIFE_DIMENSIONS = (
+    "health", "language", "education", "work_and_livelihood", "housing", "residence_status",
+    "political_participation", "culture_and_leisure", "family", "mobility", "discrimination",
+)  # fmt: skip
+
+
+class CaseState(StrEnum):
+    INTAKE = "intake"  # Erstberatung
+    ASSESSMENT = "assessment"  # Bestandsaufnahme
+    GOAL_AGREEMENT = "goal_agreement"  # Zielvereinbarung
+    LINKING = "linking"  # Leistungssteuerung
+    MONITORING = "monitoring"  # Monitoring
+    REASSESSMENT = "reassessment"  # Re-Assessment
+    CLOSED = "closed"  # Abschluss
+
+
+class ReferralSource(StrEnum):
+    IMMIGRATION_OFFICE = "immigration_office"
+    JOB_CENTRE = "job_centre"
+    SOCIAL_WELFARE_OFFICE = "social_welfare_office"
+    SCHOOL = "school"
+    SELF_REFERRAL = "self_referral"
+    OTHER = "other"
+
+
+class ClosureReason(StrEnum):
+    GOALS_REACHED = "goals_reached"
+    MOVED_AWAY = "moved_away"
+    ENDED_BY_PERSON = "ended_by_person"
+    NO_CONTACT = "no_contact"
+    TRANSFERRED = "transferred"
+
+
+ALLOWED: dict[CaseState, set[CaseState]] = {
+    CaseState.INTAKE: {CaseState.ASSESSMENT, CaseState.CLOSED},
+    CaseState.ASSESSMENT: {CaseState.GOAL_AGREEMENT, CaseState.CLOSED},
+    CaseState.GOAL_AGREEMENT: {CaseState.LINKING, CaseState.CLOSED},
+    CaseState.LINKING: {CaseState.MONITORING, CaseState.CLOSED},
+    CaseState.MONITORING: {CaseState.REASSESSMENT, CaseState.CLOSED},
+    CaseState.REASSESSMENT: {CaseState.GOAL_AGREEMENT, CaseState.CLOSED},  # back into planning
+    CaseState.CLOSED: set(),
+}
+GOALS_AGREED_STATES = {CaseState.LINKING, CaseState.MONITORING, CaseState.REASSESSMENT}
+
+
+def check_dimensions(values: dict[str, str], field: str) -> None:
+    unknown = sorted(set(values) - set(LIFE_DIMENSIONS))
+    if unknown:
+        raise DomainError(
+            "unknown-life-dimension", f"unknown life dimensions: {', '.join(unknown)}", field=field
+        )
+    if not values:
+        raise DomainError("no-life-dimension", "name at least one life dimension", field=field)
+
+
+class Case(Aggregate):
+    """One person's case in one tenant; a person can have several cases over time."""
+
+    class Opened(Aggregate.Created):
+        person_id: UUID
+        referral_source: str
+        opened_on: str
+        catch_up_reason: str | None
+
+    class Assessed(Aggregate.Event):
+        needs: dict[str, str]  # life dimension -> need level (e.g. "high", "medium", "low")
+        on: str
+
+    class GoalsAgreed(Aggregate.Event):
+        goals: dict[str, str]  # life dimension -> goal code (no personal data)
+        on: str
+
+    class LinkingStarted(Aggregate.Event):
+        on: str
+
+    class MonitoringStarted(Aggregate.Event):
+        on: str
+
+    class ReassessmentStarted(Aggregate.Event):
+        on: str
+
+    class Closed(Aggregate.Event):
+        reason: str
+        on: str
+
+    @event(Opened)
+    def __init__(
+        self, person_id: UUID, referral_source: str, opened_on: str, catch_up_reason: str | None
+    ) -> None:
+        self.person_id = person_id
+        self.referral_source = ReferralSource(referral_source)
+        self.opened_on = date.fromisoformat(opened_on)
+        self.catch_up_reason = catch_up_reason
+        self.state = CaseState.INTAKE
+        self.needs: dict[str, str] = {}
+        self.goals: dict[str, str] = {}
+        self.closure: tuple[ClosureReason, date] | None = None
+        self.history: list[tuple[CaseState, date]] = [(CaseState.INTAKE, self.opened_on)]
+
+    def _move(self, to: CaseState, on: date) -> None:
+        if to not in ALLOWED[self.state]:
+            allowed = ", ".join(sorted(ALLOWED[self.state])) or "none (the case is closed)"
+            raise DomainError(
+                "transition-not-allowed",
+                f"a case in {self.state} cannot go to {to}; allowed: {allowed}",
+                field="state",
+                current=str(self.state),
+                requested=str(to),
+            )
+        if on < self.history[-1][1]:
+            raise DomainError(
+                "date-before-last-step",
+                f"{on} lies before the last step on {self.history[-1][1]}",
+                field="on",
+            )
+
+    def _record(self, to: CaseState, on: str) -> None:
+        self.state = to
+        self.history.append((to, date.fromisoformat(on)))
+
+    def assess(self, needs: dict[str, str], on: date) -> None:
+        self._move(CaseState.ASSESSMENT, on)
+        check_dimensions(needs, "needs")
+        self._assessed(needs, on.isoformat())
+
+    @event(Assessed)
+    def _assessed(self, needs: dict[str, str], on: str) -> None:
+        self.needs = dict(needs)
+        self._record(CaseState.ASSESSMENT, on)
+
+    def agree_goals(self, goals: dict[str, str], on: date) -> None:
+        self._move(CaseState.GOAL_AGREEMENT, on)
+        check_dimensions(goals, "goals")
+        self._goals_agreed(goals, on.isoformat())
+
+    @event(GoalsAgreed)
+    def _goals_agreed(self, goals: dict[str, str], on: str) -> None:
+        self.goals = dict(goals)
+        self._record(CaseState.GOAL_AGREEMENT, on)
+
+    def start_linking(self, on: date) -> None:
+        self._move(CaseState.LINKING, on)
+        self._linking(on.isoformat())
+
+    @event(LinkingStarted)
+    def _linking(self, on: str) -> None:
+        self._record(CaseState.LINKING, on)
+
+    def start_monitoring(self, on: date) -> None:
+        self._move(CaseState.MONITORING, on)
+        self._monitoring(on.isoformat())
+
+    @event(MonitoringStarted)
+    def _monitoring(self, on: str) -> None:
+        self._record(CaseState.MONITORING, on)
+
+    def start_reassessment(self, on: date) -> None:
+        self._move(CaseState.REASSESSMENT, on)
+        self._reassessment(on.isoformat())
+
+    @event(ReassessmentStarted)
+    def _reassessment(self, on: str) -> None:
+        self._record(CaseState.REASSESSMENT, on)
+
+    def close(self, reason: ClosureReason, on: date) -> None:
+        self._move(CaseState.CLOSED, on)
+        if ClosureReason(reason) == ClosureReason.GOALS_REACHED and (
+            self.state not in GOALS_AGREED_STATES
+        ):
+            raise DomainError(
+                "no-goals-to-reach",
+                f"a case in {self.state} has no agreed goals that could have been reached",
+                field="reason",
+            )
+        self._closed(ClosureReason(reason).value, on.isoformat())
+
+    @event(Closed)
+    def _closed(self, reason: str, on: str) -> None:
+        self.closure = (ClosureReason(reason), date.fromisoformat(on))
+        self._record(CaseState.CLOSED, on)
