@@ -1,0 +1,132 @@
+"""Commands of case management, one tenant at a time (first increment: people and cases)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import ApplicationRecorder, Recording
+
+from contexts.case_management.domain import Case, ClosureReason, ReferralSource
+from contexts.case_management.people import ConsentPurpose, Person
+from contexts.shared.application import TenantApplication
+from contexts.shared.errors import DomainError
+from contexts.shared.vault import PersonalDataVault
+
+PERSONAL_FIELDS = {
+    "name", "date_of_birth", "contact", "languages", "nationality", "residence_status",
+}  # fmt: skip
+
+
+class CaseManagementApplication(TenantApplication):
+    context = "case_management"
+    target_group_years = 5  # arrival within the last 5 years, unless catch-up integration
+
+    def __init__(
+        self,
+        tenant: str,
+        recorder_factory: Callable[[str, str], ApplicationRecorder],
+        vault: PersonalDataVault,
+    ) -> None:
+        super().__init__(tenant, recorder_factory)
+        self.vault = vault
+
+    # -- people ---------------------------------------------------------------------------
+    def register_person(
+        self, personal_data: dict[str, Any], arrival_on: date | None
+    ) -> list[Recording[UUID]]:
+        unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
+        if unknown:
+            raise DomainError(
+                "not-minimal-data",
+                f"fields beyond the minimum are not stored: {', '.join(unknown)}",
+                field="personal_data",
+            )
+        # The id comes first, so the data is sealed under the person's own key.
+        person_id = uuid4()
+        person = Person(
+            id=person_id,
+            sealed=self.vault.seal(self.tenant, person_id, personal_data),
+            arrival_on=arrival_on.isoformat() if arrival_on else None,
+        )
+        return self.save(person)
+
+    def get_person(self, person_id: UUID) -> Person:
+        return self.load(Person, person_id, "person")
+
+    def personal_data(self, person_id: UUID) -> dict[str, Any] | None:
+        """The person's data, or None after erasure (only for those allowed to see it)."""
+        person = self.get_person(person_id)
+        return self.vault.open(self.tenant, person_id, person.sealed) if person.sealed else None
+
+    def give_consent(
+        self,
+        person_id: UUID,
+        *,
+        purpose: ConsentPurpose,
+        recipient: str,
+        given_on: date,
+        expires_on: date | None = None,
+    ) -> list[Recording[UUID]]:
+        person = self.get_person(person_id)
+        person.give_consent(purpose, recipient, given_on, expires_on)
+        return self.save(person)
+
+    def revoke_consent(
+        self, person_id: UUID, *, purpose: ConsentPurpose, recipient: str, revoked_on: date
+    ) -> list[Recording[UUID]]:
+        person = self.get_person(person_id)
+        person.revoke_consent(purpose, recipient, revoked_on)
+        return self.save(person)
+
+    def erase_person(self, person_id: UUID, on: date) -> list[Recording[UUID]]:
+        """Crypto-shredding: record the erasure, then destroy the person's key."""
+        person = self.get_person(person_id)
+        person.erase(on)
+        recordings = self.save(person)
+        self.vault.erase(self.tenant, person_id)
+        return recordings
+
+    # -- cases ----------------------------------------------------------------------------
+    def open_case(
+        self,
+        person_id: UUID,
+        *,
+        referral_source: ReferralSource,
+        opened_on: date,
+        catch_up_reason: str | None = None,
+    ) -> list[Recording[UUID]]:
+        person = self.get_person(person_id)
+        if person.erased_on is not None:
+            raise DomainError("person-erased", "an erased person cannot get a new case")
+        person.require_consent(ConsentPurpose.CASE_MANAGEMENT, self.tenant, opened_on)
+        within = person.arrival_on is not None and (
+            opened_on.year - person.arrival_on.year
+            - ((opened_on.month, opened_on.day) < (person.arrival_on.month, person.arrival_on.day))
+        ) < self.target_group_years  # fmt: skip
+        if not within and not (catch_up_reason and catch_up_reason.strip()):
+            raise DomainError(
+                "outside-target-group",
+                f"arrival more than {self.target_group_years} years ago (or unknown):"
+                " give the reason for catch-up integration",
+                field="catch_up_reason",
+            )
+        case = Case(
+            person_id=person_id,
+            referral_source=ReferralSource(referral_source).value,
+            opened_on=opened_on.isoformat(),
+            catch_up_reason=None if within else catch_up_reason,
+        )
+        return self.save(case)
+
+    def get_case(self, case_id: UUID) -> Case:
+        return self.load(Case, case_id, "case")
+
+    def close_case(
+        self, case_id: UUID, *, reason: ClosureReason, on: date
+    ) -> list[Recording[UUID]]:
+        case = self.get_case(case_id)
+        case.close(reason, on)
+        return self.save(case)

@@ -1,0 +1,153 @@
+"""The person record: pseudonymous id, sealed personal data, consents, erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from contexts.shared.errors import DomainError
+
+
+class ConsentPurpose(StrEnum):
+    CASE_MANAGEMENT = "case_management"  # Einwilligung in die Fallbearbeitung
+    REFERRAL = "referral"  # Weitergabe an einen Dienst (Verweisung)
+    DATA_HANDOVER = "data_handover"  # Datenübergabe, z. B. bei Umzug
+    TRANSFER = "transfer"  # Übergabe des Falls an einen anderen Mandanten
+
+
+@dataclass(frozen=True)
+class Consent:
+    purpose: ConsentPurpose
+    recipient: str
+    given_on: date
+    expires_on: date | None
+    revoked_on: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (
+            self.given_on <= day
+            and (self.expires_on is None or day <= self.expires_on)
+            and (self.revoked_on is None or day < self.revoked_on)
+        )
+
+
+class Person(Aggregate):
+    """A migrant in case management. Events hold the sealed text, never the data itself."""
+
+    class Registered(Aggregate.Created):
+        sealed: str  # name, date of birth, contact, languages, nationality, status (sealed)
+        arrival_on: str | None  # needed for the target-group check; not identifying alone
+
+    class DataCorrected(Aggregate.Event):
+        sealed: str
+
+    class ConsentGiven(Aggregate.Event):
+        purpose: str
+        recipient: str
+        given_on: str
+        expires_on: str | None
+
+    class ConsentRevoked(Aggregate.Event):
+        purpose: str
+        recipient: str
+        revoked_on: str
+
+    class Erased(Aggregate.Event):
+        on: str
+
+    @event(Registered)
+    def __init__(self, id: UUID, sealed: str, arrival_on: str | None) -> None:
+        self.sealed = sealed
+        self.arrival_on = date.fromisoformat(arrival_on) if arrival_on else None
+        self.consents: list[Consent] = []
+        self.erased_on: date | None = None
+
+    def _check_not_erased(self) -> None:
+        if self.erased_on is not None:
+            raise DomainError("person-erased", f"the person was erased on {self.erased_on}")
+
+    def correct(self, sealed: str) -> None:
+        self._check_not_erased()
+        self._corrected(sealed)
+
+    @event(DataCorrected)
+    def _corrected(self, sealed: str) -> None:
+        self.sealed = sealed
+
+    def give_consent(
+        self, purpose: ConsentPurpose, recipient: str, given_on: date, expires_on: date | None
+    ) -> None:
+        self._check_not_erased()
+        if expires_on is not None and expires_on < given_on:
+            raise DomainError(
+                "consent-expires-before-given", "a consent cannot expire before it is given",
+                field="expires_on",
+            )  # fmt: skip
+        self._consent_given(
+            ConsentPurpose(purpose).value, recipient, given_on.isoformat(),
+            expires_on.isoformat() if expires_on else None,
+        )  # fmt: skip
+
+    @event(ConsentGiven)
+    def _consent_given(
+        self, purpose: str, recipient: str, given_on: str, expires_on: str | None
+    ) -> None:
+        self.consents.append(
+            Consent(
+                ConsentPurpose(purpose),
+                recipient,
+                date.fromisoformat(given_on),
+                date.fromisoformat(expires_on) if expires_on else None,
+            )
+        )
+
+    def revoke_consent(self, purpose: ConsentPurpose, recipient: str, revoked_on: date) -> None:
+        if not any(
+            c.purpose == purpose and c.recipient == recipient and c.revoked_on is None
+            for c in self.consents
+        ):
+            raise DomainError(
+                "no-such-consent", f"no consent for {purpose} to {recipient} to revoke",
+                field="recipient",
+            )  # fmt: skip
+        self._consent_revoked(ConsentPurpose(purpose).value, recipient, revoked_on.isoformat())
+
+    @event(ConsentRevoked)
+    def _consent_revoked(self, purpose: str, recipient: str, revoked_on: str) -> None:
+        self.consents = [
+            Consent(
+                c.purpose, c.recipient, c.given_on, c.expires_on, date.fromisoformat(revoked_on)
+            )
+            if c.purpose == purpose and c.recipient == recipient and c.revoked_on is None
+            else c
+            for c in self.consents
+        ]
+
+    def consents_to(self, purpose: ConsentPurpose, recipient: str, on: date) -> bool:
+        return any(
+            c.purpose == purpose and c.recipient == recipient and c.valid_on(on)
+            for c in self.consents
+        )
+
+    def require_consent(self, purpose: ConsentPurpose, recipient: str, on: date) -> None:
+        """Refuse a referral or hand-over without a valid consent."""
+        if not self.consents_to(purpose, recipient, on):
+            raise DomainError(
+                "consent-missing",
+                f"no valid consent for {purpose} to {recipient} on {on}",
+                field="recipient",
+                purpose=str(purpose),
+                recipient=recipient,
+            )
+
+    def erase(self, on: date) -> None:
+        self._check_not_erased()
+        self._erased(on.isoformat())
+
+    @event(Erased)
+    def _erased(self, on: str) -> None:
+        self.erased_on = date.fromisoformat(on)
