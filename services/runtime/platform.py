@@ -12,6 +12,7 @@ from contexts.tenancy.application import TenancyApplication
 from contexts.tenancy.contracts import TenantDirectory, TenantInfo
 from services.runtime.bus import Bus, BusSubscription, open_bus
 from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.bus.memory import InMemoryBus
 from services.runtime.bus.relay import LogRelay
 from services.runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_store
 from services.runtime.eventstore.records import LogRecord
@@ -94,14 +95,17 @@ class Platform:
             self._subscriptions.append(
                 await self.bus.subscribe(consumer.name, consumer.subject, consumer)
             )
-        # Keep the cached registry fresh when another process registers a tenant.
+        # In one process, registry changes refresh the cached registry at once. Separate
+        # processes refresh it on a lookup miss and on registry reads instead (a durable
+        # NATS consumer per process would outlive the process).
         directory_consumer = TrackedConsumer(
             name=f"directory-{id(self)}",
             subject=f"{self.bus.prefix}.{PLATFORM_TENANT}.tenancy.>",
             process=self._refresh_directory,
             position=lambda t, c: self._directory.position,
+            log_reader=lambda t, c, after, upto: self.store.read_log(t, c, after=after, upto=upto),
         )
-        if self.store.kind == "sqlite" or self.settings.bus == "memory":
+        if isinstance(self.bus, InMemoryBus):
             self._subscriptions.append(
                 await self.bus.subscribe(
                     directory_consumer.name, directory_consumer.subject, directory_consumer
