@@ -1,0 +1,213 @@
+"""Changing registered tenants: renames and which region holds whose offices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from services.runtime.platform import Platform
+
+PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Content",
+}
+Auth = Callable[..., dict[str, str]]
+TENANTS = "/tenancy/tenants"
+DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "staedteregion-aachen", "aachen"}
+EMSDETTEN = {
+    "key": "emsdetten",
+    "name": "Stadt Emsdetten",
+    "kind": "member_town",
+    "parent": "kreis-steinfurt",
+    "ags": "05566012",
+}
+
+
+@pytest.fixture
+def admin(auth: Auth) -> dict[str, str]:
+    return auth("nrw", "platform_admin")
+
+
+def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:kim:problem:{rule}"
+    assert body["rule"] == rule
+    assert body["status"] == status
+    assert body["title"] == TITLES[status]
+    assert body["instance"] == response.request.url.path
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
+
+
+def registry_head(platform: Platform) -> int:
+    return platform.store.head("_platform", "tenancy")
+
+
+def listed(client: TestClient, headers: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The registry as GET /tenancy/tenants lists it (that endpoint reads it fresh).
+
+    GET /tenancy/tenants/{key} is not used to check a change: it answers from the
+    process's cached directory, which the production stack never refreshes after a
+    rename or an office assignment (an application bug, see the report).
+    """
+    response = client.get(TENANTS, headers=headers)
+    assert response.status_code == 200
+    return {t["key"]: t for t in response.json()}
+
+
+def test_a_platform_admin_renames_a_tenant(
+    client: TestClient, platform: Platform, admin: dict[str, str]
+) -> None:
+    before = registry_head(platform)
+    response = client.post(
+        f"{TENANTS}/rheine/rename", json={"name": "Stadt Rheine an der Ems"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert [e["type"] for e in response.json()["events"]] == ["TenantRenamed"]
+    assert registry_head(platform) == before + 1
+    shown = listed(client, admin)["rheine"]
+    assert shown["name"] == "Stadt Rheine an der Ems"
+    assert shown["parent"] == "kreis-steinfurt"
+
+
+def test_renaming_with_a_stale_version_is_a_409_problem_and_appends_nothing(
+    client: TestClient, platform: Platform, admin: dict[str, str]
+) -> None:
+    before = platform.store.heads()
+    response = client.post(
+        f"{TENANTS}/rheine/rename", json={"name": "Rheine", "expected_version": 7}, headers=admin
+    )
+    problem = assert_problem(response, 409, "stale-version")
+    assert problem["facts"] == {"expected_version": 7, "actual_version": 1}
+    assert platform.store.heads() == before
+
+    response = client.post(
+        f"{TENANTS}/rheine/rename", json={"name": "Rheine", "expected_version": 1}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_renaming_an_unknown_tenant_is_a_404_problem_and_appends_nothing(
+    client: TestClient, platform: Platform, admin: dict[str, str]
+) -> None:
+    before = platform.store.heads()
+    response = client.post(f"{TENANTS}/atlantis/rename", json={"name": "Atlantis"}, headers=admin)
+    assert_problem(response, 404, "unknown-tenant")
+    assert platform.store.heads() == before
+
+
+def test_a_district_can_be_recorded_as_holding_offices_of_its_member_town(
+    client: TestClient, platform: Platform, admin: dict[str, str]
+) -> None:
+    before = registry_head(platform)
+    response = client.post(
+        f"{TENANTS}/rheine/offices",
+        json={"holder": "kreis-steinfurt", "offices": ["youth_office", "job_centre"]},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    assert [e["type"] for e in response.json()["events"]] == ["TenantOfficesAssigned"]
+    assert registry_head(platform) == before + 1
+    shown = listed(client, admin)["rheine"]
+    assert shown["offices_held_by"] == {
+        "youth_office": "kreis-steinfurt",
+        "job_centre": "kreis-steinfurt",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tenant", "body", "rule", "field"),
+    [
+        pytest.param(
+            "rheine",
+            {"holder": "kreis-atlantis", "offices": ["job_centre"]},
+            "unknown-holder",
+            "holder",
+            id="unknown-holder",
+        ),
+        pytest.param(
+            "rheine",
+            {"holder": "aachen", "offices": ["job_centre"]},
+            "holder-kind-not-allowed",
+            "holder",
+            id="city-as-holder",
+        ),
+        pytest.param(
+            "kreis-steinfurt",
+            {"holder": "staedteregion-aachen", "offices": ["job_centre"]},
+            "held-kind-not-allowed",
+            "key",
+            id="district-offices-held",
+        ),
+    ],
+)
+def test_an_impossible_office_holding_is_refused(
+    client: TestClient,
+    platform: Platform,
+    admin: dict[str, str],
+    tenant: str,
+    body: dict[str, Any],
+    rule: str,
+    field: str,
+) -> None:
+    before = platform.store.heads()
+    response = client.post(f"{TENANTS}/{tenant}/offices", json=body, headers=admin)
+    problem = assert_problem(response, 422, rule)
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert platform.store.heads() == before
+
+
+@pytest.mark.parametrize(
+    "offices",
+    [pytest.param([], id="none"), pytest.param(["tax_office"], id="unknown-office")],
+)
+def test_an_invalid_office_list_is_a_422_problem(
+    client: TestClient, platform: Platform, admin: dict[str, str], offices: list[str]
+) -> None:
+    before = platform.store.heads()
+    response = client.post(
+        f"{TENANTS}/rheine/offices",
+        json={"holder": "kreis-steinfurt", "offices": offices},
+        headers=admin,
+    )
+    problem = assert_problem(response, 422, "validation-failed")
+    assert all(e["field"].startswith("offices") for e in problem["errors"])
+    assert platform.store.heads() == before
+
+
+def test_a_renamed_tenant_reads_with_its_new_name_at_once(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        "/tenancy/tenants/rheine/rename", json={"name": "Stadt Rheine (Ems)"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    got = client.get("/tenancy/tenants/rheine", headers=admin)
+    assert got.json()["name"] == "Stadt Rheine (Ems)"
+
+
+def test_an_empty_parent_is_a_422_problem_and_appends_nothing(
+    client: TestClient, admin: dict[str, str], platform: Platform
+) -> None:
+    before = registry_head(platform)
+    response = client.post(
+        "/tenancy/tenants",
+        json={"key": "bayern", "name": "Bayern", "kind": "state_programme", "parent": ""},
+        headers=admin,
+    )
+    body = assert_problem(response, 422, "validation-failed")
+    assert {e["field"] for e in body["errors"]} == {"parent"}
+    assert registry_head(platform) == before
