@@ -13,7 +13,6 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,26 +25,25 @@ from psycopg_pool import ConnectionPool
 
 from services.runtime.eventstore.base import (
     EventLogStore,
-    IdempotencyKeyTaken,
     LogNotEmpty,
     check_log_address,
 )
-from services.runtime.eventstore.groupcommit import GroupCommitter, Pending
-from services.runtime.eventstore.records import EventMetadata, IdempotencyRecord, LogRecord
+from services.runtime.eventstore.groupcommit import GroupCommitter
+from services.runtime.eventstore.postgres_batch import BatchWriter
+from services.runtime.eventstore.postgres_sql import batch_append_sql, single_append_sql
+from services.runtime.eventstore.records import (
+    COLUMNS,
+    EventMetadata,
+    IdempotencyRecord,
+    LogRecord,
+    record_of,
+    row_of,
+)
 
 TENANT_ROLE = "kim_tenant"
-_BATCH_COLUMNS = (
-    "t", "c", "n", "actor", "corr", "cause", "tp", "key", "hash", "status",
-    "req", "eids", "oids", "vers", "topics", "states",
-)  # fmt: skip
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 DDL = (Path(__file__).parent / "postgres_schema.sql").read_text(encoding="utf-8")
-
-COLUMNS = (
-    "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
-    "actor, correlation_id, causation_id, traceparent, recorded_at"
-)
 
 
 def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
@@ -84,29 +82,14 @@ class PostgresEventLogStore(EventLogStore):
             configure=_as_tenant_role,
             timeout=30.0,
         )
-        s = schema
         # One command, one event, no idempotency key (the common case): one prepared
         # statement, one round trip, one transaction. It sets the tenant before any row is
         # produced (the inserts read from cfg), so the policies check every row.
-        self._sql_single = (
-            "WITH cfg AS (SELECT set_config('kim.tenant', %(t)s, true) AS tenant),"
-            f" head AS (INSERT INTO {s}.log_heads (tenant, context, position)"
-            " SELECT cfg.tenant, %(c)s, 1 FROM cfg"
-            f" ON CONFLICT (tenant, context) DO UPDATE SET position = {s}.log_heads.position + 1"
-            " RETURNING position)"
-            f" INSERT INTO {s}.events (tenant, context, position, event_id, originator_id,"
-            " originator_version, topic, state, actor, correlation_id, causation_id, traceparent)"
-            " SELECT %(t)s, %(c)s, head.position, %(eid)s, %(oid)s, %(ver)s, %(topic)s, %(state)s,"
-            " %(actor)s, %(corr)s, %(cause)s, %(tp)s FROM head RETURNING position"
-        ).encode()
-        # Everything else commits in groups (see groupcommit.py): one call of append_batch,
-        # one transaction, one WAL flush for every command of the group.
-        self._sql_batch = (
-            f"SELECT req, pos FROM {s}.append_batch("
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).encode()
+        self._sql_single = single_append_sql(schema)
+        self._sql_batch = batch_append_sql(schema)
+        self._batches = BatchWriter(self._conn, self._sql_batch)
         self._committer: GroupCommitter[dict[str, Any]] = GroupCommitter(
-            self._flush, max_in_flight=3
+            self._batches.flush, max_in_flight=3
         )
 
     def migrate(self) -> None:
@@ -196,51 +179,6 @@ class PostgresEventLogStore(EventLogStore):
         assert row is not None
         return int(row[0])
 
-    def _flush(self, batch: list[Pending[dict[str, Any]]]) -> None:
-        """Commit a batch in one transaction; if it fails, each append on its own."""
-        # A fixed lock order over head rows, so concurrent batches cannot deadlock.
-        ordered = sorted(batch, key=lambda p: (p.request["t"], p.request["c"]))
-        try:
-            results = self._run(ordered)
-        except (IntegrityError, IdempotencyKeyTaken) as e:
-            if len(ordered) == 1:
-                ordered[0].error = e
-                return
-            for item in ordered:
-                try:
-                    item.result = self._run([item])[0]
-                except (IntegrityError, IdempotencyKeyTaken) as single:
-                    item.error = single
-            return
-        for item, positions in zip(ordered, results, strict=True):
-            item.result = positions
-
-    def _run(self, batch: list[Pending[dict[str, Any]]]) -> list[list[int]]:
-        """One transaction, one round trip: the whole group in one function call."""
-        columns: dict[str, list[Any]] = {k: [] for k in _BATCH_COLUMNS}
-        for number, item in enumerate(batch, start=1):
-            p = item.request
-            for name in ("t", "c", "n", "actor", "corr", "cause", "tp"):
-                columns[name].append(p[name])
-            for name in ("key", "hash", "status"):
-                columns[name].append(p.get(name))
-            columns["req"].extend([number] * p["n"])
-            for name in ("eids", "oids", "vers", "topics", "states"):
-                columns[name].extend(p[name])
-        results: list[list[int]] = [[] for _ in batch]
-        try:
-            with self._conn() as conn:
-                rows = conn.execute(
-                    self._sql_batch, [columns[k] for k in _BATCH_COLUMNS], prepare=True
-                ).fetchall()
-        except psycopg.errors.UniqueViolation as e:
-            if e.diag.constraint_name == "idempotency_pkey":
-                raise IdempotencyKeyTaken(str(e)) from e
-            raise IntegrityError(str(e)) from e
-        for req, pos in rows:
-            results[int(req) - 1].append(int(pos))
-        return [sorted(r) for r in results]
-
     def select_events(
         self,
         tenant: str,
@@ -299,7 +237,7 @@ class PostgresEventLogStore(EventLogStore):
             params.append(limit)
         with self._tenant_tx(tenant) as conn:
             rows = conn.execute(query.encode(), params).fetchall()
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def head(self, tenant: str, context: str) -> int:
         with self._tenant_tx(tenant) as conn:
@@ -396,7 +334,7 @@ class PostgresEventLogStore(EventLogStore):
                         cur.executemany(
                             f"INSERT INTO {self.schema}.events ({COLUMNS}) VALUES"
                             " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)".encode(),
-                            [_row(r) for r in rows],
+                            [row_of(r) for r in rows],
                         )
                     conn.execute(
                         f"INSERT INTO {self.schema}.log_heads VALUES (%s, %s, %s)"
@@ -434,39 +372,3 @@ class PostgresEventLogStore(EventLogStore):
             conn.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
             )
-
-
-def _record(r: Sequence[Any]) -> LogRecord:
-    return LogRecord(
-        tenant=r[0],
-        context=r[1],
-        position=int(r[2]),
-        event_id=str(r[3]),
-        originator_id=r[4],
-        originator_version=int(r[5]),
-        topic=r[6],
-        state=bytes(r[7]),
-        actor=r[8],
-        correlation_id=r[9],
-        causation_id=r[10],
-        traceparent=r[11],
-        recorded_at=r[12].astimezone(UTC).isoformat(timespec="microseconds"),
-    )
-
-
-def _row(r: LogRecord) -> tuple[object, ...]:
-    return (
-        r.tenant,
-        r.context,
-        r.position,
-        r.event_id,
-        r.originator_id,
-        r.originator_version,
-        r.topic,
-        r.state,
-        r.actor,
-        r.correlation_id,
-        r.causation_id,
-        r.traceparent,
-        r.recorded_at,
-    )

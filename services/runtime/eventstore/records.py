@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from typing import Any
 from uuid import UUID
 
@@ -81,6 +83,44 @@ class LogRecord:
             traceparent=data.get("traceparent"),
             recorded_at=data["recorded_at"],
         )
+
+
+COLUMNS = (
+    "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
+    "actor, correlation_id, causation_id, traceparent, recorded_at"
+)
+"""The stored columns of a record, in the order of ``row_of`` and ``record_of``."""
+
+
+def row_of(r: LogRecord) -> tuple[Any, ...]:
+    """A record as a row of the events table (ids as they are; a store may convert)."""
+    return (
+        r.tenant, r.context, r.position, r.event_id, r.originator_id, r.originator_version,
+        r.topic, r.state, r.actor, r.correlation_id, r.causation_id, r.traceparent, r.recorded_at,
+    )  # fmt: skip
+
+
+def record_of(row: Sequence[Any]) -> LogRecord:
+    """A row of the events table as a record; accepts the values of either store."""
+    recorded_at = row[12]
+    if not isinstance(recorded_at, str):
+        recorded_at = recorded_at.astimezone(UTC).isoformat(timespec="microseconds")
+    oid = row[4]
+    return LogRecord(
+        tenant=str(row[0]),
+        context=str(row[1]),
+        position=int(row[2]),
+        event_id=str(row[3]),
+        originator_id=oid if isinstance(oid, UUID) else UUID(str(oid)),
+        originator_version=int(row[5]),
+        topic=str(row[6]),
+        state=bytes(row[7]),
+        actor=str(row[8]),
+        correlation_id=str(row[9]),
+        causation_id=None if row[10] is None else str(row[10]),
+        traceparent=None if row[11] is None else str(row[11]),
+        recorded_at=recorded_at,
+    )
 
 
 @dataclass(frozen=True)

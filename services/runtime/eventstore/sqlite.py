@@ -11,9 +11,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from uuid import UUID
 
@@ -26,91 +24,15 @@ from services.runtime.eventstore.base import (
     check_log_address,
     outcome_of,
 )
-from services.runtime.eventstore.records import EventMetadata, IdempotencyRecord, LogRecord
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    tenant TEXT NOT NULL,
-    context TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    event_id TEXT NOT NULL,
-    originator_id TEXT NOT NULL,
-    originator_version INTEGER NOT NULL,
-    topic TEXT NOT NULL,
-    state BLOB NOT NULL,
-    actor TEXT NOT NULL,
-    correlation_id TEXT NOT NULL,
-    causation_id TEXT,
-    traceparent TEXT,
-    recorded_at TEXT NOT NULL,
-    PRIMARY KEY (tenant, context, position)
-) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
-    ON events (tenant, context, originator_id, originator_version);
-CREATE TABLE IF NOT EXISTS idempotency (
-    tenant TEXT NOT NULL,
-    key TEXT NOT NULL,
-    request_hash TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    outcome TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (tenant, key)
-);
-CREATE TABLE IF NOT EXISTS subject_keys (
-    tenant TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    key BLOB NOT NULL,
-    PRIMARY KEY (tenant, key_id)
-);
-CREATE TABLE IF NOT EXISTS relay_positions (
-    relay TEXT NOT NULL,
-    tenant TEXT NOT NULL,
-    context TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    PRIMARY KEY (relay, tenant, context)
-);
-"""
-
-COLUMNS = (
-    "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
-    "actor, correlation_id, causation_id, traceparent, recorded_at"
+from services.runtime.eventstore.records import (
+    COLUMNS,
+    EventMetadata,
+    IdempotencyRecord,
+    LogRecord,
+    record_of,
+    row_of,
 )
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-class _File:
-    """One SQLite database file, used by many threads under one lock."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.lock = threading.RLock()
-        self.conn = sqlite3.connect(
-            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
-        self.conn.executescript(SCHEMA)
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
-                self.conn.execute("COMMIT")
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            yield self.conn
+from services.runtime.eventstore.sqlite_file import TenantFile, utcnow
 
 
 class SqliteEventLogStore(EventLogStore):
@@ -124,10 +46,10 @@ class SqliteEventLogStore(EventLogStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         else:
             self.path.mkdir(parents=True, exist_ok=True)
-        self._files: dict[str, _File] = {}
+        self._files: dict[str, TenantFile] = {}
         self._files_lock = threading.Lock()
 
-    def _file(self, tenant: str, create: bool = True) -> _File | None:
+    def _file(self, tenant: str, create: bool = True) -> TenantFile | None:
         name = "" if self.single_file else tenant
         with self._files_lock:
             found = self._files.get(name)
@@ -135,11 +57,11 @@ class SqliteEventLogStore(EventLogStore):
                 file_path = self.path if self.single_file else self.path / f"{tenant}.sqlite"
                 if not create and not file_path.exists():
                     return None
-                found = _File(file_path)
+                found = TenantFile(file_path)
                 self._files[name] = found
             return found
 
-    def _must(self, tenant: str) -> _File:
+    def _must(self, tenant: str) -> TenantFile:
         found = self._file(tenant)
         assert found is not None
         return found
@@ -162,26 +84,27 @@ class SqliteEventLogStore(EventLogStore):
                     (tenant, context),
                 ).fetchone()
                 positions = [head + i + 1 for i in range(len(events))]
+                records = [
+                    LogRecord(
+                        tenant,
+                        context,
+                        pos,
+                        eid,
+                        UUID(str(e.originator_id)),
+                        e.originator_version,
+                        e.topic,
+                        e.state,
+                        meta.actor,
+                        meta.correlation_id,
+                        meta.causation_id,
+                        meta.traceparent,
+                        now,
+                    )
+                    for e, eid, pos in zip(events, event_ids, positions, strict=True)
+                ]
                 conn.executemany(
                     f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            tenant,
-                            context,
-                            pos,
-                            eid,
-                            str(e.originator_id),
-                            e.originator_version,
-                            e.topic,
-                            e.state,
-                            meta.actor,
-                            meta.correlation_id,
-                            meta.causation_id,
-                            meta.traceparent,
-                            now,
-                        )
-                        for e, eid, pos in zip(events, event_ids, positions, strict=True)
-                    ],
+                    [_sqlite_row(r) for r in records],
                 )
                 if idempotency is not None:
                     key, request_hash, status = idempotency
@@ -260,7 +183,7 @@ class SqliteEventLogStore(EventLogStore):
             params.append(limit)
         with db.read() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [_record(r) for r in rows]
+        return [record_of(r) for r in rows]
 
     def head(self, tenant: str, context: str) -> int:
         db = self._file(tenant, create=False)
@@ -273,7 +196,7 @@ class SqliteEventLogStore(EventLogStore):
             ).fetchone()
         return int(head)
 
-    def _all_files(self) -> list[_File]:
+    def _all_files(self) -> list[TenantFile]:
         if self.single_file:
             return [self._must("")] if self.path.exists() else []
         return [self._must(p.stem) for p in sorted(self.path.glob("*.sqlite"))]
@@ -368,7 +291,7 @@ class SqliteEventLogStore(EventLogStore):
                 with self._must(tenant).write() as conn:
                     conn.executemany(
                         f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                        [_row(r) for r in rows],
+                        [_sqlite_row(r) for r in rows],
                     )
             batch.clear()
 
@@ -397,37 +320,7 @@ class SqliteEventLogStore(EventLogStore):
             self._files.clear()
 
 
-def _record(r: Sequence[object]) -> LogRecord:
-    return LogRecord(
-        tenant=str(r[0]),
-        context=str(r[1]),
-        position=int(r[2]),  # type: ignore[call-overload]
-        event_id=str(r[3]),
-        originator_id=UUID(str(r[4])),
-        originator_version=int(r[5]),  # type: ignore[call-overload]
-        topic=str(r[6]),
-        state=bytes(r[7]),  # type: ignore[call-overload]
-        actor=str(r[8]),
-        correlation_id=str(r[9]),
-        causation_id=None if r[10] is None else str(r[10]),
-        traceparent=None if r[11] is None else str(r[11]),
-        recorded_at=str(r[12]),
-    )
-
-
-def _row(r: LogRecord) -> tuple[object, ...]:
-    return (
-        r.tenant,
-        r.context,
-        r.position,
-        r.event_id,
-        str(r.originator_id),
-        r.originator_version,
-        r.topic,
-        r.state,
-        r.actor,
-        r.correlation_id,
-        r.causation_id,
-        r.traceparent,
-        r.recorded_at,
-    )
+def _sqlite_row(r: LogRecord) -> tuple[object, ...]:
+    row = list(row_of(r))
+    row[4] = str(r.originator_id)  # SQLite keeps ids as text
+    return tuple(row)
