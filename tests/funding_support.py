@@ -9,28 +9,17 @@ Demo facts the tests build on: Kreis Steinfurt holds notices for Baustein 1 (3.5
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
 
 from services.runtime.platform import Platform
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    422: "Unprocessable Content",
-}
 KS = "kreis-steinfurt"
 BASE = f"/coordination/tenants/{KS}"
 NOTICES = f"{BASE}/notices"
 CONTRACTS = f"{BASE}/contracts"
 ORGS = f"{BASE}/organisations"
-Auth = Callable[..., dict[str, str]]
 Json = dict[str, Any]
 
 NEW_B2_NOTICE: Json = {
@@ -42,20 +31,6 @@ NEW_B2_NOTICE: Json = {
     "grants": {"case_management": "2.0"},
     "issued_on": "2021-12-10",
 }
-
-
-def assert_problem(response: httpx.Response, status: int, rule: str) -> Json:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: Json = response.json()
-    assert body["type"] == f"urn:kim:problem:{rule}"
-    assert body["rule"] == rule
-    assert body["status"] == status
-    assert body["title"] == TITLES[status]
-    assert body["instance"] == response.request.url.path
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def error_fields(body: Json) -> set[str]:

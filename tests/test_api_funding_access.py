@@ -10,15 +10,14 @@ from tests.funding_support import (
     CONTRACTS,
     KS,
     NEW_B2_NOTICE,
-    Auth,
     amendment,
-    assert_problem,
     b2_id,
     forwarding,
     head,
     notice,
     notices,
 )
+from tests.support import Auth, assert_problem
 
 
 @pytest.fixture

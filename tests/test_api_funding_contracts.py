@@ -12,9 +12,7 @@ from tests.funding_support import (
     CONTRACTS,
     KS,
     ORGS,
-    Auth,
     Json,
-    assert_problem,
     b2_id,
     contract,
     error_fields,
@@ -24,6 +22,7 @@ from tests.funding_support import (
     provider_contract_id,
     register_organisation,
 )
+from tests.support import Auth, assert_problem
 
 
 @pytest.fixture

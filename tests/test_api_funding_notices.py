@@ -14,10 +14,8 @@ from tests.funding_support import (
     NEW_B2_NOTICE,
     NOTICES,
     ORGS,
-    Auth,
     Json,
     amendment,
-    assert_problem,
     b2_id,
     contract,
     error_fields,
@@ -26,6 +24,7 @@ from tests.funding_support import (
     notice,
     provider_contract_id,
 )
+from tests.support import Auth, assert_problem
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -11,33 +10,9 @@ import httpx
 from fastapi.testclient import TestClient
 
 from services.runtime.platform import Platform
+from tests.support import PROBLEM, Auth, assert_problem
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    422: "Unprocessable Content",
-}
 ORGS = "/coordination/tenants/rheine/organisations"
-Auth = Callable[..., dict[str, str]]
-
-
-def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:kim:problem:{rule}"
-    assert body["rule"] == rule
-    assert body["status"] == status
-    assert body["title"] == TITLES[status]
-    assert body["instance"] == response.request.url.path
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def error_fields(body: dict[str, Any]) -> set[str]:

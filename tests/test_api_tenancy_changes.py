@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from services.runtime.platform import Platform
+from tests.support import Auth, assert_problem
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    422: "Unprocessable Content",
-}
-Auth = Callable[..., dict[str, str]]
 TENANTS = "/tenancy/tenants"
 DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "staedteregion-aachen", "aachen"}
 EMSDETTEN = {
@@ -36,20 +24,6 @@ EMSDETTEN = {
 @pytest.fixture
 def admin(auth: Auth) -> dict[str, str]:
     return auth("nrw", "platform_admin")
-
-
-def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["type"] == f"urn:kim:problem:{rule}"
-    assert body["rule"] == rule
-    assert body["status"] == status
-    assert body["title"] == TITLES[status]
-    assert body["instance"] == response.request.url.path
-    assert isinstance(body["detail"], str)
-    assert body["detail"]
-    return body
 
 
 def registry_head(platform: Platform) -> int:

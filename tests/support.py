@@ -1,0 +1,35 @@
+"""Helpers the API tests share: the problem-details check and the auth header factory type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    422: "Unprocessable Content",
+}
+Auth = Callable[..., dict[str, str]]
+
+
+def assert_problem(response: httpx.Response, status: int, rule: str) -> dict[str, Any]:
+    """An RFC 9457 problem with the platform's fields, for the given status and rule."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:kim:problem:{rule}"
+    assert body["rule"] == rule
+    assert body["status"] == status
+    assert body["title"] == TITLES[status]
+    assert body["instance"] == response.request.url.path
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    return body
