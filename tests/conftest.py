@@ -199,3 +199,9 @@ def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token(tenant, *roles)}"}
 
     return make
+
+
+@pytest.fixture
+def admin(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
+    """Headers of a platform administrator (of the state programme's tenant)."""
+    return auth("nrw", "platform_admin")
