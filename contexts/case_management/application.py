@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import ApplicationRecorder, Recording
 
-from contexts.case_management.domain import Case, ClosureReason, ReferralSource
-from contexts.case_management.people import ConsentPurpose, Person
+from contexts.case_management.domain import Case, ClosureReason, ReferralSource, Service
+from contexts.case_management.people import ConsentPurpose, Person, Programme
 from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
 from contexts.shared.vault import PersonalDataVault
@@ -97,6 +97,7 @@ class CaseManagementApplication(TenantApplication):
         referral_source: ReferralSource,
         opened_on: date,
         catch_up_reason: str | None = None,
+        double_funding_reason: str | None = None,
     ) -> list[Recording[UUID]]:
         person = self.get_person(person_id)
         if person.erased_on is not None:
@@ -113,12 +114,54 @@ class CaseManagementApplication(TenantApplication):
                 " give the reason for catch-up integration",
                 field="catch_up_reason",
             )
+        others = person.programmes_on(opened_on)
+        if others and not (double_funding_reason and double_funding_reason.strip()):
+            raise DomainError(
+                "double-funding",
+                f"the person takes part in {', '.join(others)} on {opened_on}; KIM case"
+                " management alongside needs a documented reason (no double counselling or"
+                " double funding)",
+                field="double_funding_reason",
+                programmes=[str(p) for p in others],
+            )
         case = Case(
             person_id=person_id,
             referral_source=ReferralSource(referral_source).value,
             opened_on=opened_on.isoformat(),
             catch_up_reason=None if within else catch_up_reason,
         )
+        if others:
+            case.note_other_programmes([str(p) for p in others], str(double_funding_reason))
+        return self.save(case)
+
+    def record_participation(
+        self, person_id: UUID, *, programme: Programme, start: date, end: date | None = None
+    ) -> list[Recording[UUID]]:
+        person = self.get_person(person_id)
+        person.record_participation(programme, start, end)
+        return self.save(person)
+
+    def propose_referral(
+        self, case_id: UUID, *, service: Service, recipient: str, on: date
+    ) -> list[Recording[UUID]]:
+        """A referral hands data to a recipient: refused without a valid consent."""
+        case = self.get_case(case_id)
+        self.get_person(case.person_id).require_consent(ConsentPurpose.REFERRAL, recipient, on)
+        case.propose_referral(service, recipient, on)
+        return self.save(case)
+
+    def answer_referral(
+        self, case_id: UUID, *, index: int, accepted: bool, on: date
+    ) -> list[Recording[UUID]]:
+        case = self.get_case(case_id)
+        case.answer_referral(index, accepted, on)
+        return self.save(case)
+
+    def complete_referral(
+        self, case_id: UUID, *, index: int, outcome: str, on: date
+    ) -> list[Recording[UUID]]:
+        case = self.get_case(case_id)
+        case.complete_referral(index, outcome, on)
         return self.save(case)
 
     def get_case(self, case_id: UUID) -> Case:

@@ -48,6 +48,30 @@ class ClosureReason(StrEnum):
     TRANSFERRED = "transferred"
 
 
+class Service(StrEnum):
+    LANGUAGE_COURSE_COUNSELLING = "language_course_counselling"  # Sprachkursberatung
+    MBE = "mbe"  # Migrationsberatung für Erwachsene
+    JMD = "jmd"  # Jugendmigrationsdienst
+    SCHOOL_NEWCOMER_COUNSELLING = "school_newcomer_counselling"  # Seiteneinsteigerberatung
+    JOB_CENTRE = "job_centre"  # Jobcenter (SGB II)
+    EMPLOYMENT_AGENCY = "employment_agency"  # Agentur für Arbeit (SGB III)
+    YOUTH_OFFICE = "youth_office"  # Jugendamt (SGB VIII)
+    HEALTH = "health"
+    HOUSING = "housing"
+    OTHER = "other"
+
+
+# Legal areas with their own case management get referral only (Verweisberatung).
+REFERRAL_ONLY = {Service.JOB_CENTRE, Service.EMPLOYMENT_AGENCY, Service.YOUTH_OFFICE}
+
+
+class ReferralStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    COMPLETED = "completed"
+
+
 ALLOWED: dict[CaseState, set[CaseState]] = {
     CaseState.INTAKE: {CaseState.ASSESSMENT, CaseState.CLOSED},
     CaseState.ASSESSMENT: {CaseState.GOAL_AGREEMENT, CaseState.CLOSED},
@@ -58,6 +82,7 @@ ALLOWED: dict[CaseState, set[CaseState]] = {
     CaseState.CLOSED: set(),
 }
 GOALS_AGREED_STATES = {CaseState.LINKING, CaseState.MONITORING, CaseState.REASSESSMENT}
+REFERRAL_STATES = {CaseState.LINKING, CaseState.MONITORING}
 
 
 def check_dimensions(values: dict[str, str], field: str) -> None:
@@ -100,6 +125,26 @@ class Case(Aggregate):
         reason: str
         on: str
 
+    class OtherProgrammesNoted(Aggregate.Event):
+        programmes: list[str]
+        reason: str
+
+    class ReferralProposed(Aggregate.Event):
+        service: str
+        recipient: str
+        referral_only: bool
+        on: str
+
+    class ReferralAnswered(Aggregate.Event):
+        index: int
+        accepted: bool
+        on: str
+
+    class ReferralCompleted(Aggregate.Event):
+        index: int
+        outcome: str
+        on: str
+
     @event(Opened)
     def __init__(
         self, person_id: UUID, referral_source: str, opened_on: str, catch_up_reason: str | None
@@ -112,6 +157,8 @@ class Case(Aggregate):
         self.needs: dict[str, str] = {}
         self.goals: dict[str, str] = {}
         self.closure: tuple[ClosureReason, date] | None = None
+        self.referrals: list[dict[str, str | bool]] = []
+        self.other_programmes: tuple[list[str], str] | None = None
         self.history: list[tuple[CaseState, date]] = [(CaseState.INTAKE, self.opened_on)]
 
     def _move(self, to: CaseState, on: date) -> None:
@@ -195,3 +242,63 @@ class Case(Aggregate):
     def _closed(self, reason: str, on: str) -> None:
         self.closure = (ClosureReason(reason), date.fromisoformat(on))
         self._record(CaseState.CLOSED, on)
+
+    # -- other programmes (no double counselling, no double funding) -------------------------
+    @event(OtherProgrammesNoted)
+    def note_other_programmes(self, programmes: list[str], reason: str) -> None:
+        self.other_programmes = (list(programmes), reason)
+
+    # -- referrals (Leistungssteuerung) -----------------------------------------------------
+    def propose_referral(self, service: Service, recipient: str, on: date) -> None:
+        if self.state not in REFERRAL_STATES:
+            raise DomainError(
+                "referral-not-in-this-state",
+                f"referrals belong to linking and monitoring, the case is in {self.state}",
+                field="service",
+            )
+        self._referral_proposed(
+            Service(service).value, recipient, Service(service) in REFERRAL_ONLY, on.isoformat()
+        )
+
+    @event(ReferralProposed)
+    def _referral_proposed(
+        self, service: str, recipient: str, referral_only: bool, on: str
+    ) -> None:
+        self.referrals.append(
+            {"service": service, "recipient": recipient, "referral_only": referral_only,
+             "status": ReferralStatus.PROPOSED.value, "proposed_on": on}
+        )  # fmt: skip
+
+    def _referral(self, index: int, expected: ReferralStatus) -> dict[str, str | bool]:
+        if not 0 <= index < len(self.referrals):
+            raise DomainError(
+                "no-such-referral", f"the case has no referral {index}", field="index"
+            )
+        referral = self.referrals[index]
+        if referral["status"] != expected:
+            raise DomainError(
+                "referral-status",
+                f"referral {index} is {referral['status']}, not {expected}",
+                field="index",
+            )
+        return referral
+
+    def answer_referral(self, index: int, accepted: bool, on: date) -> None:
+        self._referral(index, ReferralStatus.PROPOSED)
+        self._referral_answered(index, accepted, on.isoformat())
+
+    @event(ReferralAnswered)
+    def _referral_answered(self, index: int, accepted: bool, on: str) -> None:
+        status = ReferralStatus.ACCEPTED if accepted else ReferralStatus.REJECTED
+        self.referrals[index] = {**self.referrals[index], "status": status.value, "answered_on": on}
+
+    def complete_referral(self, index: int, outcome: str, on: date) -> None:
+        self._referral(index, ReferralStatus.ACCEPTED)
+        self._referral_completed(index, outcome, on.isoformat())
+
+    @event(ReferralCompleted)
+    def _referral_completed(self, index: int, outcome: str, on: str) -> None:
+        self.referrals[index] = {
+            **self.referrals[index], "status": ReferralStatus.COMPLETED.value,
+            "outcome": outcome, "completed_on": on,
+        }  # fmt: skip

@@ -19,6 +19,26 @@ class ConsentPurpose(StrEnum):
     TRANSFER = "transfer"  # Übergabe des Falls an einen anderen Mandanten
 
 
+class Programme(StrEnum):
+    """Other federal and state programmes a person may take part in."""
+
+    MBE = "mbe"  # Migrationsberatung für erwachsene Zuwanderer (Bund)
+    JMD = "jmd"  # Jugendmigrationsdienste (Bund)
+    GEMEINSAM_KLAPPTS = "gemeinsam_klappts"  # "Gemeinsam klappt's" (Land NRW)
+    DURCHSTARTEN = "durchstarten"  # "Durchstarten in Ausbildung und Arbeit" (Land NRW)
+    SGB2_CASE_MANAGEMENT = "sgb2_case_management"  # Fallmanagement im Jobcenter
+
+
+@dataclass(frozen=True)
+class Participation:
+    programme: Programme
+    start: date
+    end: date | None
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
 @dataclass(frozen=True)
 class Consent:
     purpose: ConsentPurpose
@@ -59,12 +79,18 @@ class Person(Aggregate):
     class Erased(Aggregate.Event):
         on: str
 
+    class ParticipationRecorded(Aggregate.Event):
+        programme: str
+        start: str
+        end: str | None
+
     @event(Registered)
     def __init__(self, id: UUID, sealed: str, arrival_on: str | None) -> None:
         self.sealed = sealed
         self.arrival_on = date.fromisoformat(arrival_on) if arrival_on else None
         self.consents: list[Consent] = []
         self.erased_on: date | None = None
+        self.participations: list[Participation] = []
 
     def _check_not_erased(self) -> None:
         if self.erased_on is not None:
@@ -151,3 +177,26 @@ class Person(Aggregate):
     @event(Erased)
     def _erased(self, on: str) -> None:
         self.erased_on = date.fromisoformat(on)
+
+    def record_participation(self, programme: Programme, start: date, end: date | None) -> None:
+        self._check_not_erased()
+        if end is not None and end < start:
+            raise DomainError(
+                "period-ends-before-start", "the participation ends before it starts", field="end"
+            )
+        self._participation(
+            Programme(programme).value, start.isoformat(), end.isoformat() if end else None
+        )
+
+    @event(ParticipationRecorded)
+    def _participation(self, programme: str, start: str, end: str | None) -> None:
+        self.participations.append(
+            Participation(
+                Programme(programme),
+                date.fromisoformat(start),
+                date.fromisoformat(end) if end else None,
+            )
+        )
+
+    def programmes_on(self, day: date) -> list[Programme]:
+        return sorted({p.programme for p in self.participations if p.active_on(day)})
