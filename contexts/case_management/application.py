@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -173,3 +174,70 @@ class CaseManagementApplication(TenantApplication):
         case = self.get_case(case_id)
         case.close(reason, on)
         return self.save(case)
+
+    # -- transfer between tenants ---------------------------------------------------------
+    def hand_over(self, case_id: UUID, *, to_tenant: str, on: date) -> Handover:
+        """The origin's part: needs consent to transfer; personal data only with its own consent.
+
+        Returns what the destination needs; it holds personal data only sealed for transit.
+        """
+        if to_tenant == self.tenant:
+            raise DomainError(
+                "transfer-to-self", "a case moves to another tenant", field="to_tenant"
+            )
+        case = self.get_case(case_id)
+        person = self.get_person(case.person_id)
+        person.require_consent(ConsentPurpose.TRANSFER, to_tenant, on)
+        with_data = person.consents_to(ConsentPurpose.DATA_HANDOVER, to_tenant, on)
+        case.hand_over(to_tenant, with_data, on)
+        self.save(case)
+        data = self.personal_data(case.person_id) if with_data else None
+        return Handover(
+            from_tenant=self.tenant,
+            from_case=case_id,
+            to_tenant=to_tenant,
+            referral_source=str(case.referral_source),
+            summary={"needs": dict(case.needs), "goals": dict(case.goals)},
+            personal_data=data,
+            arrival_on=person.arrival_on,
+            on=on,
+        )
+
+    def take_over(self, handover: Handover) -> list[Recording[UUID]]:
+        """The destination's part: a new person record (only what was consented) and case."""
+        if handover.to_tenant != self.tenant:
+            raise DomainError("not-for-this-tenant", f"the hand-over is for {handover.to_tenant}")
+        person_id = uuid4()
+        person = Person(
+            id=person_id,
+            sealed=self.vault.seal(self.tenant, person_id, handover.personal_data or {}),
+            arrival_on=handover.arrival_on.isoformat() if handover.arrival_on else None,
+        )
+        # The person agreed to the move; case management here starts on that basis.
+        person.give_consent(ConsentPurpose.CASE_MANAGEMENT, self.tenant, handover.on, None)
+        case = Case(
+            person_id=person_id,
+            referral_source=handover.referral_source,
+            opened_on=handover.on.isoformat(),
+            catch_up_reason=None,
+        )
+        case.take_over(handover.from_tenant, handover.from_case, handover.on.isoformat())
+        if handover.summary.get("needs"):
+            case.assess(handover.summary["needs"], handover.on)
+        if handover.summary.get("goals"):
+            case.agree_goals(handover.summary["goals"], handover.on)
+        return self.save(person, case)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a destination tenant receives when a person moves (the published contract)."""
+
+    from_tenant: str
+    from_case: UUID
+    to_tenant: str
+    referral_source: str
+    summary: dict[str, dict[str, str]]
+    personal_data: dict[str, Any] | None
+    arrival_on: date | None
+    on: date

@@ -125,6 +125,17 @@ class Case(Aggregate):
         reason: str
         on: str
 
+    class HandedOver(Aggregate.Event):
+        to_tenant: str
+        summary: dict[str, dict[str, str]]  # needs and goals per life dimension, no personal data
+        with_personal_data: bool
+        on: str
+
+    class TakenOver(Aggregate.Event):
+        from_tenant: str
+        from_case: UUID
+        on: str
+
     class OtherProgrammesNoted(Aggregate.Event):
         programmes: list[str]
         reason: str
@@ -159,6 +170,8 @@ class Case(Aggregate):
         self.closure: tuple[ClosureReason, date] | None = None
         self.referrals: list[dict[str, str | bool]] = []
         self.other_programmes: tuple[list[str], str] | None = None
+        self.transferred_to: str | None = None
+        self.transferred_from: tuple[str, UUID] | None = None
         self.history: list[tuple[CaseState, date]] = [(CaseState.INTAKE, self.opened_on)]
 
     def _move(self, to: CaseState, on: date) -> None:
@@ -302,3 +315,24 @@ class Case(Aggregate):
             **self.referrals[index], "status": ReferralStatus.COMPLETED.value,
             "outcome": outcome, "completed_on": on,
         }  # fmt: skip
+
+    # -- transfer to another tenant (the person moves) ---------------------------------------
+    def hand_over(self, to_tenant: str, with_personal_data: bool, on: date) -> None:
+        """Close as transferred; the summary carries no personal data."""
+        self._move(CaseState.CLOSED, on)
+        self._handed_over(
+            to_tenant, {"needs": dict(self.needs), "goals": dict(self.goals)},
+            with_personal_data, on.isoformat(),
+        )  # fmt: skip
+
+    @event(HandedOver)
+    def _handed_over(
+        self, to_tenant: str, summary: dict[str, dict[str, str]], with_personal_data: bool, on: str
+    ) -> None:
+        self.closure = (ClosureReason.TRANSFERRED, date.fromisoformat(on))
+        self.transferred_to = to_tenant
+        self._record(CaseState.CLOSED, on)
+
+    @event(TakenOver)
+    def take_over(self, from_tenant: str, from_case: UUID, on: str) -> None:
+        self.transferred_from = (from_tenant, from_case)

@@ -1,0 +1,100 @@
+"""A person moves: the origin hands the case over, the destination takes it over."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import CaseState, ClosureReason, ReferralSource
+from contexts.case_management.people import ConsentPurpose
+from contexts.shared.errors import DomainError
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.vault import StoreVault
+
+DATA = {"name": "Lina S.", "languages": ["uk"]}
+
+
+@pytest.fixture
+def apps(store: EventLogStore) -> tuple[CaseManagementApplication, CaseManagementApplication]:
+    vault = StoreVault(store)
+    return (
+        CaseManagementApplication("rheine", store.recorder, vault),
+        CaseManagementApplication("kreis-steinfurt", store.recorder, vault),
+    )
+
+
+def open_case(app: CaseManagementApplication) -> tuple[UUID, UUID]:
+    (rec,) = app.register_person(DATA, date(2022, 4, 1))
+    person_id = rec.domain_event.originator_id
+    app.give_consent(
+        person_id, purpose=ConsentPurpose.CASE_MANAGEMENT, recipient="rheine",
+        given_on=date(2022, 5, 1),
+    )  # fmt: skip
+    (case_rec,) = app.open_case(
+        person_id, referral_source=ReferralSource.IMMIGRATION_OFFICE, opened_on=date(2022, 5, 2)
+    )
+    case = app.get_case(case_rec.domain_event.originator_id)
+    case.assess({"language": "high", "housing": "medium"}, date(2022, 5, 9))
+    case.agree_goals({"language": "a2-course"}, date(2022, 5, 16))
+    app.save(case)
+    return person_id, case.id
+
+
+def test_without_consent_to_the_transfer_nothing_moves(
+    apps: tuple[CaseManagementApplication, CaseManagementApplication], store: EventLogStore
+) -> None:
+    rheine, _ = apps
+    _, case_id = open_case(rheine)
+    before = store.heads()
+    with pytest.raises(DomainError) as refused:
+        rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
+    assert refused.value.rule == "consent-missing"
+    assert store.heads() == before
+
+
+def test_a_transfer_copies_the_summary_but_personal_data_only_with_its_own_consent(
+    apps: tuple[CaseManagementApplication, CaseManagementApplication], store: EventLogStore
+) -> None:
+    rheine, kreis = apps
+    person_id, case_id = open_case(rheine)
+    rheine.give_consent(
+        person_id, purpose=ConsentPurpose.TRANSFER, recipient="kreis-steinfurt",
+        given_on=date(2022, 8, 20),
+    )  # fmt: skip
+    handover = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
+    assert handover.personal_data is None
+    recordings = kreis.take_over(handover)
+    origin = rheine.get_case(case_id)
+    assert origin.closure == (ClosureReason.TRANSFERRED, date(2022, 9, 1))
+    assert origin.transferred_to == "kreis-steinfurt"
+    new_case = kreis.get_case(recordings[-1].domain_event.originator_id)
+    assert new_case.transferred_from == ("rheine", case_id)
+    assert new_case.state == CaseState.GOAL_AGREEMENT
+    assert new_case.goals == {"language": "a2-course"}
+    assert kreis.personal_data(new_case.person_id) == {}
+    # Each tenant's log holds its own part.
+    types = {r.event_type for r in store.read_log("kreis-steinfurt", "case_management")}
+    assert {"PersonRegistered", "CaseOpened", "CaseTakenOver"} <= types
+    assert "CaseHandedOver" in {r.event_type for r in store.read_log("rheine", "case_management")}
+
+
+def test_with_consent_to_hand_over_data_the_destination_holds_it_under_its_own_key(
+    apps: tuple[CaseManagementApplication, CaseManagementApplication], store: EventLogStore
+) -> None:
+    rheine, kreis = apps
+    person_id, case_id = open_case(rheine)
+    for purpose in (ConsentPurpose.TRANSFER, ConsentPurpose.DATA_HANDOVER):
+        rheine.give_consent(
+            person_id, purpose=purpose, recipient="kreis-steinfurt", given_on=date(2022, 8, 20)
+        )
+    handover = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
+    new_case_id = kreis.take_over(handover)[-1].domain_event.originator_id
+    new_person = kreis.get_case(new_case_id).person_id
+    assert kreis.personal_data(new_person) == DATA
+    # Erasing the person in Rheine does not reach the copy Kreis Steinfurt now holds lawfully.
+    rheine.erase_person(person_id, date(2023, 1, 1))
+    assert rheine.personal_data(person_id) is None
+    assert kreis.personal_data(new_person) == DATA
