@@ -12,6 +12,7 @@ from eventsourcing.persistence import ApplicationRecorder, Recording
 
 from contexts.case_management.domain import Case, ClosureReason, ReferralSource, Service
 from contexts.case_management.people import ConsentPurpose, Person, Programme
+from contexts.case_management.retention import RetentionPolicy
 from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
 from contexts.shared.vault import PersonalDataVault
@@ -174,6 +175,34 @@ class CaseManagementApplication(TenantApplication):
         case = self.get_case(case_id)
         case.close(reason, on)
         return self.save(case)
+
+    # -- retention ------------------------------------------------------------------------
+    def due_for_erasure(self, today: date, policy: RetentionPolicy | None = None) -> list[UUID]:
+        """People whose cases are all closed and whose retention period has passed."""
+        rule = policy or RetentionPolicy()
+        last_closure: dict[UUID, date | None] = {}
+        people: set[UUID] = set()
+        for n in self.recorder.select_notifications(start=None, limit=1_000_000):
+            e = self.mapper.to_domain_event(n)
+            if isinstance(e, Person.Registered):
+                people.add(UUID(str(n.originator_id)))
+            elif isinstance(e, Person.Erased):
+                people.discard(UUID(str(n.originator_id)))
+            elif isinstance(e, Case.Opened):
+                last_closure[UUID(str(n.originator_id))] = None
+        by_person: dict[UUID, list[date | None]] = {}
+        for case_id in last_closure:
+            case = self.get_case(case_id)
+            closed = case.closure[1] if case.closure else None
+            by_person.setdefault(case.person_id, []).append(closed)
+        due = []
+        for person_id in sorted(people):
+            closures = by_person.get(person_id, [])
+            if closures and all(c is not None for c in closures):
+                latest = max(c for c in closures if c is not None)
+                if rule.personal_data_due(latest, today):
+                    due.append(person_id)
+        return due
 
     # -- transfer between tenants ---------------------------------------------------------
     def hand_over(self, case_id: UUID, *, to_tenant: str, on: date) -> Handover:
