@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import ApplicationRecorder, Recording
+from eventsourcing.utils import get_topic
 
-from contexts.case_management.domain import Case, ClosureReason, ReferralSource, Service
+from contexts.case_management.domain import (
+    Case,
+    CaseState,
+    ClosureReason,
+    KnownPosition,
+    ReferralSource,
+    Service,
+)
 from contexts.case_management.people import ConsentPurpose, Person, Programme
 from contexts.case_management.retention import RetentionPolicy
 from contexts.shared.application import TenantApplication
@@ -175,6 +184,55 @@ class CaseManagementApplication(TenantApplication):
         case = self.get_case(case_id)
         case.close(reason, on)
         return self.save(case)
+
+    # -- positions, assignment and caseload --------------------------------------------------
+    caseload_target_per_fte = 100  # 1:100 per full-time position
+    caseload_limit_per_fte = 120  # beyond the target a warning, beyond the limit a refusal
+
+    def note_position(
+        self, position_id: UUID, fte: Decimal, work_tenant: str
+    ) -> list[Recording[UUID]]:
+        """Record a position coordination published, idempotently (its id is the position's)."""
+        if position_id in self.repository:
+            return []
+        return self.save(KnownPosition(id=position_id, fte=str(fte), work_tenant=work_tenant))
+
+    def caseload(self, position_id: UUID) -> tuple[int, Decimal]:
+        """Open cases assigned to the position, and open cases per full-time equivalent."""
+        position = self.load(KnownPosition, position_id, "position")
+        open_cases = 0
+        for n in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[get_topic(Case.Opened)]
+        ):
+            case = self.get_case(UUID(str(n.originator_id)))
+            if case.position_id == position_id and case.state != CaseState.CLOSED:
+                open_cases += 1
+        per_fte = (Decimal(open_cases) / position.fte).quantize(Decimal("0.1"))
+        return open_cases, per_fte
+
+    def assign_case(self, case_id: UUID, *, position_id: UUID, on: date) -> str | None:
+        """Assign a case; returns a warning above the 1:100 target, refuses above the limit."""
+        position = self.load(KnownPosition, position_id, "position")
+        case = self.get_case(case_id)
+        open_cases, _ = self.caseload(position_id)
+        after = Decimal(open_cases + 1) / position.fte
+        if after > self.caseload_limit_per_fte:
+            raise DomainError(
+                "caseload-limit",
+                f"the position would carry {after:.1f} cases per FTE, above the limit of"
+                f" {self.caseload_limit_per_fte}",
+                field="position_id",
+                cases_per_fte=f"{after:.1f}",
+                limit=self.caseload_limit_per_fte,
+            )
+        case.assign(position_id, on)
+        self.save(case)
+        if after > self.caseload_target_per_fte:
+            return (
+                f"caseload {after:.1f} per FTE is above the target of"
+                f" {self.caseload_target_per_fte}"
+            )
+        return None
 
     # -- retention ------------------------------------------------------------------------
     def due_for_erasure(self, today: date, policy: RetentionPolicy | None = None) -> list[UUID]:

@@ -7,6 +7,7 @@ person record (see ``contexts.shared.vault``), never in case events.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
@@ -125,6 +126,10 @@ class Case(Aggregate):
         reason: str
         on: str
 
+    class Assigned(Aggregate.Event):
+        position_id: UUID
+        on: str
+
     class HandedOver(Aggregate.Event):
         to_tenant: str
         summary: dict[str, dict[str, str]]  # needs and goals per life dimension, no personal data
@@ -171,6 +176,7 @@ class Case(Aggregate):
         self.referrals: list[dict[str, str | bool]] = []
         self.other_programmes: tuple[list[str], str] | None = None
         self.transferred_to: str | None = None
+        self.position_id: UUID | None = None
         self.transferred_from: tuple[str, UUID] | None = None
         self.history: list[tuple[CaseState, date]] = [(CaseState.INTAKE, self.opened_on)]
 
@@ -336,3 +342,27 @@ class Case(Aggregate):
     @event(TakenOver)
     def take_over(self, from_tenant: str, from_case: UUID, on: str) -> None:
         self.transferred_from = (from_tenant, from_case)
+
+    # -- assignment to a case-management position ------------------------------------------
+    def assign(self, position_id: UUID, on: date) -> None:
+        if self.state == CaseState.CLOSED:
+            raise DomainError("case-closed", "a closed case is not assigned any more")
+        self._assigned(position_id, on.isoformat())
+
+    @event(Assigned)
+    def _assigned(self, position_id: UUID, on: str) -> None:
+        self.position_id = position_id
+
+
+class KnownPosition(Aggregate):
+    """A case-management position as coordination published it (contract PositionCreated)."""
+
+    class Noted(Aggregate.Created):
+        fte: str
+        work_tenant: str
+
+    @event(Noted)
+    def __init__(self, id: UUID, fte: str, work_tenant: str) -> None:
+        # The id is the coordination position's, so noting it twice collides.
+        self.fte = Decimal(fte)
+        self.work_tenant = work_tenant
