@@ -28,6 +28,12 @@ def _coordination() -> list[APIRouter]:
     return [router, funding, positions, cycle]
 
 
+def _case_management() -> list[APIRouter]:
+    from services.case_management.router import router
+
+    return [router]
+
+
 def _gateway() -> list[APIRouter]:
     from gateway.app import graphql_router
 
@@ -37,11 +43,12 @@ def _gateway() -> list[APIRouter]:
 SERVICES: dict[str, Callable[[], list[APIRouter]]] = {
     "tenancy": _tenancy,
     "coordination": _coordination,
+    "case_management": _case_management,
     "gateway": _gateway,
 }
 """Each deployable service and the routers it serves. Its log context has the same name."""
 
-LOG_CONTEXTS = {"tenancy", "coordination"}
+LOG_CONTEXTS = {"tenancy", "coordination", "case_management"}
 
 
 def build_app(
@@ -81,6 +88,18 @@ def build_app(
             prefix=the_platform.bus.prefix,
         )
         the_platform.add_consumer(intake.consumer)
+    if "case_management" in chosen:
+        from contexts.case_management.application import CaseManagementApplication
+        from services.case_management.consumers import PositionIntake
+
+        positions = PositionIntake(
+            the_platform.store,
+            lambda tenant: the_platform.app(
+                CaseManagementApplication, tenant, vault=the_platform.vault
+            ),
+            prefix=the_platform.bus.prefix,
+        )
+        the_platform.add_consumer(positions.consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]
     title = "KIM platform" if services is None else f"KIM {' + '.join(chosen)}"
     app = create_service_app(

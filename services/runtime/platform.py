@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contexts.shared.application import TenantApplication
 from contexts.tenancy.application import TenancyApplication
@@ -18,6 +18,7 @@ from services.runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_sto
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.http.problems import Problem
 from services.runtime.settings import Settings
+from services.runtime.vault import StoreVault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=TenantApplication)
@@ -42,6 +43,7 @@ class Platform:
         )
         self.bus = bus or open_bus(settings.bus, stream=settings.nats_stream)
         self.tenancy = TenancyApplication(self.store.recorder)
+        self.vault = StoreVault(self.store)
         self.relay = LogRelay(
             self.store,
             self.bus,
@@ -57,13 +59,16 @@ class Platform:
         self.started = False
 
     # -- applications ----------------------------------------------------------------------
-    def app(self, cls: type[T], tenant: str) -> T:
-        """The application of ``cls``'s context bound to ``tenant`` (created once)."""
+    def app(self, cls: type[T], tenant: str, **deps: Any) -> T:
+        """The application of ``cls``'s context bound to ``tenant`` (created once).
+
+        ``deps`` are further constructor arguments (e.g. ``vault=platform.vault``).
+        """
         key = (cls, tenant)
         with self._apps_lock:
             found = self._apps.get(key)
             if found is None:
-                found = cls(tenant, self.store.recorder)
+                found = cls(tenant, self.store.recorder, **deps)
                 self._apps[key] = found
         assert isinstance(found, cls)
         return found

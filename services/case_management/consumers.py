@@ -1,0 +1,52 @@
+"""What the case-management service consumes from other contexts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from uuid import UUID
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.coordination import contracts as coordination
+from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.eventstore.records import LogRecord
+
+AppFor = Callable[[str], CaseManagementApplication]
+
+
+class PositionIntake:
+    """Notes case-management positions where they work (coordination's PositionCreated).
+
+    The position of "Lernen fördern" lives in Kreis Steinfurt's coordination log but works in
+    Rheine, so Rheine's case management learns of it. Noting is idempotent (the position's
+    id); positions are kept in memory and caught up from the log after a restart.
+    """
+
+    name = "case-management-position-intake"
+
+    def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        self.app_for = app_for
+        self.positions: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self.consumer = TrackedConsumer(
+            name=self.name,
+            subject=f"{prefix}.*.coordination.>",
+            process=self.process,
+            position=lambda t, c: self.positions.get((t, c), 0),
+            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        )
+
+    def process(self, record: LogRecord) -> None:
+        if record.event_type == coordination.POSITION_CREATED:
+            data = json.loads(record.state)
+            if data.get("position_type") == "case_management":
+                self.app_for(str(data["work_tenant"])).note_position(
+                    UUID(str(record.originator_id)),
+                    Decimal(str(data["fte"])),
+                    str(data["work_tenant"]),
+                )
+        with self._lock:
+            self.positions[(record.tenant, record.context)] = record.position
