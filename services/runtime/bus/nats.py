@@ -10,7 +10,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from services.runtime.bus.base import Bus, BusSubscription, Handler, decode, encode, subject_for
 from services.runtime.eventstore.records import LogRecord
@@ -70,7 +70,14 @@ class NatsBus(Bus):
         try:
             await self._js.stream_info(self.stream)
         except NotFoundError:
-            await self._js.add_stream(config)
+            try:
+                await self._js.add_stream(config)
+            except BadRequestError as e:
+                raise RuntimeError(
+                    f"cannot create the JetStream stream {self.stream!r} for {self.prefix}.>:"
+                    f" {e.description}. Another stream already holds these subjects; set"
+                    " KIM_NATS_STREAM to its name."
+                ) from e
 
     async def close(self) -> None:
         for sub in list(self._subs):
