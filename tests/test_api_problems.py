@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from services.runtime.platform import Platform
@@ -82,59 +83,36 @@ def test_missing_fields_are_a_422_problem_naming_the_fields_and_append_nothing(
     assert platform.store.heads() == before
 
 
-def test_a_blank_name_is_a_422_problem_and_appends_nothing(
-    client: TestClient, platform: Platform, auth: Auth
+@pytest.mark.parametrize(
+    ("body", "rule", "fields"),
+    [
+        ({"name": "   ", "kind": "welfare_provider"}, "validation-failed", {"name"}),
+        (
+            {"name": "Verein", "kind": "welfare_provider", "colour": "blue"},
+            "validation-failed",
+            {"colour"},
+        ),
+        ({"name": "Ausländerbehörde", "kind": "office"}, "office-type-required", {"office_type"}),
+        (
+            {"name": "Verein", "kind": "welfare_provider", "office_type": "job_centre"},
+            "office-type-only-for-offices",
+            {"office_type"},
+        ),
+    ],
+    ids=["blank-name", "unknown-extra-field", "office-without-type", "type-on-a-provider"],
+)
+def test_an_invalid_organisation_is_a_422_problem_naming_the_field_and_appends_nothing(
+    client: TestClient,
+    platform: Platform,
+    auth: Auth,
+    body: dict[str, Any],
+    rule: str,
+    fields: set[str],
 ) -> None:
     before = platform.store.heads()
-    response = client.post(
-        ORGS,
-        json={"name": "   ", "kind": "welfare_provider"},
-        headers=auth("rheine", "coordinator"),
-    )
-    body = assert_problem(response, 422, "validation-failed")
-    assert error_fields(body) == {"name"}
-    assert platform.store.heads() == before
-
-
-def test_an_unknown_extra_field_is_a_422_problem_and_appends_nothing(
-    client: TestClient, platform: Platform, auth: Auth
-) -> None:
-    before = platform.store.heads()
-    response = client.post(
-        ORGS,
-        json={"name": "Verein", "kind": "welfare_provider", "colour": "blue"},
-        headers=auth("rheine", "coordinator"),
-    )
-    body = assert_problem(response, 422, "validation-failed")
-    assert error_fields(body) == {"colour"}
-    assert platform.store.heads() == before
-
-
-def test_an_office_without_office_type_breaks_a_domain_rule_and_appends_nothing(
-    client: TestClient, platform: Platform, auth: Auth
-) -> None:
-    before = platform.store.heads()
-    response = client.post(
-        ORGS,
-        json={"name": "Ausländerbehörde", "kind": "office"},
-        headers=auth("rheine", "coordinator"),
-    )
-    body = assert_problem(response, 422, "office-type-required")
-    assert error_fields(body) == {"office_type"}
-    assert platform.store.heads() == before
-
-
-def test_an_office_type_on_a_welfare_provider_breaks_a_domain_rule_and_appends_nothing(
-    client: TestClient, platform: Platform, auth: Auth
-) -> None:
-    before = platform.store.heads()
-    response = client.post(
-        ORGS,
-        json={"name": "Verein", "kind": "welfare_provider", "office_type": "job_centre"},
-        headers=auth("rheine", "coordinator"),
-    )
-    body = assert_problem(response, 422, "office-type-only-for-offices")
-    assert error_fields(body) == {"office_type"}
+    response = client.post(ORGS, json=body, headers=auth("rheine", "coordinator"))
+    problem = assert_problem(response, 422, rule)
+    assert error_fields(problem) == fields
     assert platform.store.heads() == before
 
 
