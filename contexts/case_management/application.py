@@ -197,6 +197,37 @@ class CaseManagementApplication(TenantApplication):
             return []
         return self.save(KnownPosition(id=position_id, fte=str(fte), work_tenant=work_tenant))
 
+    def note_supervision(
+        self, position_id: UUID, *, post_tenant: str, valid_from: date | None, valid_to: date | None
+    ) -> list[Recording[UUID]]:
+        """Mirror coordination's supervision line (Fachaufsicht) of a known position.
+
+        Idempotent: a line already noted, or an end with no open line, changes nothing.
+        """
+        position = self.load(KnownPosition, position_id, "position")
+        lines = position.supervision
+        if valid_from is not None and not any(
+            post == post_tenant and start == valid_from for post, start, _ in lines
+        ):
+            position.note_supervision(post_tenant, valid_from.isoformat())
+        if valid_to is not None and any(end is None for _, _, end in position.supervision):
+            position.note_supervision_end(valid_to.isoformat())
+        return self.save(position)
+
+    def may_see_personal_data(
+        self, *, tenant: str, roles: set[str], position: UUID | None, case_id: UUID, on: date
+    ) -> bool:
+        """Only the case manager of the assigned position and the post supervising it."""
+        case = self.get_case(case_id)
+        if case.position_id is None:
+            return False
+        if "case_manager" in roles and tenant == self.tenant and position == case.position_id:
+            return True
+        if "coordinator" in roles and case.position_id in self.repository:
+            known = self.load(KnownPosition, case.position_id, "position")
+            return known.supervisor_on(on) == tenant
+        return False
+
     def caseload(self, position_id: UUID) -> tuple[int, Decimal]:
         """Open cases assigned to the position, and open cases per full-time equivalent."""
         position = self.load(KnownPosition, position_id, "position")

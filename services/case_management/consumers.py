@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -18,7 +19,7 @@ AppFor = Callable[[str], CaseManagementApplication]
 
 
 class PositionIntake:
-    """Notes case-management positions where they work (coordination's PositionCreated).
+    """Notes case-management positions where they work, and their supervision lines.
 
     The position of "Lernen fördern" lives in Kreis Steinfurt's coordination log but works in
     Rheine, so Rheine's case management learns of it. Noting is idempotent (the position's
@@ -30,6 +31,7 @@ class PositionIntake:
     def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
         self.app_for = app_for
         self.positions: dict[tuple[str, str], int] = {}
+        self.work_tenants: dict[UUID, str] = {}
         self._lock = threading.Lock()
         self.consumer = TrackedConsumer(
             name=self.name,
@@ -40,13 +42,27 @@ class PositionIntake:
         )
 
     def process(self, record: LogRecord) -> None:
+        position_id = UUID(str(record.originator_id))
         if record.event_type == coordination.POSITION_CREATED:
             data = json.loads(record.state)
             if data.get("position_type") == "case_management":
-                self.app_for(str(data["work_tenant"])).note_position(
-                    UUID(str(record.originator_id)),
-                    Decimal(str(data["fte"])),
-                    str(data["work_tenant"]),
+                work_tenant = str(data["work_tenant"])
+                self.work_tenants[position_id] = work_tenant
+                self.app_for(work_tenant).note_position(
+                    position_id, Decimal(str(data["fte"])), work_tenant
                 )
+        elif position_id in self.work_tenants and record.event_type in (
+            coordination.SUPERVISION_ASSIGNED,
+            coordination.SUPERVISION_ENDED,
+        ):
+            data = json.loads(record.state)
+            app = self.app_for(self.work_tenants[position_id])
+            assigned = record.event_type == coordination.SUPERVISION_ASSIGNED
+            app.note_supervision(
+                position_id,
+                post_tenant=str(data.get("post_tenant", "")),
+                valid_from=date.fromisoformat(data["valid_from"]) if assigned else None,
+                valid_to=None if assigned else date.fromisoformat(data["valid_to"]),
+            )
         with self._lock:
             self.positions[(record.tenant, record.context)] = record.position

@@ -1,0 +1,82 @@
+"""Who sees personal data: the assigned position's case manager and the supervising post."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+from eventsourcing.utils import get_topic
+from fastapi.testclient import TestClient
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import KnownPosition, ReferralSource
+from contexts.case_management.people import ConsentPurpose
+from contexts.coordination.positions import Position
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.platform import Platform
+from services.runtime.vault import StoreVault
+
+
+def assigned_case(app: CaseManagementApplication, position: UUID) -> UUID:
+    (rec,) = app.register_person({"name": "M."}, date(2021, 5, 1))
+    person_id = rec.domain_event.originator_id
+    app.give_consent(
+        person_id, purpose=ConsentPurpose.CASE_MANAGEMENT, recipient=app.tenant,
+        given_on=date(2021, 9, 1),
+    )  # fmt: skip
+    (case,) = app.open_case(
+        person_id, referral_source=ReferralSource.SELF_REFERRAL, opened_on=date(2021, 9, 6)
+    )
+    case_id = case.domain_event.originator_id
+    app.assign_case(case_id, position_id=position, on=date(2021, 9, 6))
+    return case_id
+
+
+def test_only_the_assigned_case_manager_and_the_supervising_post_may_see_personal_data(
+    store: EventLogStore,
+) -> None:
+    app = CaseManagementApplication("rheine", store.recorder, StoreVault(store))
+    position, other_position = uuid4(), uuid4()
+    app.note_position(position, Decimal("1.9"), "rheine")
+    app.note_supervision(position, post_tenant="rheine", valid_from=date(2021, 9, 1), valid_to=None)
+    app.note_supervision(position, post_tenant="rheine", valid_from=date(2021, 9, 1), valid_to=None)
+    case_id = assigned_case(app, position)
+    day = date(2021, 10, 1)
+
+    def sees(tenant: str, roles: set[str], pos: UUID | None = None) -> bool:
+        return app.may_see_personal_data(
+            tenant=tenant, roles=roles, position=pos, case_id=case_id, on=day
+        )
+
+    assert sees("rheine", {"case_manager"}, position)
+    assert not sees("rheine", {"case_manager"}, other_position)
+    assert sees("rheine", {"coordinator"})
+    assert not sees("kreis-steinfurt", {"district_coordinator"})
+    assert not sees("kreis-steinfurt", {"coordinator"})
+    assert not sees("rheine", {"auditor"})
+    assert not sees("rheine", {"steering_member"})
+    assert len(app.load(KnownPosition, position, "position").supervision) == 1  # noted once
+    app.note_supervision(
+        position, post_tenant="rheine", valid_from=None, valid_to=date(2021, 9, 30)
+    )
+    assert not sees("rheine", {"coordinator"})  # the line ended before the day asked about
+
+
+def test_supervision_lines_reach_case_management_over_the_bus(
+    client: TestClient, platform: Platform
+) -> None:
+    (created,) = platform.store.read_log(
+        "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
+    )
+    app = platform.app(CaseManagementApplication, "rheine", vault=platform.vault)
+    deadline = time.monotonic() + 10
+    lines: list[tuple[str, date, date | None]] = []
+    while time.monotonic() < deadline:
+        if created.originator_id in app.repository:
+            lines = app.load(KnownPosition, created.originator_id, "position").supervision
+            if lines:
+                break
+        time.sleep(0.05)
+    assert lines == [("rheine", date(2021, 9, 1), None)]
