@@ -151,7 +151,7 @@ async def test_gaps_reported_from_cases_become_system_gaps_once(
     )
     sub = await bus.subscribe(intake.name, intake.consumer.subject, intake.consumer)
     await LogRelay(store, bus).drain()
-    for _ in range(250):
+    for _ in range(750):
         if intake.positions.get(("rheine", "case_management")) == 2:
             break
         await asyncio.sleep(0.02)

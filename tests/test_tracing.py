@@ -59,7 +59,7 @@ async def test_the_trace_continues_through_the_bus_into_the_consumer(
     ):
         app.register_organisation("Diakonie", OrganisationKind.WELFARE_PROVIDER)
     await LogRelay(store, bus).drain()
-    for _ in range(200):
+    for _ in range(750):
         if seen:
             break
         await asyncio.sleep(0.02)
