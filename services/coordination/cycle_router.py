@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension
-from services.coordination.deps import Reader, Strict, Writer, command
-from services.runtime.http.app import PlatformDep, PrincipalDep
+from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: strategic cycle"])
 
@@ -96,17 +95,19 @@ class GapView(BaseModel):
 
 @router.post("/gaps", status_code=201, summary="Record a system gap (Versorgungslücke)")
 def record_gap(
-    body: RecordGap, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+    body: RecordGap,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "record_gap", body,
-        lambda: app.record_gap(
+    return cmd(
+        "record_gap",
+        body,
+        lambda: cmd.app.record_gap(
             life_dimension=body.life_dimension,
             description=body.description,
             reported_on=body.reported_on,
         ),
         status=201,
-    )  # fmt: skip
+    )
 
 
 @router.get("/gaps/{gap_id}", summary="One system gap")
@@ -124,13 +125,15 @@ def get_gap(gap_id: UUID, app: Reader) -> GapView:
 
 @router.post("/topics", status_code=201, summary="Open a topic for gaps")
 def open_topic(
-    body: OpenTopic, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+    body: OpenTopic,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "open_topic", body,
-        lambda: app.open_topic(title=body.title, life_dimension=body.life_dimension),
+    return cmd(
+        "open_topic",
+        body,
+        lambda: cmd.app.open_topic(title=body.title, life_dimension=body.life_dimension),
         status=201,
-    )  # fmt: skip
+    )
 
 
 @router.get("/topics/{topic_id}", summary="A topic with its cycle steps and service chain")
@@ -142,77 +145,72 @@ def get_topic(topic_id: UUID, app: Reader) -> TopicView:
 def group_gap(
     topic_id: UUID,
     body: GroupGap,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "group_gap", body,
-        lambda: app.group_gap(topic_id, body.gap_id),
-    )  # fmt: skip
+    return cmd(
+        "group_gap",
+        body,
+        lambda: cmd.app.group_gap(topic_id, body.gap_id),
+    )
 
 
 @router.post("/topics/{topic_id}/step", summary="Take the topic to the next cycle step")
 def advance(
     topic_id: UUID,
     body: Advance,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "advance_topic", body,
-        lambda: app.advance_topic(
-            topic_id, step=body.step, on=body.on, note=body.note,
+    return cmd(
+        "advance_topic",
+        body,
+        lambda: cmd.app.advance_topic(
+            topic_id,
+            step=body.step,
+            on=body.on,
+            note=body.note,
             expected_version=body.expected_version,
         ),
-    )  # fmt: skip
+    )
 
 
 @router.post("/topics/{topic_id}/chain", summary="Add a link to the service chain")
 def add_link(
     topic_id: UUID,
     body: AddLink,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "add_chain_link", body,
-        lambda: app.add_chain_link(topic_id, actor=body.actor, action=body.action, due=body.due),
-    )  # fmt: skip
+    return cmd(
+        "add_chain_link",
+        body,
+        lambda: cmd.app.add_chain_link(
+            topic_id, actor=body.actor, action=body.action, due=body.due
+        ),
+    )
 
 
 @router.post("/topics/{topic_id}/chain/done", summary="Mark a chain link as done")
 def complete_link(
     topic_id: UUID,
     body: CompleteLink,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "complete_chain_link", body,
-        lambda: app.complete_chain_link(topic_id, index=body.index, on=body.on),
-    )  # fmt: skip
+    return cmd(
+        "complete_chain_link",
+        body,
+        lambda: cmd.app.complete_chain_link(topic_id, index=body.index, on=body.on),
+    )
 
 
 @router.post("/topics/{topic_id}/submit", summary="Submit the topic to the steering group")
 def submit(
     topic_id: UUID,
     body: Submit,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "submit_to_steering", body,
-        lambda: app.submit_to_steering(
+    return cmd(
+        "submit_to_steering",
+        body,
+        lambda: cmd.app.submit_to_steering(
             topic_id, on=body.on, summary=body.summary, expected_version=body.expected_version
         ),
-    )  # fmt: skip
+    )

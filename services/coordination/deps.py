@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
@@ -49,6 +50,36 @@ def _reader(
 
 Writer = Annotated[CoordinationApplication, Depends(_writer)]
 Reader = Annotated[CoordinationApplication, Depends(_reader)]
+
+
+@dataclass(frozen=True)
+class CommandRunner:
+    """A writer's command endpoint: access checked, the tenant's application at hand."""
+
+    request: Request
+    platform: Platform
+    principal: Principal
+    app: CoordinationApplication
+
+    def __call__(
+        self,
+        name: str,
+        body: BaseModel,
+        run: Callable[[], list[Recording[UUID]]],
+        status: int = 200,
+    ) -> JSONResponse:
+        return command(
+            self.request, self.platform, self.principal, self.app, name, body, run, status
+        )
+
+
+def _runner(
+    request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+) -> CommandRunner:
+    return CommandRunner(request, platform, principal, app)
+
+
+Command = Annotated[CommandRunner, Depends(_runner)]
 
 
 def command(

@@ -9,7 +9,7 @@ from typing import Annotated
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -21,8 +21,8 @@ from contexts.coordination.funding import (
     RecipientKind,
 )
 from contexts.shared.errors import DomainError
-from services.coordination.deps import Reader, Strict, Writer, command
-from services.runtime.http.app import PlatformDep, PrincipalDep
+from services.coordination.deps import Command, Reader, Strict
+from services.runtime.http.app import PlatformDep
 from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
@@ -176,16 +176,13 @@ def _member_town_check(platform: Platform, tenant: str) -> Callable[[RecipientKi
 
 @router.post("/notices", status_code=201, summary="Record a funding notice (Förderbescheid)")
 def issue_notice(
-    body: IssueNotice, request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
+    body: IssueNotice,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "issue_notice",
         body,
-        lambda: app.issue_notice(
+        lambda: cmd.app.issue_notice(
             grantor=body.grantor,
             reference=body.reference,
             baustein=body.baustein,
@@ -204,19 +201,12 @@ def issue_notice(
 def amend_notice(
     notice_id: UUID,
     body: AmendNotice,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "amend_notice",
         body,
-        lambda: app.amend_notice(
+        lambda: cmd.app.amend_notice(
             notice_id,
             reference=body.reference,
             issued_on=body.issued_on,
@@ -245,20 +235,13 @@ def get_notice(notice_id: UUID, app: Reader) -> NoticeView:
 @router.post("/contracts", status_code=201, summary="Conclude a forwarding contract")
 def conclude_contract(
     body: ConcludeContract,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    check = _member_town_check(platform, app.tenant)
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    check = _member_town_check(cmd.platform, cmd.app.tenant)
+    return cmd(
         "conclude_contract",
         body,
-        lambda: app.conclude_contract(
+        lambda: cmd.app.conclude_contract(
             notice_id=body.notice_id,
             recipient_kind=body.recipient_kind,
             recipient=body.recipient,
@@ -279,19 +262,12 @@ def conclude_contract(
 def amend_contract(
     contract_id: UUID,
     body: AmendContract,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "amend_contract",
         body,
-        lambda: app.amend_contract(
+        lambda: cmd.app.amend_contract(
             contract_id,
             fte_share=body.fte,
             amount_per_year=body.amount_per_year,
@@ -306,19 +282,12 @@ def amend_contract(
 def terminate_contract(
     contract_id: UUID,
     body: TerminateContract,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "terminate_contract",
         body,
-        lambda: app.terminate_contract(
+        lambda: cmd.app.terminate_contract(
             contract_id, end=body.end, reason=body.reason, expected_version=body.expected_version
         ),
     )

@@ -8,15 +8,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position, propose_shares
 from contexts.shared.errors import DomainError
-from services.coordination.deps import Reader, Strict, Writer, command
-from services.runtime.http.app import PlatformDep, PrincipalDep
+from services.coordination.deps import Command, Reader, Strict
 from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
@@ -160,15 +159,13 @@ def _work_tenant_check(platform: Platform, tenant: str) -> Callable[[str], None]
 @router.post("/positions", status_code=201, summary="Create a funded position (Stelle)")
 def create_position(
     body: CreatePosition,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    check = _work_tenant_check(platform, app.tenant)
-    return command(
-        request, platform, principal, app, "create_position", body,
-        lambda: app.create_position(
+    check = _work_tenant_check(cmd.platform, cmd.app.tenant)
+    return cmd(
+        "create_position",
+        body,
+        lambda: cmd.app.create_position(
             title=body.title,
             position_type=body.position_type,
             fte_share=body.fte,
@@ -181,7 +178,7 @@ def create_position(
             work_tenant_check=check,
         ),
         status=201,
-    )  # fmt: skip
+    )
 
 
 @router.get("/positions/{position_id}", summary="One position with staffing and supervision")
@@ -193,121 +190,107 @@ def get_position(position_id: UUID, app: Reader) -> PositionView:
 def start_staffing(
     position_id: UUID,
     body: StartStaffing,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "start_staffing", body,
-        lambda: app.start_staffing(
+    return cmd(
+        "start_staffing",
+        body,
+        lambda: cmd.app.start_staffing(
             position_id, staff_id=body.staff_id, fte_share=body.fte, start=body.start
         ),
-    )  # fmt: skip
+    )
 
 
 @router.post("/positions/{position_id}/staffing/end", summary="A staff member leaves")
 def end_staffing(
     position_id: UUID,
     body: EndStaffing,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "end_staffing", body,
-        lambda: app.end_staffing(position_id, staff_id=body.staff_id, end=body.end),
-    )  # fmt: skip
+    return cmd(
+        "end_staffing",
+        body,
+        lambda: cmd.app.end_staffing(position_id, staff_id=body.staff_id, end=body.end),
+    )
 
 
 @router.post("/positions/{position_id}/costs", summary="Record actual staff cost of a month")
 def record_cost(
     position_id: UUID,
     body: RecordCost,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "record_staff_cost", body,
-        lambda: app.record_staff_cost(position_id, month=body.month, amount=body.amount),
-    )  # fmt: skip
+    return cmd(
+        "record_staff_cost",
+        body,
+        lambda: cmd.app.record_staff_cost(position_id, month=body.month, amount=body.amount),
+    )
 
 
 @router.post("/positions/{position_id}/supervision", summary="Assign the supervising post")
 def assign_supervision(
     position_id: UUID,
     body: AssignSupervision,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "assign_supervision", body,
-        lambda: app.assign_supervision(
+    return cmd(
+        "assign_supervision",
+        body,
+        lambda: cmd.app.assign_supervision(
             position_id,
             post_tenant=body.post_tenant,
             valid_from=body.valid_from,
             expected_version=body.expected_version,
         ),
-    )  # fmt: skip
+    )
 
 
 @router.post("/positions/{position_id}/supervision/end", summary="End the supervision line")
 def end_supervision(
     position_id: UUID,
     body: EndSupervision,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "end_supervision", body,
-        lambda: app.end_supervision(
+    return cmd(
+        "end_supervision",
+        body,
+        lambda: cmd.app.end_supervision(
             position_id, valid_to=body.valid_to, expected_version=body.expected_version
         ),
-    )  # fmt: skip
+    )
 
 
 @router.post("/regional-areas", status_code=201, summary="Define a regional area")
 def define_area(
     body: DefineArea,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "define_regional_area", body,
-        lambda: app.define_regional_area(
+    return cmd(
+        "define_regional_area",
+        body,
+        lambda: cmd.app.define_regional_area(
             name=body.name, towns=body.towns, case_management_fte=body.case_management_fte
         ),
         status=201,
-    )  # fmt: skip
+    )
 
 
 @router.post("/regional-areas/{area_id}/share", summary="Change an area's FTE share")
 def change_share(
     area_id: UUID,
     body: ChangeShare,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request, platform, principal, app, "change_regional_share", body,
-        lambda: app.change_regional_share(
+    return cmd(
+        "change_regional_share",
+        body,
+        lambda: cmd.app.change_regional_share(
             area_id,
             case_management_fte=body.case_management_fte,
             reason=body.reason,
             expected_version=body.expected_version,
         ),
-    )  # fmt: skip
+    )
 
 
 @router.get("/regional-areas/{area_id}", summary="One regional area")

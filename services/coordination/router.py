@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.domain import OfficeType, OrganisationKind
-from services.coordination.deps import Reader, Strict, Writer, command
-from services.runtime.http.app import PlatformDep, PrincipalDep
+from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination"])
 
@@ -42,19 +41,12 @@ class OrganisationView(BaseModel):
 @router.post("/organisations", status_code=201, summary="Register an organisation")
 def register_organisation(
     body: RegisterOrganisation,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "register_organisation",
         body,
-        lambda: app.register_organisation(body.name, body.kind, body.office_type),
+        lambda: cmd.app.register_organisation(body.name, body.kind, body.office_type),
         status=201,
     )
 
@@ -63,19 +55,12 @@ def register_organisation(
 def rename_organisation(
     organisation_id: UUID,
     body: RenameOrganisation,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "rename_organisation",
         body,
-        lambda: app.rename_organisation(organisation_id, body.name, body.expected_version),
+        lambda: cmd.app.rename_organisation(organisation_id, body.name, body.expected_version),
     )
 
 
@@ -83,19 +68,12 @@ def rename_organisation(
 def close_organisation(
     organisation_id: UUID,
     body: CloseOrganisation,
-    request: Request,
-    app: Writer,
-    platform: PlatformDep,
-    principal: PrincipalDep,
+    cmd: Command,
 ) -> JSONResponse:
-    return command(
-        request,
-        platform,
-        principal,
-        app,
+    return cmd(
         "close_organisation",
         body,
-        lambda: app.close_organisation(organisation_id, body.expected_version),
+        lambda: cmd.app.close_organisation(organisation_id, body.expected_version),
     )
 
 
