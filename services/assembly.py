@@ -29,9 +29,10 @@ def _coordination() -> list[APIRouter]:
 
 
 def _case_management() -> list[APIRouter]:
+    from services.case_management.cases_router import router as cases
     from services.case_management.router import router
 
-    return [router]
+    return [router, cases]
 
 
 def _gateway() -> list[APIRouter]:
@@ -90,16 +91,14 @@ def build_app(
         the_platform.add_consumer(intake.consumer)
     if "case_management" in chosen:
         from contexts.case_management.application import CaseManagementApplication
-        from services.case_management.consumers import PositionIntake
+        from services.case_management.consumers import PositionIntake, TransferIntake
 
-        positions = PositionIntake(
-            the_platform.store,
-            lambda tenant: the_platform.app(
-                CaseManagementApplication, tenant, vault=the_platform.vault
-            ),
-            prefix=the_platform.bus.prefix,
-        )
-        the_platform.add_consumer(positions.consumer)
+        def case_app(tenant: str) -> CaseManagementApplication:
+            return the_platform.app(CaseManagementApplication, tenant, vault=the_platform.vault)
+
+        prefix = the_platform.bus.prefix
+        the_platform.add_consumer(PositionIntake(the_platform.store, case_app, prefix).consumer)
+        the_platform.add_consumer(TransferIntake(the_platform.store, case_app, prefix).consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]
     title = "KIM platform" if services is None else f"KIM {' + '.join(chosen)}"
     app = create_service_app(

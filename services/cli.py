@@ -62,14 +62,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from uuid import UUID
+
     from services.runtime.http.auth import Role, mint_token
 
+    position = None
+    if args.position:
+        try:
+            position = UUID(args.position)
+        except ValueError:
+            console.print("[red]--position muss die UUID einer Stelle sein")
+            return 2
     try:
         token = mint_token(
             settings,
             tenant=args.tenant,
             roles=args.role,
             subject=args.subject,
+            position=position,
             ttl_seconds=args.ttl,
         )
     except ValueError:
@@ -171,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--tenant", required=True)
     token.add_argument("--role", action="append", required=True, help="mehrfach möglich")
     token.add_argument("--subject", default=None)
+    token.add_argument(
+        "--position", default=None, help="UUID der Fallmanagement-Stelle (für Fallmanager:innen)"
+    )
     token.add_argument("--ttl", type=int, default=8 * 3600, help="Gültigkeit in Sekunden")
     token.set_defaults(func=cmd_token)
 

@@ -32,6 +32,9 @@ DEMO_TENANTS = [
     ),
     DemoTenant("kreis-steinfurt", "Kreis Steinfurt", TenantKind.DISTRICT, "nrw", "05566"),
     DemoTenant("rheine", "Stadt Rheine", TenantKind.MEMBER_TOWN, "kreis-steinfurt", "05566076"),
+    DemoTenant(
+        "emsdetten", "Stadt Emsdetten", TenantKind.MEMBER_TOWN, "kreis-steinfurt", "05566008"
+    ),
     DemoTenant("staedteregion-aachen", "StädteRegion Aachen", TenantKind.REGION, "nrw", "05334"),
     DemoTenant("aachen", "Stadt Aachen", TenantKind.DISTRICT_FREE_CITY, "nrw", "05334002"),
 ]

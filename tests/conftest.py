@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -182,7 +183,23 @@ def platform(settings: Settings, store: EventLogStore, bus_factory: Callable[[],
 def client(settings: Settings, platform: Platform) -> Iterator[TestClient]:
     app = build_app(settings, platform=platform)
     with TestClient(app, raise_server_exceptions=False) as c:
+        settle(platform)
         yield c
+
+
+def settle(platform: Platform, timeout: float = 20.0) -> None:
+    """Wait until the consumers have applied the demo (its positions reach case management).
+
+    Tests compare heads before and after a refused command; background consumers still
+    catching up with the demo must not move them meanwhile.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        types = {r.event_type for r in platform.store.read_log("rheine", "case_management")}
+        if "KnownPositionSupervisionNoted" in types:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the consumers did not apply the demo in time")
 
 
 @pytest.fixture

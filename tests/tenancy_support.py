@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from services.runtime.platform import Platform
 
 TENANTS = "/tenancy/tenants"
-DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "staedteregion-aachen", "aachen"}
+DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "emsdetten", "staedteregion-aachen", "aachen"}
 EMSDETTEN = {
-    "key": "emsdetten",
-    "name": "Stadt Emsdetten",
+    "key": "greven",
+    "name": "Stadt Greven",
     "kind": "member_town",
     "parent": "kreis-steinfurt",
     "ags": "05566012",

@@ -16,7 +16,7 @@ from tests.support import Auth, assert_problem
 
 ORGS = "/coordination/tenants/{tenant}/organisations"
 NEW_ORG = {"name": "Lernen fördern e.V.", "kind": "welfare_provider"}
-NEW_TENANT = {"key": "emsdetten", "name": "Stadt Emsdetten", "kind": "member_town"}
+NEW_TENANT = {"key": "greven", "name": "Stadt Greven", "kind": "member_town"}
 
 
 def assert_unauthenticated(response: httpx.Response) -> dict[str, Any]:
@@ -307,7 +307,7 @@ def test_only_a_platform_admin_may_register_tenants(
     )
     assert_problem(response, 403, "role-not-allowed")
     assert platform.store.heads() == before
-    assert client.get("/tenancy/tenants/emsdetten", headers=auth(tenant, role)).status_code == 404
+    assert client.get("/tenancy/tenants/greven", headers=auth(tenant, role)).status_code == 404
 
 
 def test_the_tenant_registry_needs_a_token(client: TestClient, platform: Platform) -> None:

@@ -21,7 +21,7 @@ TITLES = {
 Auth = Callable[..., dict[str, str]]
 ORGS = "/coordination/tenants/{tenant}/organisations"
 NEW_ORG = {"name": "Lernen fördern e.V.", "kind": "welfare_provider"}
-NEW_TENANT = {"key": "emsdetten", "name": "Stadt Emsdetten", "kind": "member_town"}
+NEW_TENANT = {"key": "greven", "name": "Stadt Greven", "kind": "member_town"}
 
 
 def bearer(raw: str) -> dict[str, str]:

@@ -216,8 +216,8 @@ def test_a_retried_tenant_registration_is_replayed_and_appends_once(
 ) -> None:
     headers = with_key(auth("nrw", "platform_admin"), KEY)
     body = {
-        "key": "emsdetten",
-        "name": "Stadt Emsdetten",
+        "key": "greven",
+        "name": "Stadt Greven",
         "kind": "member_town",
         "parent": "kreis-steinfurt",
         "ags": "05566012",

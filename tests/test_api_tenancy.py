@@ -28,11 +28,11 @@ def test_a_platform_admin_registers_a_member_town_under_a_district(
     assert [e["type"] for e in body["events"]] == ["TenantRegistered"]
     assert registry_head(platform) == before + 1
 
-    shown = client.get(f"{TENANTS}/emsdetten", headers=admin)
+    shown = client.get(f"{TENANTS}/greven", headers=admin)
     assert shown.status_code == 200
     assert shown.json() == {
-        "key": "emsdetten",
-        "name": "Stadt Emsdetten",
+        "key": "greven",
+        "name": "Stadt Greven",
         "kind": "member_town",
         "parent": "kreis-steinfurt",
         "ags": "05566012",
@@ -40,7 +40,7 @@ def test_a_platform_admin_registers_a_member_town_under_a_district(
         "children": [],
     }
     district = client.get(f"{TENANTS}/kreis-steinfurt", headers=admin).json()
-    assert district["children"] == ["emsdetten", "rheine"]
+    assert district["children"] == ["emsdetten", "greven", "rheine"]
 
 
 def test_a_newly_registered_tenant_can_be_worked_in_at_once(
@@ -48,14 +48,14 @@ def test_a_newly_registered_tenant_can_be_worked_in_at_once(
 ) -> None:
     assert client.post(TENANTS, json=EMSDETTEN, headers=admin).status_code == 201
 
-    url = "/coordination/tenants/emsdetten/organisations"
+    url = "/coordination/tenants/greven/organisations"
     created = client.post(
         url,
-        json={"name": "Caritas Emsdetten", "kind": "welfare_provider"},
-        headers=auth("emsdetten", "coordinator"),
+        json={"name": "Caritas Greven", "kind": "welfare_provider"},
+        headers=auth("greven", "coordinator"),
     )
     assert created.status_code == 201, created.text
-    assert platform.store.head("emsdetten", "coordination") == 1
+    assert platform.store.head("greven", "coordination") == 1
     org = created.json()["events"][0]["aggregate_id"]
     # The district reads down into its new member town.
     read = client.get(f"{url}/{org}", headers=auth("kreis-steinfurt", "district_coordinator"))
@@ -84,7 +84,7 @@ def test_a_member_town_under_a_district_free_city_is_refused(
     )
     assert [e["field"] for e in problem["errors"]] == ["parent"]
     assert platform.store.heads() == before
-    assert_problem(client.get(f"{TENANTS}/emsdetten", headers=admin), 404, "unknown-tenant")
+    assert_problem(client.get(f"{TENANTS}/greven", headers=admin), 404, "unknown-tenant")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_an_ags_of_an_impossible_length_is_refused(
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        pytest.param({"key": "Emsdetten"}, "key", id="upper-case-key"),
+        pytest.param({"key": "Greven"}, "key", id="upper-case-key"),
         pytest.param({"key": "e"}, "key", id="one-letter-key"),
         pytest.param({"kind": "village"}, "kind", id="unknown-kind"),
         pytest.param({"ags": "DE-05"}, "ags", id="non-digit-ags"),
@@ -191,7 +191,7 @@ def test_the_registry_lists_the_demo_tenants(client: TestClient, auth: Auth) -> 
     assert tenants["nrw"]["kind"] == "state_programme"
     assert tenants["nrw"]["children"] == ["aachen", "kreis-steinfurt", "staedteregion-aachen"]
     assert tenants["kreis-steinfurt"]["kind"] == "district"
-    assert tenants["kreis-steinfurt"]["children"] == ["rheine"]
+    assert tenants["kreis-steinfurt"]["children"] == ["emsdetten", "rheine"]
     assert tenants["rheine"]["parent"] == "kreis-steinfurt"
     assert tenants["rheine"]["kind"] == "member_town"
     assert tenants["rheine"]["ags"] == "05566076"

@@ -26,7 +26,7 @@ def assigned_case(app: CaseManagementApplication, position: UUID) -> UUID:
         person_id, purpose=ConsentPurpose.CASE_MANAGEMENT, recipient=app.tenant,
         given_on=date(2021, 9, 1),
     )  # fmt: skip
-    (case,) = app.open_case(
+    case, *_ = app.open_case(
         person_id, referral_source=ReferralSource.SELF_REFERRAL, opened_on=date(2021, 9, 6)
     )
     case_id = case.domain_event.originator_id

@@ -31,7 +31,7 @@ def consenting_person(app: CaseManagementApplication) -> UUID:
 
 
 def case_in_linking(app: CaseManagementApplication, person_id: UUID) -> UUID:
-    (rec,) = app.open_case(
+    rec, *_ = app.open_case(
         person_id, referral_source=ReferralSource.SELF_REFERRAL, opened_on=date(2021, 10, 4)
     )
     case_id = rec.domain_event.originator_id
@@ -119,7 +119,7 @@ def test_a_case_alongside_another_programme_needs_a_documented_reason(
     assert refused.value.rule == "double-funding"
     assert refused.value.facts["programmes"] == ["mbe"]
     assert store.head("rheine", "case_management") == before
-    (rec, noted) = rheine.open_case(
+    (rec, noted, *_) = rheine.open_case(
         person_id, referral_source=ReferralSource.OTHER, opened_on=date(2021, 10, 4),
         double_funding_reason="MBE endet mit Übergabe an KIM zum 31.10.; keine Parallelberatung",
     )  # fmt: skip
@@ -136,7 +136,7 @@ def test_an_ended_participation_no_longer_blocks_a_case(
     rheine.record_participation(
         person_id, programme=Programme.DURCHSTARTEN, start=date(2020, 1, 1), end=date(2021, 6, 30)
     )
-    (rec,) = rheine.open_case(
+    rec, *_ = rheine.open_case(
         person_id, referral_source=ReferralSource.JOB_CENTRE, opened_on=date(2021, 10, 4)
     )
     assert rheine.get_case(rec.domain_event.originator_id).other_programmes is None

@@ -8,6 +8,7 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.case_management.retention import DataType, RetentionPolicy
+from contexts.case_management.settings import OverLimit
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.vault import StoreVault
 
@@ -25,7 +26,7 @@ def test_people_are_due_three_years_after_their_last_case_closed(store: EventLog
         people.append(person_id)
     closed, reopened, still_open = people
     for person_id in people:
-        (rec,) = app.open_case(
+        rec, *_ = app.open_case(
             person_id, referral_source=ReferralSource.SELF_REFERRAL, opened_on=date(2021, 3, 1)
         )
         if person_id != still_open:
@@ -34,7 +35,7 @@ def test_people_are_due_three_years_after_their_last_case_closed(store: EventLog
                 reason=ClosureReason.NO_CONTACT,
                 on=date(2021, 6, 30),
             )
-    (second,) = app.open_case(
+    second, *_ = app.open_case(
         reopened, referral_source=ReferralSource.SELF_REFERRAL, opened_on=date(2022, 1, 10)
     )
     app.close_case(
@@ -46,10 +47,15 @@ def test_people_are_due_three_years_after_their_last_case_closed(store: EventLog
     assert sorted(app.due_for_erasure(date(2025, 8, 1))) == sorted([closed, reopened])
     app.erase_person(closed, date(2025, 8, 1))
     assert app.due_for_erasure(date(2025, 8, 1)) == [reopened]
-    shorter = RetentionPolicy(
-        {DataType.PERSONAL_DATA: 1, DataType.CONSENTS: 1, DataType.CASE_FACTS: None}
+    assert app.due_for_erasure(date(2023, 8, 1)) == []
+    app.configure(  # a tenant with a shorter period in its deletion concept
+        target_group_years=5,
+        caseload_limit_per_fte=120,
+        over_limit=OverLimit.REFUSE,
+        approvals=[],
+        retention_years={"personal_data": 1, "consents": 1},
     )
-    assert app.due_for_erasure(date(2023, 8, 1), shorter) == [reopened]
+    assert app.due_for_erasure(date(2023, 8, 1)) == [reopened]
 
 
 def test_case_facts_are_kept_for_the_grant_accounts() -> None:

@@ -8,9 +8,10 @@ from uuid import UUID
 import pytest
 
 from contexts.case_management.application import CaseManagementApplication
-from contexts.case_management.domain import CaseState, ClosureReason, ReferralSource
+from contexts.case_management.domain import Case, CaseState, ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.shared.errors import DomainError
+from services.case_management.consumers import TransferIntake
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.vault import StoreVault
 
@@ -33,7 +34,7 @@ def open_case(app: CaseManagementApplication) -> tuple[UUID, UUID]:
         person_id, purpose=ConsentPurpose.CASE_MANAGEMENT, recipient="rheine",
         given_on=date(2022, 5, 1),
     )  # fmt: skip
-    (case_rec,) = app.open_case(
+    case_rec, *_ = app.open_case(
         person_id, referral_source=ReferralSource.IMMIGRATION_OFFICE, opened_on=date(2022, 5, 2)
     )
     case = app.get_case(case_rec.domain_event.originator_id)
@@ -55,6 +56,15 @@ def test_without_consent_to_the_transfer_nothing_moves(
     assert store.heads() == before
 
 
+def deliver(store: EventLogStore, *apps: CaseManagementApplication) -> TransferIntake:
+    """Run the transfer consumer over Rheine's log, as the bus would deliver it."""
+    by_tenant = {a.tenant: a for a in apps}
+    intake = TransferIntake(store, lambda tenant: by_tenant[tenant])
+    for record in store.read_log("rheine", "case_management"):
+        intake.process(record)
+    return intake
+
+
 def test_a_transfer_copies_the_summary_but_personal_data_only_with_its_own_consent(
     apps: tuple[CaseManagementApplication, CaseManagementApplication], store: EventLogStore
 ) -> None:
@@ -64,21 +74,24 @@ def test_a_transfer_copies_the_summary_but_personal_data_only_with_its_own_conse
         person_id, purpose=ConsentPurpose.TRANSFER, recipient="kreis-steinfurt",
         given_on=date(2022, 8, 20),
     )  # fmt: skip
-    handover = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
-    assert handover.personal_data is None
-    recordings = kreis.take_over(handover)
+    (handed,) = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
+    event = handed.domain_event
+    assert isinstance(event, Case.HandedOver)
+    assert event.sealed_for_destination is None
+    assert deliver(store, rheine, kreis).taken_over == 1
     origin = rheine.get_case(case_id)
     assert origin.closure == (ClosureReason.TRANSFERRED, date(2022, 9, 1))
     assert origin.transferred_to == "kreis-steinfurt"
-    new_case = kreis.get_case(recordings[-1].domain_event.originator_id)
-    assert new_case.transferred_from == ("rheine", case_id)
+    (new_case,) = [c for c in kreis.cases() if c.transferred_from == ("rheine", case_id)]
     assert new_case.state == CaseState.GOAL_AGREEMENT
     assert new_case.goals == {"language": "a2-course"}
     assert kreis.personal_data(new_case.person_id) == {}
-    # Each tenant's log holds its own part.
-    types = {r.event_type for r in store.read_log("kreis-steinfurt", "case_management")}
-    assert {"PersonRegistered", "CaseOpened", "CaseTakenOver"} <= types
+    # Each tenant's log holds its own part; a redelivery takes nothing over twice.
+    types = [r.event_type for r in store.read_log("kreis-steinfurt", "case_management")]
+    assert {"PersonRegistered", "CaseOpened", "CaseTakenOver"} <= set(types)
     assert "CaseHandedOver" in {r.event_type for r in store.read_log("rheine", "case_management")}
+    assert deliver(store, rheine, kreis).taken_over == 0
+    assert [r.event_type for r in store.read_log("kreis-steinfurt", "case_management")] == types
 
 
 def test_with_consent_to_hand_over_data_the_destination_holds_it_under_its_own_key(
@@ -90,11 +103,19 @@ def test_with_consent_to_hand_over_data_the_destination_holds_it_under_its_own_k
         rheine.give_consent(
             person_id, purpose=purpose, recipient="kreis-steinfurt", given_on=date(2022, 8, 20)
         )
-    handover = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
-    new_case_id = kreis.take_over(handover)[-1].domain_event.originator_id
-    new_person = kreis.get_case(new_case_id).person_id
-    assert kreis.personal_data(new_person) == DATA
+    (handed,) = rheine.hand_over(case_id, to_tenant="kreis-steinfurt", on=date(2022, 9, 1))
+    event = handed.domain_event
+    assert isinstance(event, Case.HandedOver)
+    assert event.sealed_for_destination is not None
+    assert "Lina" not in event.sealed_for_destination
+    deliver(store, rheine, kreis)
+    (new_case,) = kreis.cases()
+    assert kreis.personal_data(new_case.person_id) == {**DATA, "arrival_on": "2022-04-01"}
+    # The transit key is gone: the sealed copy in Rheine's log no longer opens anywhere.
+    assert (
+        kreis.vault.open("kreis-steinfurt", event.transfer_id, event.sealed_for_destination) is None
+    )
     # Erasing the person in Rheine does not reach the copy Kreis Steinfurt now holds lawfully.
     rheine.erase_person(person_id, date(2023, 1, 1))
     assert rheine.personal_data(person_id) is None
-    assert kreis.personal_data(new_person) == DATA
+    assert kreis.personal_data(new_case.person_id) == {**DATA, "arrival_on": "2022-04-01"}

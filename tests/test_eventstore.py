@@ -92,7 +92,7 @@ def test_a_stale_aggregate_version_is_refused_and_nothing_is_appended(
     b: Organisation = second.repository.get(org.id)
     a.rename("Caritas Rheine")
     first.save(a)
-    b.rename("Caritas Emsdetten")
+    b.rename("Caritas Greven")
     with pytest.raises(IntegrityError):
         second.save(b)
     assert store.head("rheine", "coordination") == 2

@@ -118,13 +118,14 @@ def test_tenants_lists_the_registry_and_filters_by_kind(client: TestClient, auth
     everyone = data_of(query(client, "{ tenants { key } }", headers))["tenants"]
     assert [t["key"] for t in everyone] == [
         "aachen",
+        "emsdetten",
         "kreis-steinfurt",
         "nrw",
         "rheine",
         "staedteregion-aachen",
     ]
     towns = data_of(query(client, '{ tenants(kind: "member_town") { key } }', headers))
-    assert towns == {"tenants": [{"key": "rheine"}]}
+    assert towns == {"tenants": [{"key": "emsdetten"}, {"key": "rheine"}]}
 
 
 def test_the_gateway_sees_registry_changes_at_once(
@@ -134,8 +135,8 @@ def test_the_gateway_sees_registry_changes_at_once(
     registered = client.post(
         "/tenancy/tenants",
         json={
-            "key": "emsdetten",
-            "name": "Stadt Emsdetten",
+            "key": "greven",
+            "name": "Stadt Greven",
             "kind": "member_town",
             "parent": "kreis-steinfurt",
         },
@@ -152,6 +153,7 @@ def test_the_gateway_sees_registry_changes_at_once(
     )
     assert data_of(response)["tenant"]["children"] == [
         {"key": "emsdetten", "name": "Stadt Emsdetten"},
+        {"key": "greven", "name": "Stadt Greven"},
         {"key": "rheine", "name": "Rheine"},
     ]
 

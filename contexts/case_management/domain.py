@@ -86,6 +86,27 @@ GOALS_AGREED_STATES = {CaseState.LINKING, CaseState.MONITORING, CaseState.REASSE
 REFERRAL_STATES = {CaseState.LINKING, CaseState.MONITORING}
 
 
+class ApprovalStep(StrEnum):
+    """Steps a tenant can make subject to the supervising post's approval."""
+
+    GOAL_AGREEMENT = "goal_agreement"
+    CLOSURE = "closure"
+
+
+class AppointmentOutcome(StrEnum):
+    KEPT = "kept"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class ContactChannel(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    MESSAGE = "message"
+    ACCOMPANIMENT = "accompaniment"  # Begleitung zu einem Termin
+
+
 def check_dimensions(values: dict[str, str], field: str) -> None:
     unknown = sorted(set(values) - set(LIFE_DIMENSIONS))
     if unknown:
@@ -132,8 +153,10 @@ class Case(Aggregate):
 
     class HandedOver(Aggregate.Event):
         to_tenant: str
+        transfer_id: UUID
+        referral_source: str
         summary: dict[str, dict[str, str]]  # needs and goals per life dimension, no personal data
-        with_personal_data: bool
+        sealed_for_destination: str | None  # personal data, only with a hand-over consent
         on: str
 
     class TakenOver(Aggregate.Event):
@@ -161,6 +184,49 @@ class Case(Aggregate):
         outcome: str
         on: str
 
+    class ApprovalRequested(Aggregate.Event):
+        step: str
+        on: str
+
+    class ClosureRequested(Aggregate.Event):
+        reason: str
+        on: str
+
+    class Approved(Aggregate.Event):
+        step: str
+        by_tenant: str
+        on: str
+
+    class ApprovalRefused(Aggregate.Event):
+        step: str
+        by_tenant: str
+        reason: str
+        on: str
+
+    class AppointmentScheduled(Aggregate.Event):
+        on: str
+        kind: str
+
+    class AppointmentRecorded(Aggregate.Event):
+        index: int
+        outcome: str
+
+    class ContactRecorded(Aggregate.Event):
+        on: str
+        channel: str
+        life_dimensions: list[str]
+
+    class NoteAdded(Aggregate.Event):
+        on: str
+        sealed: str  # the note's text, sealed under the person's key (erased with it)
+
+    class GapReported(Aggregate.Event):
+        """Contract event ``CaseGapReported``: no personal data, see ``contracts``."""
+
+        life_dimension: str
+        description: str
+        reported_on: str
+
     @event(Opened)
     def __init__(
         self, person_id: UUID, referral_source: str, opened_on: str, catch_up_reason: str | None
@@ -179,9 +245,34 @@ class Case(Aggregate):
         self.position_id: UUID | None = None
         self.transferred_from: tuple[str, UUID] | None = None
         self.history: list[tuple[CaseState, date]] = [(CaseState.INTAKE, self.opened_on)]
+        self.pending_approval: ApprovalStep | None = None
+        self.requested_closure: tuple[ClosureReason, date] | None = None
+        self.goals_refused = False
+        self.approvals: list[dict[str, str | bool]] = []
+        self.appointments: list[dict[str, str]] = []
+        self.contacts: list[dict[str, str | list[str]]] = []
+        self.notes: list[tuple[date, str]] = []
+        self.gaps: list[dict[str, str]] = []
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == CaseState.CLOSED
 
     def _move(self, to: CaseState, on: date) -> None:
-        if to not in ALLOWED[self.state]:
+        if self.pending_approval == ApprovalStep.CLOSURE:
+            raise DomainError(
+                "closure-awaits-approval",
+                "the closure of this case awaits the supervising post's approval",
+                field="state",
+            )
+        if self.pending_approval == ApprovalStep.GOAL_AGREEMENT and to != CaseState.CLOSED:
+            raise DomainError(
+                "goals-await-approval",
+                "the goal agreement awaits the supervising post's approval",
+                field="state",
+            )
+        revising = to == CaseState.GOAL_AGREEMENT == self.state and self.goals_refused
+        if to not in ALLOWED[self.state] and not revising:
             allowed = ", ".join(sorted(ALLOWED[self.state])) or "none (the case is closed)"
             raise DomainError(
                 "transition-not-allowed",
@@ -211,15 +302,72 @@ class Case(Aggregate):
         self.needs = dict(needs)
         self._record(CaseState.ASSESSMENT, on)
 
-    def agree_goals(self, goals: dict[str, str], on: date) -> None:
+    def agree_goals(self, goals: dict[str, str], on: date, *, needs_approval: bool = False) -> None:
+        """Goals per life dimension, agreed and dated; the tenant may require approval."""
         self._move(CaseState.GOAL_AGREEMENT, on)
         check_dimensions(goals, "goals")
         self._goals_agreed(goals, on.isoformat())
+        if needs_approval:
+            self._approval_requested(ApprovalStep.GOAL_AGREEMENT.value, on.isoformat())
 
     @event(GoalsAgreed)
     def _goals_agreed(self, goals: dict[str, str], on: str) -> None:
         self.goals = dict(goals)
-        self._record(CaseState.GOAL_AGREEMENT, on)
+        self.goals_refused = False
+        if self.state == CaseState.GOAL_AGREEMENT:  # revised after a refusal
+            self.history[-1] = (CaseState.GOAL_AGREEMENT, date.fromisoformat(on))
+        else:
+            self._record(CaseState.GOAL_AGREEMENT, on)
+
+    @event(ApprovalRequested)
+    def _approval_requested(self, step: str, on: str) -> None:
+        self.pending_approval = ApprovalStep(step)
+
+    # -- approval by the supervising post (Fachaufsicht) ------------------------------------
+    def approve(self, step: ApprovalStep, by_tenant: str, on: date) -> None:
+        self._check_pending(step, on)
+        self._approved(ApprovalStep(step).value, by_tenant, on.isoformat())
+        if step == ApprovalStep.CLOSURE:
+            assert self.requested_closure is not None
+            reason, requested_on = self.requested_closure
+            self._closed(reason.value, requested_on.isoformat())
+
+    def refuse_approval(self, step: ApprovalStep, by_tenant: str, reason: str, on: date) -> None:
+        self._check_pending(step, on)
+        if not reason.strip():
+            raise DomainError("reason-missing", "a refusal needs a reason", field="reason")
+        self._approval_refused(ApprovalStep(step).value, by_tenant, reason, on.isoformat())
+
+    def _check_pending(self, step: ApprovalStep, on: date) -> None:
+        if self.pending_approval != step:
+            waiting = self.pending_approval or "nothing"
+            raise DomainError(
+                "nothing-to-approve",
+                f"the case awaits approval of {waiting}, not of {step}",
+                field="step",
+            )
+        if on < self.history[-1][1]:
+            raise DomainError(
+                "date-before-last-step",
+                f"{on} lies before the last step on {self.history[-1][1]}",
+                field="on",
+            )
+
+    @event(Approved)
+    def _approved(self, step: str, by_tenant: str, on: str) -> None:
+        self.pending_approval = None
+        self.approvals.append({"step": step, "by_tenant": by_tenant, "approved": True, "on": on})
+
+    @event(ApprovalRefused)
+    def _approval_refused(self, step: str, by_tenant: str, reason: str, on: str) -> None:
+        self.pending_approval = None
+        if step == ApprovalStep.CLOSURE:
+            self.requested_closure = None
+        else:
+            self.goals_refused = True
+        self.approvals.append(
+            {"step": step, "by_tenant": by_tenant, "approved": False, "reason": reason, "on": on}
+        )
 
     def start_linking(self, on: date) -> None:
         self._move(CaseState.LINKING, on)
@@ -245,8 +393,14 @@ class Case(Aggregate):
     def _reassessment(self, on: str) -> None:
         self._record(CaseState.REASSESSMENT, on)
 
-    def close(self, reason: ClosureReason, on: date) -> None:
+    def close(self, reason: ClosureReason, on: date, *, needs_approval: bool = False) -> None:
         self._move(CaseState.CLOSED, on)
+        if ClosureReason(reason) == ClosureReason.TRANSFERRED:
+            raise DomainError(
+                "transfer-closes-itself",
+                "a case is closed as transferred by handing it over to another tenant",
+                field="reason",
+            )
         if ClosureReason(reason) == ClosureReason.GOALS_REACHED and (
             self.state not in GOALS_AGREED_STATES
         ):
@@ -255,12 +409,96 @@ class Case(Aggregate):
                 f"a case in {self.state} has no agreed goals that could have been reached",
                 field="reason",
             )
-        self._closed(ClosureReason(reason).value, on.isoformat())
+        if needs_approval:
+            self._closure_requested(ClosureReason(reason).value, on.isoformat())
+        else:
+            self._closed(ClosureReason(reason).value, on.isoformat())
+
+    @event(ClosureRequested)
+    def _closure_requested(self, reason: str, on: str) -> None:
+        self.pending_approval = ApprovalStep.CLOSURE
+        self.requested_closure = (ClosureReason(reason), date.fromisoformat(on))
 
     @event(Closed)
     def _closed(self, reason: str, on: str) -> None:
         self.closure = (ClosureReason(reason), date.fromisoformat(on))
+        self.requested_closure = None
+        self.pending_approval = None
         self._record(CaseState.CLOSED, on)
+
+    # -- monitoring: appointments, contacts, notes -----------------------------------------
+    def _check_open(self, what: str) -> None:
+        if self.is_closed:
+            raise DomainError("case-closed", f"a closed case takes no {what}", field="state")
+
+    def _check_not_before_opening(self, on: date) -> None:
+        if on < self.opened_on:
+            raise DomainError(
+                "date-before-opening", f"{on} lies before the case opened on {self.opened_on}",
+                field="on",
+            )  # fmt: skip
+
+    def schedule_appointment(self, on: date, kind: str) -> None:
+        self._check_open("appointments")
+        self._check_not_before_opening(on)
+        self._appointment_scheduled(on.isoformat(), kind)
+
+    @event(AppointmentScheduled)
+    def _appointment_scheduled(self, on: str, kind: str) -> None:
+        self.appointments.append({"on": on, "kind": kind, "outcome": "scheduled"})
+
+    def record_appointment(self, index: int, outcome: AppointmentOutcome) -> None:
+        if not 0 <= index < len(self.appointments):
+            raise DomainError(
+                "no-such-appointment", f"the case has no appointment {index}", field="index"
+            )
+        if self.appointments[index]["outcome"] != "scheduled":
+            raise DomainError(
+                "appointment-recorded",
+                f"appointment {index} is already recorded as {self.appointments[index]['outcome']}",
+                field="index",
+            )
+        self._appointment_recorded(index, AppointmentOutcome(outcome).value)
+
+    @event(AppointmentRecorded)
+    def _appointment_recorded(self, index: int, outcome: str) -> None:
+        self.appointments[index] = {**self.appointments[index], "outcome": outcome}
+
+    def record_contact(self, on: date, channel: ContactChannel, life_dimensions: list[str]) -> None:
+        self._check_open("contacts")
+        self._check_not_before_opening(on)
+        if life_dimensions:
+            check_dimensions(dict.fromkeys(life_dimensions, ""), "life_dimensions")
+        self._contact_recorded(on.isoformat(), ContactChannel(channel).value, list(life_dimensions))
+
+    @event(ContactRecorded)
+    def _contact_recorded(self, on: str, channel: str, life_dimensions: list[str]) -> None:
+        self.contacts.append({"on": on, "channel": channel, "life_dimensions": life_dimensions})
+
+    def add_note(self, on: date, sealed: str) -> None:
+        self._check_open("notes")
+        self._check_not_before_opening(on)
+        self._note_added(on.isoformat(), sealed)
+
+    @event(NoteAdded)
+    def _note_added(self, on: str, sealed: str) -> None:
+        self.notes.append((date.fromisoformat(on), sealed))
+
+    # -- gaps in the system of services, seen in this case ----------------------------------
+    def report_gap(self, life_dimension: str, description: str, on: date) -> None:
+        check_dimensions({life_dimension: ""}, "life_dimension")
+        if not description.strip():
+            raise DomainError(
+                "description-missing", "describe the gap (without personal data)",
+                field="description",
+            )  # fmt: skip
+        self._gap_reported(life_dimension, description.strip(), on.isoformat())
+
+    @event(GapReported)
+    def _gap_reported(self, life_dimension: str, description: str, reported_on: str) -> None:
+        self.gaps.append(
+            {"life_dimension": life_dimension, "description": description, "on": reported_on}
+        )
 
     # -- other programmes (no double counselling, no double funding) -------------------------
     @event(OtherProgrammesNoted)
@@ -323,17 +561,32 @@ class Case(Aggregate):
         }  # fmt: skip
 
     # -- transfer to another tenant (the person moves) ---------------------------------------
-    def hand_over(self, to_tenant: str, with_personal_data: bool, on: date) -> None:
-        """Close as transferred; the summary carries no personal data."""
+    def hand_over(
+        self,
+        to_tenant: str,
+        transfer_id: UUID,
+        sealed_for_destination: str | None,
+        on: date,
+    ) -> None:
+        """Close as transferred. The event is the contract ``CaseHandedOver``: the summary
+        holds no personal data; personal data travels only sealed under a transit key of the
+        destination (``sealed_for_destination``), and only with the person's consent."""
         self._move(CaseState.CLOSED, on)
         self._handed_over(
-            to_tenant, {"needs": dict(self.needs), "goals": dict(self.goals)},
-            with_personal_data, on.isoformat(),
+            to_tenant, transfer_id, self.referral_source.value,
+            {"needs": dict(self.needs), "goals": dict(self.goals)},
+            sealed_for_destination, on.isoformat(),
         )  # fmt: skip
 
     @event(HandedOver)
     def _handed_over(
-        self, to_tenant: str, summary: dict[str, dict[str, str]], with_personal_data: bool, on: str
+        self,
+        to_tenant: str,
+        transfer_id: UUID,
+        referral_source: str,
+        summary: dict[str, dict[str, str]],
+        sealed_for_destination: str | None,
+        on: str,
     ) -> None:
         self.closure = (ClosureReason.TRANSFERRED, date.fromisoformat(on))
         self.transferred_to = to_tenant

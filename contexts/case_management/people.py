@@ -59,8 +59,11 @@ class Person(Aggregate):
     """A migrant in case management. Events hold the sealed text, never the data itself."""
 
     class Registered(Aggregate.Created):
-        sealed: str  # name, date of birth, contact, languages, nationality, status (sealed)
-        arrival_on: str | None  # needed for the target-group check; not identifying alone
+        sealed: str  # name, birth date, contact, languages, nationality, status, arrival
+        registered_by: UUID | None  # the case-management position that registered the person
+
+    class CaseLinked(Aggregate.Event):
+        case_id: UUID
 
     class DataCorrected(Aggregate.Event):
         sealed: str
@@ -85,9 +88,10 @@ class Person(Aggregate):
         end: str | None
 
     @event(Registered)
-    def __init__(self, id: UUID, sealed: str, arrival_on: str | None) -> None:
+    def __init__(self, id: UUID, sealed: str, registered_by: UUID | None) -> None:
         self.sealed = sealed
-        self.arrival_on = date.fromisoformat(arrival_on) if arrival_on else None
+        self.registered_by = registered_by
+        self.cases: list[UUID] = []
         self.consents: list[Consent] = []
         self.erased_on: date | None = None
         self.participations: list[Participation] = []
@@ -95,6 +99,10 @@ class Person(Aggregate):
     def _check_not_erased(self) -> None:
         if self.erased_on is not None:
             raise DomainError("person-erased", f"the person was erased on {self.erased_on}")
+
+    @event(CaseLinked)
+    def link_case(self, case_id: UUID) -> None:
+        self.cases.append(case_id)
 
     def correct(self, sealed: str) -> None:
         self._check_not_erased()

@@ -9,7 +9,11 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
+from contexts.case_management import contracts
 from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import Case
 from contexts.coordination import contracts as coordination
 from services.runtime.bus.consumer import TrackedConsumer
 from services.runtime.eventstore.base import EventLogStore
@@ -64,5 +68,55 @@ class PositionIntake:
                 valid_from=date.fromisoformat(data["valid_from"]) if assigned else None,
                 valid_to=None if assigned else date.fromisoformat(data["valid_to"]),
             )
+        with self._lock:
+            self.positions[(record.tenant, record.context)] = record.position
+
+
+class TransferIntake:
+    """Takes over cases handed over to a tenant when a person moves (``CaseHandedOver``).
+
+    The origin's log holds its part (the case closed as transferred), the destination's log
+    its own (a new person record and case). Idempotent: the destination's ids derive from
+    the origin's case.
+    """
+
+    name = "case-management-transfer-intake"
+
+    def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        self.app_for = app_for
+        self.positions: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self.taken_over = 0
+        self.consumer = TrackedConsumer(
+            name=self.name,
+            subject=f"{prefix}.*.case_management.>",
+            process=self.process,
+            position=lambda t, c: self.positions.get((t, c), 0),
+            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        )
+
+    def process(self, record: LogRecord) -> None:
+        if record.event_type == contracts.HANDED_OVER:
+            origin = self.app_for(record.tenant)
+            event = origin.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=record.originator_id,
+                    originator_version=record.originator_version,
+                    topic=record.topic,
+                    state=record.state,
+                )
+            )
+            assert isinstance(event, Case.HandedOver)
+            destination = self.app_for(event.to_tenant)
+            if destination.take_over(
+                from_tenant=record.tenant,
+                from_case=UUID(str(record.originator_id)),
+                transfer_id=event.transfer_id,
+                referral_source=event.referral_source,
+                summary=event.summary,
+                sealed=event.sealed_for_destination,
+                on=date.fromisoformat(event.on),
+            ):
+                self.taken_over += 1
         with self._lock:
             self.positions[(record.tenant, record.context)] = record.position

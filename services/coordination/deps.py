@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
-from uuid import UUID
 
-from eventsourcing.persistence import Recording
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
 from contexts.coordination.application import CoordinationApplication
 from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, Principal, Role, authorize
-from services.runtime.http.commands import run_command
-from services.runtime.platform import Platform
+from services.runtime.http.auth import Access, Role, authorize
+from services.runtime.http.commands import CommandRunner, Strict
+
+__all__ = ["Command", "Reader", "Strict", "Writer"]
 
 WRITERS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
 READERS = WRITERS | {
@@ -25,12 +20,6 @@ READERS = WRITERS | {
     Role.AUDITOR,
     Role.IMMIGRATION_OFFICER,
 }
-
-
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields and trim strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _writer(
@@ -52,47 +41,10 @@ Writer = Annotated[CoordinationApplication, Depends(_writer)]
 Reader = Annotated[CoordinationApplication, Depends(_reader)]
 
 
-@dataclass(frozen=True)
-class CommandRunner:
-    """A writer's command endpoint: access checked, the tenant's application at hand."""
-
-    request: Request
-    platform: Platform
-    principal: Principal
-    app: CoordinationApplication
-
-    def __call__(
-        self,
-        name: str,
-        body: BaseModel,
-        run: Callable[[], list[Recording[UUID]]],
-        status: int = 200,
-    ) -> JSONResponse:
-        return command(
-            self.request, self.platform, self.principal, self.app, name, body, run, status
-        )
-
-
 def _runner(
     request: Request, app: Writer, platform: PlatformDep, principal: PrincipalDep
-) -> CommandRunner:
+) -> CommandRunner[CoordinationApplication]:
     return CommandRunner(request, platform, principal, app)
 
 
-Command = Annotated[CommandRunner, Depends(_runner)]
-
-
-def command(
-    request: Request,
-    platform: Platform,
-    principal: Principal,
-    app: CoordinationApplication,
-    name: str,
-    body: BaseModel,
-    run: Callable[[], list[Recording[UUID]]],
-    status: int = 200,
-) -> JSONResponse:
-    """Run one command of the tenant's coordination application (idempotency, tracing)."""
-    return run_command(
-        request, platform.store, principal, app.tenant, app.context, name, run, body, status=status
-    )
+Command = Annotated[CommandRunner[CoordinationApplication], Depends(_runner)]

@@ -1,7 +1,9 @@
 """Bearer JWT authentication and tenant/role authorisation.
 
 Development: HS256 with ``KIM_JWT_SECRET`` (``kim token`` mints one). Production: an OIDC
-provider's JWKS (``KIM_JWKS_URL``). Claims: ``sub``, ``tenant``, ``roles``.
+provider's JWKS (``KIM_JWKS_URL``). Claims: ``sub``, ``tenant``, ``roles`` and, for case
+managers, ``position``: the id of the case-management position (Stelle) they work on, which
+decides whose personal data they may see.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from uuid import UUID
 
 import jwt
 from fastapi import Request
@@ -39,6 +42,7 @@ class Principal:
     subject: str
     tenant: str
     roles: frozenset[Role]
+    position: UUID | None = None
 
     @property
     def actor(self) -> str:
@@ -51,6 +55,7 @@ def mint_token(
     tenant: str,
     roles: list[str],
     subject: str | None = None,
+    position: UUID | None = None,
     ttl_seconds: int = 8 * 3600,
 ) -> str:
     """A development token signed with the configured HS256 secret."""
@@ -66,6 +71,8 @@ def mint_token(
         "iat": now,
         "exp": now + ttl_seconds,
     }
+    if position is not None:
+        claims["position"] = str(position)
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -107,7 +114,13 @@ class TokenVerifier:
                 roles.add(Role(role))
             except ValueError:
                 continue  # roles of other applications in a shared identity provider
-        return Principal(str(claims["sub"]), str(claims["tenant"]), frozenset(roles))
+        position = None
+        if claims.get("position") is not None:
+            try:
+                position = UUID(str(claims["position"]))
+            except ValueError:
+                raise _unauthorized("invalid token: the position claim is not a UUID") from None
+        return Principal(str(claims["sub"]), str(claims["tenant"]), frozenset(roles), position)
 
     def from_request(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")

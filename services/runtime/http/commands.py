@@ -11,23 +11,33 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Recording
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from contexts.shared.application import TenantApplication
 from services.runtime import context as request_context
 from services.runtime.eventstore import IdempotencyKeyTaken
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import CommandOutcome, IdempotencyRecord, event_type_of
 from services.runtime.http.auth import Principal
 from services.runtime.http.problems import Problem
+from services.runtime.platform import Platform
 from services.runtime.telemetry import current_traceparent, tracer
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+AppT = TypeVar("AppT", bound=TenantApplication)
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields and trim strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def request_hash(request: Request, body: BaseModel | None) -> str:
@@ -65,7 +75,9 @@ def run_command(
     command: Callable[[], list[Recording[UUID]]],
     body: BaseModel | None = None,
     status: int = 200,
+    warnings: list[str] | None = None,
 ) -> JSONResponse:
+    """Run ``command`` once; ``warnings`` go into this response (a replay omits them)."""
     key = request.headers.get("idempotency-key")
     hash_ = None
     if key is not None:
@@ -120,4 +132,38 @@ def run_command(
             for r in recordings
         ],
     )
-    return _response(status, outcome.to_json())
+    result = outcome.to_json()
+    if warnings:
+        result["warnings"] = warnings
+    return _response(status, result)
+
+
+@dataclass(frozen=True)
+class CommandRunner(Generic[AppT]):
+    """A command endpoint's helper: access already checked, the tenant's application at hand."""
+
+    request: Request
+    platform: Platform
+    principal: Principal
+    app: AppT
+
+    def __call__(
+        self,
+        name: str,
+        body: BaseModel | None,
+        run: Callable[[], list[Recording[UUID]]],
+        status: int = 200,
+        warnings: list[str] | None = None,
+    ) -> JSONResponse:
+        return run_command(
+            self.request,
+            self.platform.store,
+            self.principal,
+            self.app.tenant,
+            self.app.context,
+            name,
+            run,
+            body,
+            status=status,
+            warnings=warnings,
+        )

@@ -1,0 +1,167 @@
+"""Who may do what in case management: the checks every router shares.
+
+Personal data: only the case manager of the assigned position (token claim ``position``)
+and the coordination post that supervises that position on the day (Fachaufsicht).
+Case facts (states, life dimensions, referrals: pseudonymous) are read by the tenant's
+case managers and coordinators and by the supervising post. Nobody else, and no other
+tenant, reaches either: the path's tenant selects the log, and the checks below decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Request
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import Case
+from contexts.shared.errors import NotFound
+from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from services.runtime.http.auth import Principal, Role, authorize
+from services.runtime.http.commands import CommandRunner
+from services.runtime.http.problems import Problem
+from services.runtime.platform import Platform
+
+COORDINATORS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
+STAFF = {Role.CASE_MANAGER, *COORDINATORS}
+
+
+def forbidden(rule: str, detail: str) -> Problem:
+    return Problem(403, rule, detail)
+
+
+@dataclass(frozen=True)
+class CaseWork:
+    """A request against one tenant's case management, with the caller's identity."""
+
+    request: Request
+    platform: Platform
+    principal: Principal
+    app: CaseManagementApplication
+
+    @property
+    def run(self) -> CommandRunner[CaseManagementApplication]:
+        return CommandRunner(self.request, self.platform, self.principal, self.app)
+
+    @property
+    def roles(self) -> set[str]:
+        return {r.value for r in self.principal.roles}
+
+    def own_tenant(self, roles: set[Role]) -> None:
+        authorize(self.principal, self.app.tenant, self.platform.directory(), roles=roles)
+
+    def position(self) -> UUID:
+        """The caller's position claim; case managers need one to work on people."""
+        self.own_tenant({Role.CASE_MANAGER})
+        if self.principal.position is None:
+            raise forbidden(
+                "position-claim-missing",
+                "this needs a token with the case manager's position (claim 'position')",
+            )
+        return self.principal.position
+
+    def case_worker(self, case_id: UUID) -> Case:
+        """The case manager of the position the case is assigned to."""
+        position = self.position()
+        case = self.app.get_case(case_id)
+        if case.position_id is None:
+            raise forbidden(
+                "case-not-assigned", "the case is not assigned to a position yet; assign it first"
+            )
+        if case.position_id != position:
+            raise forbidden(
+                "not-assigned-to-you", "the case is assigned to another case-management position"
+            )
+        return case
+
+    def _case_for_outsider(self, case_id: UUID) -> Case:
+        """Another tenant's coordinator may be the supervising post; others learn nothing."""
+        if not self.principal.roles & COORDINATORS:
+            self.own_tenant(STAFF)  # raises the 403
+        try:
+            return self.app.get_case(case_id)
+        except NotFound:
+            self.own_tenant(STAFF)  # a 403, not a 404: existence is not revealed
+            raise
+
+    def case_reader(self, case_id: UUID, on: date) -> Case:
+        """The tenant's case managers and coordinators, and the supervising post."""
+        if self.principal.tenant == self.app.tenant:
+            self.own_tenant(STAFF)
+            return self.app.get_case(case_id)
+        case = self._case_for_outsider(case_id)
+        if self.app.supervising_post(case, on) != self.principal.tenant:
+            self.own_tenant(STAFF)
+        return case
+
+    def personal_data_of_case(self, case_id: UUID, on: date) -> None:
+        self.case_reader(case_id, on)
+        if not self.app.may_see_personal_data(
+            tenant=self.principal.tenant,
+            roles=self.roles,
+            position=self.principal.position,
+            case_id=case_id,
+            on=on,
+        ):
+            raise forbidden(
+                "personal-data-not-allowed",
+                "only the assigned position's case manager and its supervising post see this",
+            )
+
+    def personal_data_of_person(self, person_id: UUID, on: date) -> None:
+        if self.principal.tenant == self.app.tenant or self.principal.roles & COORDINATORS:
+            try:
+                self.app.get_person(person_id)
+            except NotFound:
+                if self.principal.tenant != self.app.tenant:
+                    self.own_tenant(STAFF)  # another tenant learns nothing
+                raise
+        else:
+            self.own_tenant(STAFF)
+        if not self.app.may_see_person(
+            tenant=self.principal.tenant,
+            roles=self.roles,
+            position=self.principal.position,
+            person_id=person_id,
+            on=on,
+        ):
+            raise forbidden(
+                "personal-data-not-allowed",
+                "only the assigned position's case manager and its supervising post see"
+                " this person",
+            )
+
+    def supervising_post(self, case_id: UUID, on: date) -> Case:
+        """A coordinator of the post supervising the case's position on ``on``."""
+        if not self.principal.roles & COORDINATORS:
+            raise Problem(
+                403,
+                "role-not-allowed",
+                f"this action needs one of the roles: {', '.join(sorted(COORDINATORS))}",
+                roles=sorted(COORDINATORS),
+            )
+        if self.principal.tenant == self.app.tenant:
+            case = self.app.get_case(case_id)
+        else:
+            case = self._case_for_outsider(case_id)
+        post = self.app.supervising_post(case, on)
+        if post != self.principal.tenant:
+            raise forbidden(
+                "not-the-supervising-post",
+                f"only the post supervising the case's position on {on} decides"
+                f" ({post or 'no supervision line'})",
+            )
+        return case
+
+
+def _work(
+    request: Request, principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> CaseWork:
+    app = platform.app(CaseManagementApplication, tenant.key, vault=platform.vault)
+    return CaseWork(request, platform, principal, app)
+
+
+Work = Annotated[CaseWork, Depends(_work)]
