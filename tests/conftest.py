@@ -204,16 +204,20 @@ def settle(platform: Platform, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 def token(settings: Settings) -> Callable[..., str]:
-    def make(tenant: str, *roles: str, subject: str | None = None) -> str:
-        return mint_token(settings, tenant=tenant, roles=list(roles), subject=subject)
+    def make(
+        tenant: str, *roles: str, subject: str | None = None, position: uuid.UUID | None = None
+    ) -> str:
+        return mint_token(
+            settings, tenant=tenant, roles=list(roles), subject=subject, position=position
+        )
 
     return make
 
 
 @pytest.fixture
 def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def make(tenant: str, *roles: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(tenant, *roles)}"}
+    def make(tenant: str, *roles: str, position: uuid.UUID | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(tenant, *roles, position=position)}"}
 
     return make
 
