@@ -161,6 +161,12 @@ def test_the_demo_position_in_rheine_is_supervised_by_rheines_post_over_http(
     assert body["work_tenant"] == "rheine"
     assert body["fte"] == "1.90"
     assert body["supervision"][0]["post_tenant"] == "rheine"
+    listed = client.get(
+        "/coordination/tenants/kreis-steinfurt/positions",
+        headers=auth("kreis-steinfurt", "district_coordinator"),
+    )
+    assert listed.status_code == 200, listed.text
+    assert [p["id"] for p in listed.json()] == [str(created.originator_id)]
     assert ks_app.get_position(created.originator_id).staffed_fte_on(date(2021, 11, 1)) == Decimal(
         "1.90"
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position, propose_shares
 from contexts.shared.errors import DomainError
 from services.coordination.deps import Command, Reader, Strict
+from services.runtime.http.app import PlatformDep
 from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
@@ -179,6 +181,12 @@ def create_position(
         ),
         status=201,
     )
+
+
+@router.get("/positions", summary="The positions the tenant funds (Stellen)")
+def list_positions(app: Reader, platform: PlatformDep) -> list[PositionView]:
+    created = platform.store.read_log(app.tenant, app.context, topics=[get_topic(Position.Created)])
+    return [PositionView.of(app.get_position(r.originator_id)) for r in created]
 
 
 @router.get("/positions/{position_id}", summary="One position with staffing and supervision")
