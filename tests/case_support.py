@@ -39,9 +39,9 @@ def note_position(platform: Platform, tenant: str, fte: str = "1.0") -> UUID:
     return position
 
 
-def ok(response: Any, status: int = 200) -> dict[str, Any]:
+def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
+    body = response.json()
     return body
 
 

@@ -63,10 +63,10 @@ def test_one_case_through_every_state_with_transfer_and_erasure(
     case = open_case(client, cm, person, opened_on="2022-05-02")
     url = f"{RHEINE}/cases/{case}"
 
-    def step(path: str, body: dict[str, Any], headers: dict[str, str] = cm) -> dict[str, Any]:
+    def step(path: str, body: dict[str, Any], headers: dict[str, str] = cm) -> Any:
         return ok(client.post(f"{url}/{path}", json=body, headers=headers))
 
-    def state() -> dict[str, Any]:
+    def state() -> Any:
         return ok(client.get(url, headers=cm))
 
     assert state()["state"] == "intake"

@@ -248,6 +248,7 @@ class Case(Aggregate):
         self.pending_approval: ApprovalStep | None = None
         self.requested_closure: tuple[ClosureReason, date] | None = None
         self.goals_refused = False
+        self.approval_before_closure: ApprovalStep | None = None  # resumed if refused
         self.approvals: list[dict[str, str | bool]] = []
         self.appointments: list[dict[str, str]] = []
         self.contacts: list[dict[str, str | list[str]]] = []
@@ -280,6 +281,12 @@ class Case(Aggregate):
                 field="state",
                 current=str(self.state),
                 requested=str(to),
+            )
+        if self.goals_refused and to != CaseState.CLOSED and not revising:
+            raise DomainError(
+                "goals-refused",
+                "the supervising post refused the goals: agree revised goals first",
+                field="state",
             )
         if on < self.history[-1][1]:
             raise DomainError(
@@ -363,6 +370,8 @@ class Case(Aggregate):
         self.pending_approval = None
         if step == ApprovalStep.CLOSURE:
             self.requested_closure = None
+            # a goal agreement that awaited approval when closure was asked for still does
+            self.pending_approval, self.approval_before_closure = self.approval_before_closure, None
         else:
             self.goals_refused = True
         self.approvals.append(
@@ -416,6 +425,7 @@ class Case(Aggregate):
 
     @event(ClosureRequested)
     def _closure_requested(self, reason: str, on: str) -> None:
+        self.approval_before_closure = self.pending_approval
         self.pending_approval = ApprovalStep.CLOSURE
         self.requested_closure = (ClosureReason(reason), date.fromisoformat(on))
 
