@@ -91,7 +91,8 @@ class LogRelay:
             self._wake.clear()
             cycle += 1
             try:
-                await self.drain(full_scan=cycle % self._full_scan_every == 0)
+                # The first cycle catches up with everything appended before the start.
+                await self.drain(full_scan=cycle == 1 or cycle % self._full_scan_every == 0)
             except asyncio.CancelledError:
                 raise
             except Exception:
