@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
 
-from gateway.schema import GatewayContext, schema
+from gateway.context import GatewayContext
+from gateway.schema import schema
 from services.runtime.http.auth import TokenVerifier
 from services.runtime.platform import Platform
 

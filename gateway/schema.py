@@ -9,30 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
-from strawberry.fastapi import BaseContext
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
-from contexts.tenancy.contracts import TenantDirectory, TenantInfo
-from services.runtime.http.auth import Principal
-from services.runtime.http.problems import Problem
-from services.runtime.platform import Platform
-
-
-class GatewayContext(BaseContext):
-    """Per-request context: the principal and the registry snapshot of this request."""
-
-    def __init__(self, platform: Platform, principal: Principal | None) -> None:
-        super().__init__()
-        self.platform = platform
-        self._principal = principal
-        self.directory: TenantDirectory = platform.directory(refresh=True)
-
-    @property
-    def principal(self) -> Principal:
-        if self._principal is None:
-            raise Problem(401, "unauthenticated", "a bearer token is needed")
-        return self._principal
+from contexts.tenancy.contracts import TenantInfo
+from gateway.context import GatewayContext
+from gateway.readside import ReadQuery
 
 
 @strawberry.type(description="A tenant of the platform: district, city, region or member town")
@@ -86,7 +70,7 @@ def tenant_of(t: TenantInfo) -> Tenant:
 
 
 @strawberry.type
-class Query:
+class RegistryQuery:
     @strawberry.field(description="The authenticated principal")
     def me(self, info: Info[GatewayContext, Any]) -> Me:
         p = info.context.principal
@@ -107,8 +91,13 @@ class Query:
 
 
 def _mask(error: Any) -> bool:
-    """Mask everything but GraphQL's own errors (syntax, validation, limits)."""
-    return getattr(error, "original_error", None) is not None
+    """Mask everything but GraphQL's own errors (syntax, validation, limits) and the
+    refusals the resolvers raise on purpose (``GraphQLError`` with a code)."""
+    original = getattr(error, "original_error", None)
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+Query = merge_types("Query", (RegistryQuery, ReadQuery))
 
 
 schema = strawberry.Schema(

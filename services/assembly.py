@@ -99,6 +99,12 @@ def build_app(
         prefix = the_platform.bus.prefix
         the_platform.add_consumer(PositionIntake(the_platform.store, case_app, prefix).consumer)
         the_platform.add_consumer(TransferIntake(the_platform.store, case_app, prefix).consumer)
+    if "gateway" in chosen:
+        from projections.catalogue import build_projections
+
+        the_platform.projections = build_projections(the_platform)
+        for projection in the_platform.projections.values():
+            the_platform.add_consumer(projection.consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]
     title = "KIM platform" if services is None else f"KIM {' + '.join(chosen)}"
     app = create_service_app(

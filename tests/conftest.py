@@ -173,10 +173,13 @@ async def bus(bus_factory: Callable[[], Bus]) -> AsyncIterator[Bus]:
 
 
 @pytest.fixture
-def platform(settings: Settings, store: EventLogStore, bus_factory: Callable[[], Bus]) -> Platform:
+def platform(
+    settings: Settings, store: EventLogStore, bus_factory: Callable[[], Bus]
+) -> Iterator[Platform]:
     p = Platform(settings, store=store, bus=bus_factory())
     load_demo(p)
-    return p
+    yield p
+    p.close_read()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from contexts.shared.application import TenantApplication
 from contexts.tenancy.application import TenancyApplication
 from contexts.tenancy.contracts import TenantDirectory, TenantInfo
+from projections.store import PostgresReadStore, ReadStore, SqliteReadStore
 from services.runtime.bus import Bus, BusSubscription, open_bus
 from services.runtime.bus.consumer import TrackedConsumer
 from services.runtime.bus.memory import InMemoryBus
@@ -19,6 +20,22 @@ from services.runtime.eventstore.records import LogRecord
 from services.runtime.http.problems import Problem
 from services.runtime.settings import Settings
 from services.runtime.vault import StoreVault
+
+
+def open_read_store(store: EventLogStore) -> ReadStore:
+    """Read models beside the events: a SQLite file next to the embedded store, or tables
+    in the PostgreSQL store's schema."""
+    from services.runtime.eventstore.postgres import PostgresEventLogStore
+    from services.runtime.eventstore.sqlite import SqliteEventLogStore
+
+    if isinstance(store, PostgresEventLogStore):
+        return PostgresReadStore(store.dsn, store.schema)
+    if isinstance(store, SqliteEventLogStore):
+        if store.single_file:
+            return SqliteReadStore(store.path.with_suffix(".read-models.db"))
+        return SqliteReadStore(store.path / "read-models.db")
+    return SqliteReadStore(":memory:")
+
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=TenantApplication)
@@ -42,6 +59,8 @@ class Platform:
             pg_max_connections=settings.pg_max_connections,
         )
         self.bus = bus or open_bus(settings.bus, stream=settings.nats_stream)
+        self._read: ReadStore | None = None
+        self.projections: dict[str, Any] = {}  # name -> projection (the gateway's read side)
         self.tenancy = TenancyApplication(self.store.recorder)
         self.vault = StoreVault(self.store)
         self.relay = LogRelay(
@@ -133,7 +152,22 @@ class Platform:
                 log.warning("shutdown step %s did not finish within 10 s", step)
         self.started = False
 
+    @property
+    def read(self) -> ReadStore:
+        """The read models' store, opened on first use."""
+        with self._apps_lock:
+            if self._read is None:
+                self._read = open_read_store(self.store)
+            return self._read
+
+    def close_read(self) -> None:
+        with self._apps_lock:
+            if self._read is not None:
+                self._read.close()
+                self._read = None
+
     def close(self) -> None:
+        self.close_read()
         self.store.close()
 
     async def readiness(self) -> dict[str, str]:

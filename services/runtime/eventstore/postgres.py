@@ -60,9 +60,10 @@ class PostgresEventLogStore(EventLogStore):
         self.dsn = dsn
         self.schema = schema
         self.migrate()
-        # Two pools within the process's connection budget: tenant work runs on sessions
-        # that are the role kim_tenant from the start (row-level security applies to every
-        # statement); the platform's own work (migration, relay, log heads) on a small pool.
+        # Pools within the process's connection budget: tenant work runs on sessions that
+        # are the role kim_tenant from the start (row-level security applies to every
+        # statement); the platform's own work (migration, relay, log heads) on a small pool;
+        # two more stay free for the read models (``projections.store``).
         self.admin_pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
             dsn,
             min_size=1,
@@ -75,7 +76,7 @@ class PostgresEventLogStore(EventLogStore):
         self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
             dsn,
             min_size=1,
-            max_size=max(1, max_connections - 2),
+            max_size=max(1, max_connections - 4),
             open=True,
             name=f"kim-{schema}-tenants",
             kwargs={"autocommit": True},

@@ -1,0 +1,421 @@
+"""GraphQL types and resolvers over the read models of coordination and case management.
+
+Rows come through a per-request DataLoader keyed by (projection, tenant), so a district's
+figures over its member towns, or ``tenants { caseFigures }``, take one query per
+projection. ``atPosition`` (from a command's response) waits, bounded, until the read model
+has caught up with that position of the tenant's log (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import date
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.access import (
+    BadInput,
+    NotCaughtUp,
+    audit_pseudonym,
+    figure_tenants,
+    may_list_cases,
+    supervised_positions,
+)
+from gateway.context import GatewayContext
+from projections import figures
+from projections.store import Row
+from services.runtime.http.auth import Role
+
+WAIT_LIMIT_SECONDS = 5.0
+
+
+async def rows_of(
+    info: Info[GatewayContext, Any], projection: str, tenants: list[str]
+) -> list[Row]:
+    loaded = await info.context.rows.load_many([(projection, t) for t in tenants])
+    return [row for rows in loaded for row in rows]
+
+
+async def caught_up(
+    info: Info[GatewayContext, Any], projection: str, tenant: str, position: int | None
+) -> None:
+    """Wait until ``projection`` has applied ``position`` of ``tenant``'s log (bounded)."""
+    if position is None:
+        return
+    live = info.context.platform.projections.get(projection)
+    if live is None:
+        raise NotCaughtUp(f"no live projection {projection} in this process")
+    deadline = time.monotonic() + WAIT_LIMIT_SECONDS
+    while live.position(tenant) < position:
+        if time.monotonic() > deadline:
+            raise NotCaughtUp(
+                f"the read model {projection} of {tenant} is at {live.position(tenant)},"
+                f" not yet at {position}; retry shortly"
+            )
+        await asyncio.sleep(0.005)
+
+
+@strawberry.type(description="A count per key (state, life dimension, source, ...)")
+class Count:
+    key: str
+    count: int
+
+
+def counts(pairs: list[tuple[str, int]]) -> list[Count]:
+    return [Count(key=k, count=n) for k, n in pairs]
+
+
+@strawberry.type
+class ReferralCount:
+    service: str
+    status: str
+    count: int
+
+
+@strawberry.type(description="Open cases of a case-management position against 1:100")
+class Caseload:
+    position_id: strawberry.ID
+    tenant: str
+    fte: str
+    open_cases: int
+    cases_per_fte: str
+    target_per_fte: int
+
+
+@strawberry.type(description="Case-management figures; no personal data")
+class CaseFigures:
+    tenants: list[str]
+    open_cases: int
+    closed_cases: int
+    by_state: list[Count]
+    by_life_dimension: list[Count] = strawberry.field(description="needs of open cases")
+    by_referral_source: list[Count]
+    by_closure_reason: list[Count]
+    referrals: list[ReferralCount]
+    caseload: list[Caseload]
+    consents_expiring: int = strawberry.field(description="valid consents ending within 30 days")
+    gaps_reported: int
+
+
+@strawberry.type
+class Referral:
+    service: str
+    recipient: str
+    status: str
+    referral_only: bool
+    outcome: str | None
+
+
+@strawberry.type(description="One case's facts; the person only as a pseudonym")
+class CaseRow:
+    id: strawberry.ID
+    tenant: str
+    person: str = strawberry.field(description="person id, or an audit pseudonym for auditors")
+    state: str
+    position_id: str | None
+    referral_source: str
+    opened_on: str
+    closed_on: str | None
+    closure_reason: str | None
+    needs: list[str]
+    goals: list[str]
+    referrals: list[Referral]
+    pending_approval: str | None
+
+
+@strawberry.type
+class ExpiringConsent:
+    person: str
+    purpose: str
+    recipient: str
+    expires_on: str
+
+
+@strawberry.type(description="Granted vs forwarded vs filled, per funding notice in a month")
+class NoticeFigures:
+    tenant: str
+    notice_id: strawberry.ID
+    reference: str
+    baustein: int
+    granted_fte: str
+    granted_money_per_year: str
+    forwarded_fte: str
+    forwarded_money_per_year: str
+    filled_fte: str
+    staff_cost: str
+
+
+@strawberry.type
+class SupervisionLine:
+    post_tenant: str
+    valid_from: str
+    valid_to: str | None
+
+
+@strawberry.type
+class PositionRow:
+    id: strawberry.ID
+    tenant: str
+    title: str
+    position_type: str
+    fte: str
+    work_tenant: str
+    filled_fte: str
+    supervision: list[SupervisionLine]
+
+
+@strawberry.type
+class Topic:
+    id: strawberry.ID
+    title: str
+    life_dimension: str
+    step: str
+    gaps: int
+    service_chain_links: int
+
+
+@strawberry.type(description="System gaps and topics through the strategic cycle")
+class GapFigures:
+    by_life_dimension: list[Count]
+    by_source: list[Count]
+    topics_by_step: list[Count]
+    topics: list[Topic]
+
+
+def _case_figures(tenants: list[str], rows: list[Row], today: date) -> CaseFigures:
+    f = figures.case_figures(rows, today)
+    return CaseFigures(
+        tenants=tenants,
+        open_cases=f.open_cases,
+        closed_cases=f.closed_cases,
+        by_state=counts(f.by_state),
+        by_life_dimension=counts(f.by_life_dimension),
+        by_referral_source=counts(f.by_referral_source),
+        by_closure_reason=counts(f.by_closure_reason),
+        referrals=[ReferralCount(service=s, status=st, count=n) for s, st, n in f.referrals],
+        caseload=[
+            Caseload(
+                position_id=strawberry.ID(c.position_id),
+                tenant=c.tenant,
+                fte=str(c.fte),
+                open_cases=c.open_cases,
+                cases_per_fte=str(c.per_fte),
+                target_per_fte=figures.CASELOAD_TARGET_PER_FTE,
+            )
+            for c in f.caseload
+        ],
+        consents_expiring=f.consents_expiring,
+        gaps_reported=f.gaps_reported,
+    )
+
+
+async def case_figures(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    include_members: bool = False,
+    at_position: int | None = None,
+) -> CaseFigures:
+    ctx = info.context
+    tenants = figure_tenants(ctx.principal, ctx.directory, tenant, include_members)
+    await caught_up(info, "case_management", tenant, at_position)
+    rows = await rows_of(info, "case_management", tenants)
+    return _case_figures(tenants, rows, date.today())
+
+
+def _visible_cases(
+    info: Info[GatewayContext, Any], tenant: str, rows: list[Row]
+) -> tuple[list[Row], bool]:
+    """The case rows the principal may see, and whether person ids become audit pseudonyms."""
+    principal = info.context.principal
+    may_list_cases(principal, info.context.directory, tenant)
+    cases = [r for r in rows if r.kind == "Case"]
+    if Role.AUDITOR in principal.roles:
+        return cases, True
+    if Role.CASE_MANAGER in principal.roles and principal.tenant == tenant:
+        mine = str(principal.position)
+        return [r for r in cases if r.doc.get("position_id") == mine], False
+    supervised = supervised_positions(
+        principal,
+        [(r.key, r.doc.get("supervision") or []) for r in rows if r.kind == "KnownPosition"],
+        date.today().isoformat(),
+    )
+    return [r for r in cases if r.doc.get("position_id") in supervised], False
+
+
+async def cases(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    state: str | None = None,
+    at_position: int | None = None,
+) -> list[CaseRow]:
+    await caught_up(info, "case_management", tenant, at_position)
+    rows = await rows_of(info, "case_management", [tenant])
+    visible, pseudonymise = _visible_cases(info, tenant, rows)
+    secret = info.context.platform.settings.jwt_secret
+    out = []
+    for r in visible:
+        d = r.doc
+        if state is not None and d["state"] != state:
+            continue
+        person = str(d["person_id"])
+        closure = d.get("closure") or [None, None]
+        out.append(
+            CaseRow(
+                id=strawberry.ID(r.key),
+                tenant=r.tenant,
+                person=audit_pseudonym(secret, r.tenant, person) if pseudonymise else person,
+                state=str(d["state"]),
+                position_id=d.get("position_id"),
+                referral_source=str(d["referral_source"]),
+                opened_on=str(d["opened_on"]),
+                closed_on=closure[1],
+                closure_reason=closure[0],
+                needs=sorted(d.get("needs") or {}),
+                goals=sorted(d.get("goals") or {}),
+                referrals=[
+                    Referral(
+                        service=str(x["service"]),
+                        recipient=str(x["recipient"]),
+                        status=str(x["status"]),
+                        referral_only=bool(x["referral_only"]),
+                        outcome=x.get("outcome"),
+                    )
+                    for x in d.get("referrals") or []
+                ],
+                pending_approval=d.get("pending_approval"),
+            )
+        )
+    return out
+
+
+async def expiring_consents(
+    info: Info[GatewayContext, Any], tenant: str, within_days: int = 30
+) -> list[ExpiringConsent]:
+    """Consents of the people in the cases the principal sees, ending soon."""
+    rows = await rows_of(info, "case_management", [tenant])
+    visible, pseudonymise = _visible_cases(info, tenant, rows)
+    people = {str(r.doc["person_id"]) for r in visible}
+    secret = info.context.platform.settings.jwt_secret
+    return [
+        ExpiringConsent(
+            person=audit_pseudonym(secret, e.tenant, e.person_id) if pseudonymise else e.person_id,
+            purpose=e.purpose,
+            recipient=e.recipient,
+            expires_on=e.expires_on.isoformat(),
+        )
+        for e in figures.expiring_consents(rows, date.today(), max(0, min(within_days, 366)))
+        if e.person_id in people
+    ]
+
+
+async def funding(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    month: str,
+    include_members: bool = False,
+    at_position: int | None = None,
+) -> list[NoticeFigures]:
+    ctx = info.context
+    tenants = figure_tenants(ctx.principal, ctx.directory, tenant, include_members)
+    try:
+        date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise BadInput(f"month must look like 2021-09, not {month!r}") from None
+    await caught_up(info, "coordination", tenant, at_position)
+    rows = await rows_of(info, "coordination", tenants)
+    return [
+        NoticeFigures(
+            tenant=f.tenant,
+            notice_id=strawberry.ID(f.notice_id),
+            reference=f.reference,
+            baustein=f.baustein,
+            granted_fte=str(f.granted_fte),
+            granted_money_per_year=str(f.granted_money_per_year),
+            forwarded_fte=str(f.forwarded_fte),
+            forwarded_money_per_year=str(f.forwarded_money_per_year),
+            filled_fte=str(f.filled_fte),
+            staff_cost=str(f.staff_cost),
+        )
+        for f in figures.funding_figures(rows, month)
+    ]
+
+
+async def positions(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    include_members: bool = False,
+    at_position: int | None = None,
+) -> list[PositionRow]:
+    ctx = info.context
+    tenants = figure_tenants(ctx.principal, ctx.directory, tenant, include_members)
+    await caught_up(info, "coordination", tenant, at_position)
+    today = date.today()
+    return [
+        PositionRow(
+            id=strawberry.ID(r.key),
+            tenant=r.tenant,
+            title=str(r.doc["title"]),
+            position_type=str(r.doc["position_type"]),
+            fte=str(r.doc["fte"]),
+            work_tenant=str(r.doc["work_tenant"]),
+            filled_fte=str(figures.staffed_on(r.doc, today)),
+            supervision=[
+                SupervisionLine(
+                    post_tenant=str(s["post_tenant"]),
+                    valid_from=str(s["valid_from"]),
+                    valid_to=s.get("valid_to"),
+                )
+                for s in r.doc.get("supervision") or []
+            ],
+        )
+        for r in await rows_of(info, "coordination", tenants)
+        if r.kind == "Position"
+    ]
+
+
+async def gaps(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    include_members: bool = False,
+    at_position: int | None = None,
+) -> GapFigures:
+    ctx = info.context
+    tenants = figure_tenants(ctx.principal, ctx.directory, tenant, include_members)
+    await caught_up(info, "coordination", tenant, at_position)
+    f = figures.gap_figures(await rows_of(info, "coordination", tenants))
+    return GapFigures(
+        by_life_dimension=counts(f.by_life_dimension),
+        by_source=counts(f.by_source),
+        topics_by_step=counts(f.topics_by_step),
+        topics=[
+            Topic(
+                id=strawberry.ID(str(t["id"])),
+                title=str(t["title"]),
+                life_dimension=str(t["life_dimension"]),
+                step=str(t["step"]),
+                gaps=len(t.get("gaps") or []),
+                service_chain_links=len(t.get("chain") or []),
+            )
+            for t in f.topics
+        ],
+    )
+
+
+@strawberry.type
+class ReadQuery:
+    case_figures: CaseFigures = strawberry.field(
+        resolver=case_figures,
+        description="Case figures of a tenant, or with includeMembers over the towns below it",
+    )
+    cases: list[CaseRow] = strawberry.field(
+        resolver=cases, description="Case rows: own position, supervised positions, or audit"
+    )
+    expiring_consents: list[ExpiringConsent] = strawberry.field(resolver=expiring_consents)
+    funding: list[NoticeFigures] = strawberry.field(
+        resolver=funding, description="Per funding notice: granted, forwarded, filled in a month"
+    )
+    positions: list[PositionRow] = strawberry.field(resolver=positions)
+    gaps: GapFigures = strawberry.field(resolver=gaps)

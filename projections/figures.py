@@ -1,0 +1,210 @@
+"""Figures computed from read-model rows: per tenant, or summed over a district's towns.
+
+Pure functions over documents (see ``documents``); no personal data goes in or out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from projections.store import Row
+
+CASELOAD_TARGET_PER_FTE = 100
+Doc = dict[str, Any]
+
+
+def _of(rows: list[Row], kind: str) -> list[Row]:
+    return [r for r in rows if r.kind == kind]
+
+
+def _counts(counter: Counter[str]) -> list[tuple[str, int]]:
+    return sorted(counter.items())
+
+
+@dataclass(frozen=True)
+class CaseloadFigure:
+    position_id: str
+    tenant: str
+    fte: Decimal
+    open_cases: int
+
+    @property
+    def per_fte(self) -> Decimal:
+        if not self.fte:
+            return Decimal(0)
+        return (Decimal(self.open_cases) / self.fte).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    open_cases: int
+    closed_cases: int
+    by_state: list[tuple[str, int]]
+    by_life_dimension: list[tuple[str, int]]
+    by_referral_source: list[tuple[str, int]]
+    by_closure_reason: list[tuple[str, int]]
+    referrals: list[tuple[str, str, int]]  # service, status, count
+    caseload: list[CaseloadFigure]
+    consents_expiring: int
+    gaps_reported: int
+
+
+def case_figures(rows: list[Row], today: date, within_days: int = 30) -> CaseFigures:
+    cases = [r.doc for r in _of(rows, "Case")]
+    open_cases = [c for c in cases if c["state"] != "closed"]
+    dimensions: Counter[str] = Counter()
+    for c in open_cases:
+        dimensions.update(c.get("needs") or {})
+    referrals: Counter[tuple[str, str]] = Counter()
+    for c in cases:
+        for ref in c.get("referrals") or []:
+            referrals[(str(ref["service"]), str(ref["status"]))] += 1
+    per_position: Counter[str] = Counter(
+        str(c["position_id"]) for c in open_cases if c.get("position_id")
+    )
+    caseload = [
+        CaseloadFigure(
+            position_id=r.key,
+            tenant=r.tenant,
+            fte=Decimal(str(r.doc["fte"])),
+            open_cases=per_position.get(r.key, 0),
+        )
+        for r in _of(rows, "KnownPosition")
+    ]
+    return CaseFigures(
+        open_cases=len(open_cases),
+        closed_cases=len(cases) - len(open_cases),
+        by_state=_counts(Counter(str(c["state"]) for c in cases)),
+        by_life_dimension=_counts(dimensions),
+        by_referral_source=_counts(Counter(str(c["referral_source"]) for c in cases)),
+        by_closure_reason=_counts(Counter(str(c["closure"][0]) for c in cases if c.get("closure"))),
+        referrals=sorted((s, st, n) for (s, st), n in referrals.items()),
+        caseload=sorted(caseload, key=lambda f: (f.tenant, f.position_id)),
+        consents_expiring=len(expiring_consents(rows, today, within_days)),
+        gaps_reported=sum(len(c.get("gaps") or []) for c in cases),
+    )
+
+
+@dataclass(frozen=True)
+class ExpiringConsent:
+    tenant: str
+    person_id: str
+    purpose: str
+    recipient: str
+    expires_on: date
+
+
+def expiring_consents(rows: list[Row], today: date, within_days: int) -> list[ExpiringConsent]:
+    """Valid consents whose expiry lies within the next ``within_days`` days."""
+    until = today + timedelta(days=within_days)
+    found = []
+    for r in _of(rows, "Person"):
+        if r.doc.get("erased_on"):
+            continue
+        for c in r.doc.get("consents") or []:
+            if not c.get("expires_on") or c.get("revoked_on"):
+                continue
+            expires = date.fromisoformat(str(c["expires_on"]))
+            if today <= expires <= until:
+                found.append(
+                    ExpiringConsent(
+                        r.tenant, r.key, str(c["purpose"]), str(c["recipient"]), expires
+                    )
+                )
+    return sorted(found, key=lambda e: (e.expires_on, e.tenant, e.person_id))
+
+
+# -- coordination --------------------------------------------------------------------------
+def staffed_on(position: Doc, day: date) -> Decimal:
+    total = Decimal(0)
+    for s in position.get("staffing") or []:
+        start = date.fromisoformat(str(s["start"]))
+        end = date.fromisoformat(str(s["end"])) if s.get("end") else None
+        if start <= day and (end is None or day <= end):
+            total += Decimal(str(s["fte"]))
+    return total
+
+
+def _active(period: Doc, day: date) -> bool:
+    return date.fromisoformat(str(period["start"])) <= day <= date.fromisoformat(str(period["end"]))
+
+
+@dataclass(frozen=True)
+class NoticeFigure:
+    tenant: str
+    notice_id: str
+    reference: str
+    baustein: int
+    granted_fte: Decimal
+    granted_money_per_year: Decimal
+    forwarded_fte: Decimal
+    forwarded_money_per_year: Decimal
+    filled_fte: Decimal
+    staff_cost: Decimal  # actual staff cost recorded for the month
+
+
+def funding_figures(rows: list[Row], month: str) -> list[NoticeFigure]:
+    """Per funding notice: granted vs forwarded vs filled FTE and money in ``month``."""
+    day = date.fromisoformat(f"{month}-01")
+    contracts = [r for r in _of(rows, "ForwardingContract") if not r.doc.get("terminated")]
+    positions = _of(rows, "Position")
+    figures = []
+    for n in _of(rows, "FundingNotice"):
+        grants = n.doc.get("grants") or {}
+        granted_fte = sum((Decimal(str(g[0])) for g in grants.values()), Decimal(0))
+        granted_money = sum(
+            (Decimal(str(g[0])) * Decimal(str(g[1])) for g in grants.values()), Decimal(0)
+        ) + Decimal(str(n.doc.get("material_costs_per_year") or 0))
+        mine = [
+            c for c in contracts if c.doc["notice_id"] == n.key and _active(c.doc["period"], day)
+        ]
+        contract_ids = {c.key for c in mine}
+        funded = [
+            p
+            for p in positions
+            if (p.doc["funding_kind"] == "notice" and p.doc["funding_id"] == n.key)
+            or (p.doc["funding_kind"] == "contract" and p.doc["funding_id"] in contract_ids)
+        ]
+        figures.append(
+            NoticeFigure(
+                tenant=n.tenant,
+                notice_id=n.key,
+                reference=str(n.doc["reference"]),
+                baustein=int(n.doc["baustein"]),
+                granted_fte=granted_fte if _active(n.doc["period"], day) else Decimal(0),
+                granted_money_per_year=granted_money,
+                forwarded_fte=sum((Decimal(str(c.doc["fte"])) for c in mine), Decimal(0)),
+                forwarded_money_per_year=sum(
+                    (Decimal(str(c.doc["amount_per_year"])) for c in mine), Decimal(0)
+                ),
+                filled_fte=sum((staffed_on(p.doc, day) for p in funded), Decimal(0)),
+                staff_cost=sum(
+                    (Decimal(str((p.doc.get("costs") or {}).get(month, 0))) for p in funded),
+                    Decimal(0),
+                ),
+            )
+        )
+    return sorted(figures, key=lambda f: (f.tenant, f.baustein, f.reference))
+
+
+@dataclass(frozen=True)
+class GapFigures:
+    by_life_dimension: list[tuple[str, int]]
+    by_source: list[tuple[str, int]]
+    topics_by_step: list[tuple[str, int]]
+    topics: list[Doc] = field(default_factory=list)
+
+
+def gap_figures(rows: list[Row]) -> GapFigures:
+    gaps = [r.doc for r in _of(rows, "SystemGap")]
+    topics = [r.doc for r in _of(rows, "GapTopic")]
+    return GapFigures(
+        by_life_dimension=_counts(Counter(str(g["life_dimension"]) for g in gaps)),
+        by_source=_counts(Counter(str(g["source"]) for g in gaps)),
+        topics_by_step=_counts(Counter(str(t["step"]) for t in topics)),
+        topics=sorted(topics, key=lambda t: str(t["title"])),
+    )

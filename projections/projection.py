@@ -1,0 +1,135 @@
+"""Projections: from a context's events to read-model rows, live from the bus or replayed.
+
+``AggregateProjection`` keeps one row per aggregate of one context: the aggregate's state
+after each event, as a document (see ``documents``). It folds each event onto the state
+it holds in memory (or, after a restart, onto the aggregate as of the previous version from
+the event store), so rows always agree with what the domain computes. Rows and the log
+position are written in one transaction; a redelivered event is skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
+
+from contexts.shared.application import TenantApplication
+from projections.documents import document
+from projections.store import ReadStore, ReadTx
+from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.eventstore.records import LogRecord
+
+AppFor = Callable[[str], TenantApplication]
+
+
+class AggregateProjection:
+    cache_size = 20_000
+
+    def __init__(
+        self,
+        name: str,
+        context: str,
+        read: ReadStore,
+        events: EventLogStore,
+        app_for: AppFor,
+        prefix: str = "kim",
+    ) -> None:
+        self.name = name
+        self.context = context
+        self.read = read
+        self.events = events
+        self.app_for = app_for
+        self._states: OrderedDict[tuple[str, UUID], Aggregate] = OrderedDict()
+        self._positions = read.positions(name)
+        self._lock = threading.Lock()
+        self.consumer = TrackedConsumer(
+            name=f"projection-{name}",
+            subject=f"{prefix}.*.{context}.>",
+            process=self.process,
+            position=lambda t, c: self._positions.get((t, c), 0),
+            log_reader=lambda t, c, after, upto: events.read_log(t, c, after=after, upto=upto),
+        )
+
+    def position(self, tenant: str) -> int:
+        return self._positions.get((tenant, self.context), 0)
+
+    # -- live -------------------------------------------------------------------------------
+    def process(self, record: LogRecord) -> None:
+        self.apply_batch([record])
+
+    def apply_batch(self, records: Iterable[LogRecord]) -> int:
+        """Apply records of this context in one transaction; returns how many applied."""
+        applied = 0
+        last: dict[tuple[str, str], int] = {}
+        with self._lock, self.read.transaction(self.name) as tx:
+            for record in records:
+                key = (record.tenant, record.context)
+                if record.position <= last.get(key, self._positions.get(key, 0)):
+                    continue
+                self._apply(tx, record)
+                last[key] = record.position
+                applied += 1
+            for (tenant, context), position in last.items():
+                tx.set_position(tenant, context, position)
+        self._positions.update(last)
+        return applied
+
+    def _apply(self, tx: ReadTx, record: LogRecord) -> None:
+        app = self.app_for(record.tenant)
+        event = app.mapper.to_domain_event(
+            StoredEvent(
+                originator_id=record.originator_id,
+                originator_version=record.originator_version,
+                topic=record.topic,
+                state=record.state,
+            )
+        )
+        key = (record.tenant, UUID(str(record.originator_id)))
+        state = self._states.pop(key, None)
+        if state is not None and state.version != record.originator_version - 1:
+            state = None
+        if state is None and record.originator_version > 1:
+            state = app.repository.get(key[1], version=record.originator_version - 1)
+        mutated = cast(Any, event).mutate(state)
+        assert isinstance(mutated, Aggregate)
+        state = mutated
+        self._states[key] = state
+        if len(self._states) > self.cache_size:
+            self._states.popitem(last=False)
+        tx.put(record.tenant, str(key[1]), type(state).__name__, document(state))
+
+    # -- rebuild ----------------------------------------------------------------------------
+    def reset(self, tenant: str | None = None) -> None:
+        with self._lock:
+            self.read.reset(self.name, tenant)
+            self._states.clear()
+            self._positions = self.read.positions(self.name)
+
+    def rebuild(
+        self,
+        tenants: Iterable[str],
+        *,
+        batch: int = 1000,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Drop the rows of ``tenants`` and replay their logs; returns the events applied."""
+        total = 0
+        for tenant in tenants:
+            self.reset(tenant)
+            after = 0
+            while True:
+                records = self.events.read_log(tenant, self.context, after=after, limit=batch)
+                if not records:
+                    break
+                total += self.apply_batch(records)
+                after = records[-1].position
+                if progress is not None:
+                    progress(len(records))
+        self._states.clear()
+        return total

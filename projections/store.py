@@ -1,0 +1,331 @@
+"""Where read models live: rows (JSON documents) and tracking positions, written together.
+
+A projection writes its rows and the log position they reflect in one transaction, so a
+redelivered event is skipped and a crash loses nothing (exactly-once effect). Rows are
+documents keyed by (projection, tenant, key) with a ``kind``; the read side filters them by
+tenant before anything else. SQLite (embedded: one file beside the event store) or
+PostgreSQL (tables in the store's schema, row-level security as for the events).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Row:
+    tenant: str
+    key: str
+    kind: str
+    doc: Doc
+
+
+class ReadTx(ABC):
+    """One transaction of one projection."""
+
+    @abstractmethod
+    def get(self, tenant: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    def put(self, tenant: str, key: str, kind: str, doc: Doc) -> None: ...
+
+    @abstractmethod
+    def delete(self, tenant: str, key: str) -> None: ...
+
+    @abstractmethod
+    def set_position(self, tenant: str, context: str, position: int) -> None: ...
+
+
+class ReadStore(ABC):
+    @abstractmethod
+    def transaction(self, projection: str) -> AbstractContextManager[ReadTx]: ...
+
+    @abstractmethod
+    def positions(self, projection: str) -> dict[tuple[str, str], int]: ...
+
+    @abstractmethod
+    def rows(
+        self, projection: str, tenants: Iterable[str], kind: str | None = None
+    ) -> list[Row]: ...
+
+    @abstractmethod
+    def all_rows(self, projection: str) -> Iterator[Row]:
+        """Every row of the projection, ordered by tenant and key (for checksums)."""
+
+    @abstractmethod
+    def reset(self, projection: str, tenant: str | None = None) -> None:
+        """Drop the projection's rows and positions (of one tenant, or all)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def position(self, projection: str, tenant: str, context: str) -> int:
+        return self.positions(projection).get((tenant, context), 0)
+
+    def checksum(self, projection: str) -> str:
+        digest = hashlib.sha256()
+        for row in self.all_rows(projection):
+            digest.update(
+                json.dumps([row.tenant, row.key, row.kind, row.doc], sort_keys=True).encode()
+            )
+        return digest.hexdigest()
+
+
+def _dump(doc: Doc) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# -- SQLite --------------------------------------------------------------------------------
+SQLITE_DDL = """
+CREATE TABLE IF NOT EXISTS rows (
+    projection TEXT NOT NULL, tenant TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+    doc TEXT NOT NULL, PRIMARY KEY (projection, tenant, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_kind ON rows (projection, tenant, kind);
+CREATE TABLE IF NOT EXISTS positions (
+    projection TEXT NOT NULL, tenant TEXT NOT NULL, context TEXT NOT NULL,
+    position INTEGER NOT NULL, PRIMARY KEY (projection, tenant, context)
+) WITHOUT ROWID;
+"""
+
+
+class _SqliteTx(ReadTx):
+    def __init__(self, conn: sqlite3.Connection, projection: str) -> None:
+        self.conn = conn
+        self.projection = projection
+
+    def get(self, tenant: str, key: str) -> Doc | None:
+        row = self.conn.execute(
+            "SELECT doc FROM rows WHERE projection=? AND tenant=? AND key=?",
+            (self.projection, tenant, key),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, tenant: str, key: str, kind: str, doc: Doc) -> None:
+        self.conn.execute(
+            "INSERT INTO rows (projection, tenant, key, kind, doc) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (projection, tenant, key) DO UPDATE SET kind=excluded.kind,"
+            " doc=excluded.doc",
+            (self.projection, tenant, key, kind, _dump(doc)),
+        )
+
+    def delete(self, tenant: str, key: str) -> None:
+        self.conn.execute(
+            "DELETE FROM rows WHERE projection=? AND tenant=? AND key=?",
+            (self.projection, tenant, key),
+        )
+
+    def set_position(self, tenant: str, context: str, position: int) -> None:
+        self.conn.execute(
+            "INSERT INTO positions (projection, tenant, context, position) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (projection, tenant, context) DO UPDATE SET position=excluded.position",
+            (self.projection, tenant, context, position),
+        )
+
+
+class SqliteReadStore(ReadStore):
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(SQLITE_DDL)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self, projection: str) -> Iterator[ReadTx]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(self._conn, projection)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def positions(self, projection: str) -> dict[tuple[str, str], int]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT tenant, context, position FROM positions WHERE projection=?",
+                (projection,),
+            ).fetchall()
+        return {(t, c): int(p) for t, c, p in rows}
+
+    def rows(self, projection: str, tenants: Iterable[str], kind: str | None = None) -> list[Row]:
+        wanted = sorted(set(tenants))
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        sql = f"SELECT tenant, key, kind, doc FROM rows WHERE projection=? AND tenant IN ({marks})"
+        args: list[Any] = [projection, *wanted]
+        if kind is not None:
+            sql += " AND kind=?"
+            args.append(kind)
+        with self._lock:
+            found = self._conn.execute(sql + " ORDER BY tenant, key", args).fetchall()
+        return [Row(t, k, kd, json.loads(d)) for t, k, kd, d in found]
+
+    def all_rows(self, projection: str) -> Iterator[Row]:
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT tenant, key, kind, doc FROM rows WHERE projection=? ORDER BY tenant, key",
+                (projection,),
+            ).fetchall()
+        for t, k, kd, d in found:
+            yield Row(t, k, kd, json.loads(d))
+
+    def reset(self, projection: str, tenant: str | None = None) -> None:
+        with self.transaction(projection):
+            where, args = "projection=?", [projection]
+            if tenant is not None:
+                where += " AND tenant=?"
+                args.append(tenant)
+            self._conn.execute(f"DELETE FROM rows WHERE {where}", args)
+            self._conn.execute(f"DELETE FROM positions WHERE {where}", args)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+PG_DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.rm_rows (
+    projection TEXT NOT NULL, tenant TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL,
+    doc JSONB NOT NULL, PRIMARY KEY (projection, tenant, key)
+);
+CREATE INDEX IF NOT EXISTS rm_rows_kind ON {schema}.rm_rows (projection, tenant, kind);
+CREATE TABLE IF NOT EXISTS {schema}.rm_positions (
+    projection TEXT NOT NULL, tenant TEXT NOT NULL, context TEXT NOT NULL,
+    position BIGINT NOT NULL, PRIMARY KEY (projection, tenant, context)
+);
+"""
+
+
+class _PgTx(ReadTx):
+    def __init__(self, conn: psycopg.Connection[TupleRow], schema: str, projection: str) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.projection = projection
+
+    def get(self, tenant: str, key: str) -> Doc | None:
+        row = self.conn.execute(
+            f"SELECT doc FROM {self.schema}.rm_rows"
+            " WHERE projection=%s AND tenant=%s AND key=%s".encode(),
+            (self.projection, tenant, key),
+            prepare=True,
+        ).fetchone()
+        return dict(row[0]) if row else None
+
+    def put(self, tenant: str, key: str, kind: str, doc: Doc) -> None:
+        self.conn.execute(
+            f"INSERT INTO {self.schema}.rm_rows (projection, tenant, key, kind, doc)"
+            " VALUES (%s, %s, %s, %s, %s::jsonb) ON CONFLICT (projection, tenant, key)"
+            " DO UPDATE SET kind=excluded.kind, doc=excluded.doc".encode(),
+            (self.projection, tenant, key, kind, _dump(doc)),
+            prepare=True,
+        )
+
+    def delete(self, tenant: str, key: str) -> None:
+        self.conn.execute(
+            f"DELETE FROM {self.schema}.rm_rows"
+            " WHERE projection=%s AND tenant=%s AND key=%s".encode(),
+            (self.projection, tenant, key),
+        )
+
+    def set_position(self, tenant: str, context: str, position: int) -> None:
+        self.conn.execute(
+            f"INSERT INTO {self.schema}.rm_positions (projection, tenant, context, position)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (projection, tenant, context)"
+            " DO UPDATE SET position=excluded.position".encode(),
+            (self.projection, tenant, context, position),
+            prepare=True,
+        )
+
+
+class PostgresReadStore(ReadStore):
+    """Read models in the event store's schema, on a pool of their own (two connections)."""
+
+    def __init__(self, dsn: str, schema: str, max_connections: int = 2) -> None:
+        self.schema = schema
+        with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('kim-migrate'))")
+            conn.execute(PG_DDL.format(schema=schema).encode())
+        self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=max_connections,
+            open=True,
+            name=f"kim-{schema}-read",
+            kwargs={"autocommit": True},
+            timeout=30.0,
+        )
+
+    @contextmanager
+    def transaction(self, projection: str) -> Iterator[ReadTx]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _PgTx(conn, self.schema, projection)
+
+    def positions(self, projection: str) -> dict[tuple[str, str], int]:
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT tenant, context, position FROM {self.schema}.rm_positions"
+                " WHERE projection=%s".encode(),
+                (projection,),
+            ).fetchall()
+        return {(t, c): int(p) for t, c, p in rows}
+
+    def rows(self, projection: str, tenants: Iterable[str], kind: str | None = None) -> list[Row]:
+        wanted = sorted(set(tenants))
+        if not wanted:
+            return []
+        sql = (
+            f"SELECT tenant, key, kind, doc FROM {self.schema}.rm_rows"
+            " WHERE projection=%s AND tenant = ANY(%s)"
+        )
+        args: list[Any] = [projection, wanted]
+        if kind is not None:
+            sql += " AND kind=%s"
+            args.append(kind)
+        with self.pool.connection() as conn:
+            found = conn.execute((sql + " ORDER BY tenant, key").encode(), args).fetchall()
+        return [Row(t, k, kd, dict(d)) for t, k, kd, d in found]
+
+    def all_rows(self, projection: str) -> Iterator[Row]:
+        with self.pool.connection() as conn:
+            found = conn.execute(
+                f"SELECT tenant, key, kind, doc FROM {self.schema}.rm_rows"
+                " WHERE projection=%s ORDER BY tenant, key".encode(),
+                (projection,),
+            ).fetchall()
+        for t, k, kd, d in found:
+            yield Row(t, k, kd, dict(d))
+
+    def reset(self, projection: str, tenant: str | None = None) -> None:
+        where, args = "projection=%s", [projection]
+        if tenant is not None:
+            where += " AND tenant=%s"
+            args.append(tenant)
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute(f"DELETE FROM {self.schema}.rm_rows WHERE {where}".encode(), args)
+            conn.execute(f"DELETE FROM {self.schema}.rm_positions WHERE {where}".encode(), args)
+
+    def close(self) -> None:
+        self.pool.close()
