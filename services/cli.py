@@ -159,6 +159,52 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild read models from the event log (all, or one tenant / one projection)."""
+    import time
+
+    from projections.catalogue import PROJECTIONS, build_projections
+    from services.runtime.platform import Platform
+
+    chosen = [args.projection] if args.projection else list(PROJECTIONS)
+    unknown = [p for p in chosen if p not in PROJECTIONS]
+    if unknown:
+        console.print(
+            f"[red]Unbekannte Projektion {unknown[0]!r}; bekannt: {', '.join(PROJECTIONS)}"
+        )
+        return 2
+    platform = Platform(settings)
+    try:
+        heads = platform.store.heads()
+        tenants = sorted({t for t, _ in heads})
+        if args.tenant:
+            if args.tenant not in platform.directory(refresh=True).tenants:
+                console.print(f"[red]Unbekannter Mandant {args.tenant!r}.")
+                return 2
+            tenants = [args.tenant]
+        projections = build_projections(platform)
+        for name in chosen:
+            projection = projections[name]
+            total = sum(
+                h for (t, c), h in heads.items() if c == projection.context and t in tenants
+            )
+            started = time.perf_counter()
+            with _progress() as progress:
+                task = progress.add_task(f"Neuaufbau {name}", total=total)
+                count = projection.rebuild(
+                    tenants, progress=lambda n, task=task: progress.advance(task, n)
+                )
+            seconds = time.perf_counter() - started
+            rate = count / seconds if seconds > 0 else 0.0
+            console.print(
+                f"{name}: {count} Ereignisse in {seconds:.1f} s ({rate:,.0f}/s) neu aufgebaut;"
+                f" Prüfsumme {platform.read.checksum(name)[:16]}"
+            )
+    finally:
+        platform.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kim",
@@ -195,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--context", default=None)
     export.add_argument("--out", default=None, help="Datei (Standard: Standardausgabe)")
     export.set_defaults(func=cmd_export)
+
+    replay = sub.add_parser("replay", help="Lesemodelle aus dem Ereignisprotokoll neu aufbauen")
+    replay.add_argument("--tenant", default=None, help="nur diesen Mandanten")
+    replay.add_argument("--projection", default=None, help="nur diese Projektion")
+    replay.set_defaults(func=cmd_replay)
 
     imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
     imp.add_argument("file")
