@@ -162,6 +162,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild read models from the event log (all, or one tenant / one projection)."""
     import time
+    from functools import partial
 
     from projections.catalogue import PROJECTIONS, build_projections
     from services.runtime.platform import Platform
@@ -191,9 +192,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             started = time.perf_counter()
             with _progress() as progress:
                 task = progress.add_task(f"Neuaufbau {name}", total=total)
-                count = projection.rebuild(
-                    tenants, progress=lambda n, task=task: progress.advance(task, n)
-                )
+                count = projection.rebuild(tenants, progress=partial(progress.advance, task))
             seconds = time.perf_counter() - started
             rate = count / seconds if seconds > 0 else 0.0
             console.print(
