@@ -58,7 +58,7 @@ def case_figures(rows: list[Row], today: date, within_days: int = 30) -> CaseFig
     open_cases = [c for c in cases if c["state"] != "closed"]
     dimensions: Counter[str] = Counter()
     for c in open_cases:
-        dimensions.update(c.get("needs") or {})
+        dimensions.update(list(c.get("needs") or {}))  # count dimensions, not levels
     referrals: Counter[tuple[str, str]] = Counter()
     for c in cases:
         for ref in c.get("referrals") or []:

@@ -1,0 +1,168 @@
+"""Projections: live rows equal a rebuild, exactly-once effect, resume, read-your-writes."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway import readside
+from projections.catalogue import PROJECTIONS, build_projections
+from projections.projection import AggregateProjection
+from services.runtime.platform import Platform
+from tests.case_support import CM, demo_position, ok, open_case, register_person
+from tests.support import Auth
+
+RHEINE = CM.format(tenant="rheine")
+
+
+def graphql(client: TestClient, text: str, headers: dict[str, str]) -> Any:
+    response = client.post("/graphql", json={"query": text}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def caught_up(platform: Platform, timeout: float = 20.0) -> None:
+    """Wait until every live projection has applied its context's logs up to the heads."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        heads = platform.store.heads()
+        if all(
+            p.position(t) >= h
+            for p in platform.projections.values()
+            for (t, c), h in heads.items()
+            if c == p.context
+        ):
+            return
+        time.sleep(0.02)
+    raise AssertionError("projections did not catch up")
+
+
+def some_cases(client: TestClient, platform: Platform, auth: Auth) -> tuple[str, int]:
+    """Two cases in Rheine, one assessed with a referral consent; returns a case and a position."""
+    cm = auth("rheine", "case_manager", position=demo_position(platform))
+    first = open_case(client, cm, register_person(client, cm, name="Eins"))
+    open_case(client, cm, register_person(client, cm, name="Zwei"))
+    body = ok(
+        client.post(
+            f"{RHEINE}/cases/{first}/assessment",
+            json={"needs": {"language": "high", "health": "low"}, "on": "2022-05-10"},
+            headers=cm,
+        )
+    )
+    return str(first), int(body["position"])
+
+
+def test_live_rows_equal_a_rebuild_from_the_log(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    some_cases(client, platform, auth)
+    caught_up(platform)
+    live = {name: list(platform.read.all_rows(name)) for name in PROJECTIONS}
+    checksums = {name: platform.read.checksum(name) for name in PROJECTIONS}
+    assert {r.kind for r in live["case_management"]} >= {"Case", "Person", "KnownPosition"}
+    assert {r.kind for r in live["coordination"]} >= {"FundingNotice", "Position"}
+    # No read-model row holds a sealed text (personal data).
+    assert all("kimv1:" not in str(r.doc) for rows in live.values() for r in rows)
+
+    fresh = build_projections(platform)  # as `kim replay` does
+    tenants = sorted({t for t, _ in platform.store.heads()})
+    for name in PROJECTIONS:
+        applied = fresh[name].rebuild(tenants)
+        heads = platform.store.heads()
+        assert applied == sum(h for (t, c), h in heads.items() if c == fresh[name].context)
+        assert platform.read.checksum(name) == checksums[name]
+        assert list(platform.read.all_rows(name)) == live[name]
+
+
+def test_a_redelivered_event_changes_nothing_and_a_restarted_projection_resumes(
+    platform: Platform,
+) -> None:
+    from contexts.case_management.application import CaseManagementApplication
+    from contexts.case_management.domain import ReferralSource
+    from contexts.case_management.people import ConsentPurpose
+
+    projection = build_projections(platform)["case_management"]
+    app = platform.app(CaseManagementApplication, "rheine", vault=platform.vault)
+    (registered,) = app.register_person({"name": "Drei"}, date(2022, 1, 1))
+    person = registered.domain_event.originator_id
+    app.give_consent(
+        person, purpose=ConsentPurpose.CASE_MANAGEMENT, recipient="rheine",
+        given_on=date(2022, 2, 1),
+    )  # fmt: skip
+    projection.rebuild(["rheine"])
+    before = platform.read.checksum("case_management")
+    records = platform.store.read_log("rheine", "case_management")
+    assert projection.apply_batch(records) == 0  # redelivered: skipped, rows unchanged
+    assert platform.read.checksum("case_management") == before
+
+    # A restart: a new projection with an empty cache resumes from its stored positions.
+    app.open_case(person, referral_source=ReferralSource.SCHOOL, opened_on=date(2022, 2, 2))
+    restarted = AggregateProjection(
+        "case_management", "case_management", platform.read, platform.store,
+        lambda t: platform.app(CaseManagementApplication, t, vault=platform.vault),
+    )  # fmt: skip
+    assert restarted.position("rheine") == records[-1].position
+    new = platform.store.read_log("rheine", "case_management", after=records[-1].position)
+    assert restarted.apply_batch(new) == len(new) == 2  # CaseOpened, PersonCaseLinked
+    live = platform.read.checksum("case_management")
+    (person_row,) = [
+        r for r in platform.read.rows("case_management", ["rheine"], "Person")
+        if r.key == str(person)
+    ]  # fmt: skip
+    assert person_row.doc["version"] == 3
+    assert len(person_row.doc["cases"]) == 1
+    restarted.rebuild(["rheine"])
+    assert platform.read.checksum("case_management") == live
+
+
+def test_a_query_waits_for_the_position_a_command_returned(
+    client: TestClient, platform: Platform, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caught_up(platform)
+    _, position = some_cases(client, platform, auth)
+    query = f"""{{ caseFigures(tenant: "rheine", atPosition: {position}) {{
+        openCases byLifeDimension {{ key count }} }} }}"""
+    body = graphql(client, query, auth("rheine", "coordinator"))
+    assert "errors" not in body, body
+    figures = body["data"]["caseFigures"]
+    assert figures["openCases"] == 2
+    assert figures["byLifeDimension"] == [
+        {"key": "health", "count": 1},
+        {"key": "language", "count": 1},
+    ]
+    monkeypatch.setattr(readside, "WAIT_LIMIT_SECONDS", 0.2)
+    beyond = query.replace(f"atPosition: {position}", f"atPosition: {position + 1000}")
+    body = graphql(client, beyond, auth("rheine", "coordinator"))
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "NOT_CAUGHT_UP"
+    assert "not yet at" in body["errors"][0]["message"]
+
+
+def test_funding_figures_of_kreis_steinfurt_in_october_2021(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    caught_up(platform)
+    body = graphql(
+        client,
+        """{ funding(tenant: "kreis-steinfurt", month: "2021-10") {
+            reference baustein grantedFte forwardedFte filledFte forwardedMoneyPerYear } }""",
+        auth("kreis-steinfurt", "district_coordinator"),
+    )
+    assert "errors" not in body, body
+    by_baustein = {f["baustein"]: f for f in body["data"]["funding"]}
+    # B1: 3.5 coordination + 0.5 assistance; 1.0 FTE forwarded to Rheine since 2021-05-01.
+    assert (by_baustein[1]["grantedFte"], by_baustein[1]["forwardedFte"]) == ("4.00", "1.00")
+    assert by_baustein[1]["forwardedMoneyPerYear"] == "50000.00"
+    # B2: 9.0 case management; 1.9 forwarded to "Lernen fördern", staffed 1.0 + 0.9.
+    assert (by_baustein[2]["grantedFte"], by_baustein[2]["forwardedFte"]) == ("9.00", "1.90")
+    assert by_baustein[2]["filledFte"] == "1.90"
+    bad = graphql(
+        client,
+        '{ funding(tenant: "kreis-steinfurt", month: "Oktober") { reference } }',
+        auth("kreis-steinfurt", "district_coordinator"),
+    )
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
