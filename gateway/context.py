@@ -5,7 +5,7 @@ from __future__ import annotations
 from strawberry.fastapi import BaseContext
 
 from contexts.tenancy.contracts import TenantDirectory
-from gateway.loaders import rows_loader
+from gateway.loaders import rows_loader, summaries_loader
 from services.runtime.http.auth import Principal
 from services.runtime.http.problems import Problem
 from services.runtime.platform import Platform
@@ -20,6 +20,7 @@ class GatewayContext(BaseContext):
         self._principal = principal
         self.directory: TenantDirectory = platform.directory(refresh=True)
         self.rows = rows_loader(platform)
+        self.summaries = summaries_loader(platform)
 
     @property
     def principal(self) -> Principal:

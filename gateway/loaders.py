@@ -26,3 +26,17 @@ def rows_loader(platform: Platform) -> DataLoader[RowKey, list[Row]]:
         return [found.get(k, []) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def summaries_loader(platform: Platform) -> DataLoader[str, list[Row]]:
+    """Per tenant: the case-management summary row and the known positions."""
+
+    async def load(tenants: list[str]) -> list[list[Row]]:
+        found: dict[str, list[Row]] = defaultdict(list)
+        for kind in ("Summary", "KnownPosition"):
+            rows = await asyncio.to_thread(platform.read.rows, "case_management", tenants, kind)
+            for row in rows:
+                found[row.tenant].append(row)
+        return [found.get(t, []) for t in tenants]
+
+    return DataLoader(load_fn=load)

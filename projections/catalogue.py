@@ -11,7 +11,8 @@ from collections.abc import Callable
 from contexts.case_management.application import CaseManagementApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.shared.application import TenantApplication
-from projections.projection import AggregateProjection
+from projections.figures import case_contribution
+from projections.projection import AggregateProjection, Summarise
 from services.runtime.platform import Platform
 
 
@@ -25,6 +26,7 @@ def _app_factories(platform: Platform) -> dict[str, Callable[[str], TenantApplic
 
 
 PROJECTIONS = ("coordination", "case_management")
+SUMMARIES: dict[str, Summarise] = {"case_management": case_contribution}
 
 
 def build_projections(platform: Platform) -> dict[str, AggregateProjection]:
@@ -32,7 +34,13 @@ def build_projections(platform: Platform) -> dict[str, AggregateProjection]:
     factories = _app_factories(platform)
     return {
         name: AggregateProjection(
-            name, name, platform.read, platform.store, factories[name], platform.bus.prefix
+            name,
+            name,
+            platform.read,
+            platform.store,
+            factories[name],
+            platform.bus.prefix,
+            summarise=SUMMARIES.get(name),
         )
         for name in PROJECTIONS
     }

@@ -49,43 +49,65 @@ class CaseFigures:
     by_closure_reason: list[tuple[str, int]]
     referrals: list[tuple[str, str, int]]  # service, status, count
     caseload: list[CaseloadFigure]
-    consents_expiring: int
     gaps_reported: int
 
 
-def case_figures(rows: list[Row], today: date, within_days: int = 30) -> CaseFigures:
-    cases = [r.doc for r in _of(rows, "Case")]
-    open_cases = [c for c in cases if c["state"] != "closed"]
-    dimensions: Counter[str] = Counter()
-    for c in open_cases:
-        dimensions.update(list(c.get("needs") or {}))  # count dimensions, not levels
-    referrals: Counter[tuple[str, str]] = Counter()
-    for c in cases:
-        for ref in c.get("referrals") or []:
-            referrals[(str(ref["service"]), str(ref["status"]))] += 1
-    per_position: Counter[str] = Counter(
-        str(c["position_id"]) for c in open_cases if c.get("position_id")
-    )
+def case_contribution(kind: str, doc: Doc) -> Counter[str]:
+    """What one row adds to its tenant's case-management summary (see ``projection``)."""
+    found: Counter[str] = Counter()
+    if kind != "Case":
+        return found
+    state = str(doc["state"])
+    found["cases"] += 1
+    found[f"state:{state}"] += 1
+    found[f"source:{doc['referral_source']}"] += 1
+    if state == "closed":
+        if doc.get("closure"):
+            found[f"closure:{doc['closure'][0]}"] += 1
+    else:
+        found["open"] += 1
+        for dimension in doc.get("needs") or {}:
+            found[f"dim:{dimension}"] += 1
+        if doc.get("position_id"):
+            found[f"pos:{doc['position_id']}"] += 1
+    for ref in doc.get("referrals") or []:
+        found[f"ref:{ref['service']}:{ref['status']}"] += 1
+    found["gaps"] += len(doc.get("gaps") or [])
+    return found
+
+
+def _prefixed(total: Counter[str], prefix: str) -> list[tuple[str, int]]:
+    return sorted((k[len(prefix) :], n) for k, n in total.items() if k.startswith(prefix) and n)
+
+
+def case_figures(summaries: list[Doc], positions: list[Row]) -> CaseFigures:
+    """Figures of one tenant or many, from their summary rows and known positions."""
+    total: Counter[str] = Counter()
+    for summary in summaries:
+        total.update({k: int(v) for k, v in summary.items()})
     caseload = [
         CaseloadFigure(
             position_id=r.key,
             tenant=r.tenant,
             fte=Decimal(str(r.doc["fte"])),
-            open_cases=per_position.get(r.key, 0),
+            open_cases=total.get(f"pos:{r.key}", 0),
         )
-        for r in _of(rows, "KnownPosition")
+        for r in positions
     ]
+    referrals = []
+    for key, n in _prefixed(total, "ref:"):
+        service, _, status = key.partition(":")
+        referrals.append((service, status, n))
     return CaseFigures(
-        open_cases=len(open_cases),
-        closed_cases=len(cases) - len(open_cases),
-        by_state=_counts(Counter(str(c["state"]) for c in cases)),
-        by_life_dimension=_counts(dimensions),
-        by_referral_source=_counts(Counter(str(c["referral_source"]) for c in cases)),
-        by_closure_reason=_counts(Counter(str(c["closure"][0]) for c in cases if c.get("closure"))),
-        referrals=sorted((s, st, n) for (s, st), n in referrals.items()),
+        open_cases=total.get("open", 0),
+        closed_cases=total.get("cases", 0) - total.get("open", 0),
+        by_state=_prefixed(total, "state:"),
+        by_life_dimension=_prefixed(total, "dim:"),
+        by_referral_source=_prefixed(total, "source:"),
+        by_closure_reason=_prefixed(total, "closure:"),
+        referrals=sorted(referrals),
         caseload=sorted(caseload, key=lambda f: (f.tenant, f.position_id)),
-        consents_expiring=len(expiring_consents(rows, today, within_days)),
-        gaps_reported=sum(len(c.get("gaps") or []) for c in cases),
+        gaps_reported=total.get("gaps", 0),
     )
 
 

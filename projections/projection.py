@@ -4,13 +4,16 @@
 after each event, as a document (see ``documents``). It folds each event onto the state
 it holds in memory (or, after a restart, onto the aggregate as of the previous version from
 the event store), so rows always agree with what the domain computes. Rows and the log
-position are written in one transaction; a redelivered event is skipped.
+position are written in one transaction; a redelivered event is skipped. Optionally a
+projection keeps per-tenant summary counters (one row per tenant), updated by the
+difference between a row's old and new contribution, so aggregated views over many towns
+read one small row per tenant.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 from uuid import UUID
@@ -26,6 +29,10 @@ from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
 
 AppFor = Callable[[str], TenantApplication]
+Summarise = Callable[[str, dict[str, Any]], Counter[str]]
+"""(kind, document) -> what the document contributes to its tenant's summary counters."""
+SUMMARY_KEY = "_summary"
+SUMMARY_KIND = "Summary"
 
 
 class AggregateProjection:
@@ -39,12 +46,14 @@ class AggregateProjection:
         events: EventLogStore,
         app_for: AppFor,
         prefix: str = "kim",
+        summarise: Summarise | None = None,
     ) -> None:
         self.name = name
         self.context = context
         self.read = read
         self.events = events
         self.app_for = app_for
+        self.summarise = summarise
         self._states: OrderedDict[tuple[str, UUID], Aggregate] = OrderedDict()
         self._positions = read.positions(name)
         self._lock = threading.Lock()
@@ -64,23 +73,30 @@ class AggregateProjection:
         self.apply_batch([record])
 
     def apply_batch(self, records: Iterable[LogRecord]) -> int:
-        """Apply records of this context in one transaction; returns how many applied."""
+        """Apply records of this context in one transaction; returns how many applied.
+
+        Each touched aggregate's row (and each tenant's summary row) is written once per
+        batch, after the last event of the batch that touched it.
+        """
         applied = 0
         last: dict[tuple[str, str], int] = {}
+        touched: dict[tuple[str, UUID], Aggregate] = {}
         with self._lock, self.read.transaction(self.name) as tx:
             for record in records:
                 key = (record.tenant, record.context)
                 if record.position <= last.get(key, self._positions.get(key, 0)):
                     continue
-                self._apply(tx, record)
+                agg_key, state = self._apply(record)
+                touched[agg_key] = state
                 last[key] = record.position
                 applied += 1
+            self._write(tx, touched)
             for (tenant, context), position in last.items():
                 tx.set_position(tenant, context, position)
         self._positions.update(last)
         return applied
 
-    def _apply(self, tx: ReadTx, record: LogRecord) -> None:
+    def _apply(self, record: LogRecord) -> tuple[tuple[str, UUID], Aggregate]:
         app = self.app_for(record.tenant)
         event = app.mapper.to_domain_event(
             StoredEvent(
@@ -98,11 +114,32 @@ class AggregateProjection:
             state = app.repository.get(key[1], version=record.originator_version - 1)
         mutated = cast(Any, event).mutate(state)
         assert isinstance(mutated, Aggregate)
-        state = mutated
-        self._states[key] = state
+        self._states[key] = mutated
         if len(self._states) > self.cache_size:
             self._states.popitem(last=False)
-        tx.put(record.tenant, str(key[1]), type(state).__name__, document(state))
+        return key, mutated
+
+    def _write(self, tx: ReadTx, touched: dict[tuple[str, UUID], Aggregate]) -> None:
+        deltas: dict[str, Counter[str]] = {}
+        for (tenant, aggregate_id), state in touched.items():
+            doc = document(state)
+            kind = type(state).__name__
+            if self.summarise is not None:
+                before = tx.get(tenant, str(aggregate_id))
+                delta = deltas.setdefault(tenant, Counter())
+                delta.update(self.summarise(kind, doc))
+                if before is not None:
+                    delta.subtract(self.summarise(kind, before))
+            tx.put(tenant, str(aggregate_id), kind, doc)
+        for tenant, delta in deltas.items():
+            current = Counter(tx.get(tenant, SUMMARY_KEY) or {})
+            current.update(delta)  # update/subtract keep zero and negative counts
+            tx.put(
+                tenant,
+                SUMMARY_KEY,
+                SUMMARY_KIND,
+                {k: v for k, v in sorted(current.items()) if v},
+            )
 
     # -- rebuild ----------------------------------------------------------------------------
     def reset(self, tenant: str | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from gateway import readside
 from projections.catalogue import PROJECTIONS, build_projections
-from projections.projection import AggregateProjection
+from projections.figures import case_contribution
+from projections.projection import SUMMARY_KIND, AggregateProjection
 from services.runtime.platform import Platform
 from tests.case_support import CM, demo_position, ok, open_case, register_person
 from tests.support import Auth
@@ -65,6 +67,14 @@ def test_live_rows_equal_a_rebuild_from_the_log(
     checksums = {name: platform.read.checksum(name) for name in PROJECTIONS}
     assert {r.kind for r in live["case_management"]} >= {"Case", "Person", "KnownPosition"}
     assert {r.kind for r in live["coordination"]} >= {"FundingNotice", "Position"}
+    # The incrementally kept summary equals the sum over the case rows.
+    for tenant in ("rheine", "emsdetten"):
+        expected: Counter[str] = Counter()
+        for row in platform.read.rows("case_management", [tenant], "Case"):
+            expected.update(case_contribution("Case", row.doc))
+        expected = +expected  # without zero counts, as stored
+        summary = platform.read.rows("case_management", [tenant], SUMMARY_KIND)
+        assert [r.doc for r in summary] == ([dict(expected)] if expected else [])
     # No read-model row holds a sealed text (personal data).
     assert all("kimv1:" not in str(r.doc) for rows in live.values() for r in rows)
 
@@ -101,10 +111,9 @@ def test_a_redelivered_event_changes_nothing_and_a_restarted_projection_resumes(
 
     # A restart: a new projection with an empty cache resumes from its stored positions.
     app.open_case(person, referral_source=ReferralSource.SCHOOL, opened_on=date(2022, 2, 2))
-    restarted = AggregateProjection(
-        "case_management", "case_management", platform.read, platform.store,
-        lambda t: platform.app(CaseManagementApplication, t, vault=platform.vault),
-    )  # fmt: skip
+    restarted = build_projections(platform)["case_management"]
+    assert isinstance(restarted, AggregateProjection)
+    assert restarted is not projection
     assert restarted.position("rheine") == records[-1].position
     new = platform.store.read_log("rheine", "case_management", after=records[-1].position)
     assert restarted.apply_batch(new) == len(new) == 2  # CaseOpened, PersonCaseLinked
