@@ -60,11 +60,16 @@ def figure_tenants(
     return [tenant, *directory.descendants(tenant)] if include_members else [tenant]
 
 
+def audits(principal: Principal, directory: TenantDirectory, tenant: str) -> bool:
+    """An auditor of ``tenant`` or of a tenant above it (the auditor role alone is not enough)."""
+    return Role.AUDITOR in principal.roles and (
+        principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
+    )
+
+
 def may_list_cases(principal: Principal, directory: TenantDirectory, tenant: str) -> None:
     """Refuse case rows to everyone but case managers, coordination posts and auditors."""
-    if Role.AUDITOR in principal.roles and (
-        principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
-    ):
+    if audits(principal, directory, tenant):
         return
     if Role.CASE_MANAGER in principal.roles and principal.tenant == tenant:
         if principal.position is None:
