@@ -54,6 +54,8 @@ class AggregateProjection:
         self.events = events
         self.app_for = app_for
         self.summarise = summarise
+        self.listeners: list[Callable[[dict[tuple[str, str], int]], None]] = []
+        """Called after each commit with the new positions (tenant, context) -> position."""
         self._states: OrderedDict[tuple[str, UUID], Aggregate] = OrderedDict()
         self._positions = read.positions(name)
         self._lock = threading.Lock()
@@ -94,6 +96,9 @@ class AggregateProjection:
             for (tenant, context), position in last.items():
                 tx.set_position(tenant, context, position)
         self._positions.update(last)
+        if last:
+            for listener in self.listeners:
+                listener(last)
         return applied
 
     def _apply(self, record: LogRecord) -> tuple[tuple[str, UUID], Aggregate]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterable
 
 from opentelemetry.trace import SpanKind
@@ -49,6 +50,11 @@ class LogRelay:
         self._lock = asyncio.Lock()
         # Other processes append too (PostgreSQL): scan all heads on every poll there.
         self._full_scan_every = 1 if store.kind == "postgresql" else 10
+        # Positions are saved at most every ``save_interval`` seconds (and on stop): after a
+        # crash the relay publishes a little again, which the bus and the consumers drop.
+        self.save_interval = 0.5
+        self._unsaved: dict[tuple[str, str], int] = {}
+        self._saved_at = 0.0
 
     def _on_append(self, tenant: str, context: str, position: int) -> None:
         loop = self._loop
@@ -68,6 +74,12 @@ class LogRelay:
 
     async def stop(self) -> None:
         self.store.remove_listener(self._on_append)
+        try:
+            async with self._lock:
+                if self._unsaved:
+                    await self._save_positions()
+        except Exception:
+            log.exception("relay %s: saving positions on stop failed", self.name)
         self._stopping = True
         self._wake.set()
         if self._task is not None:
@@ -115,7 +127,19 @@ class LogRelay:
                 if self.contexts is not None and context not in self.contexts:
                     continue
                 count += await self._publish_log(tenant, context)
+            if self._unsaved and time.monotonic() - self._saved_at >= self.save_interval:
+                await self._save_positions()
             return count
+
+    async def _save_positions(self) -> None:
+        unsaved, self._unsaved = self._unsaved, {}
+        self._saved_at = time.monotonic()
+
+        def save() -> None:
+            for (tenant, context), position in sorted(unsaved.items()):
+                self.store.set_relay_position(self.name, tenant, context, position)
+
+        await asyncio.to_thread(save)
 
     async def _publish_log(self, tenant: str, context: str) -> int:
         assert self._positions is not None
@@ -141,5 +165,5 @@ class LogRelay:
                 self.published += 1
                 count += 1
             last = records[-1].position
-            await asyncio.to_thread(self.store.set_relay_position, self.name, tenant, context, last)
             self._positions[(tenant, context)] = last
+            self._unsaved[(tenant, context)] = last

@@ -1,0 +1,414 @@
+"""Read side benchmark: replay rate, commit-to-visible lag, district aggregate query time.
+
+1. Generates an NRW-scale history (default 430 tenants, 100,000 cases, about 1.1 million
+   events) with the domain's own aggregates and imports it into a fresh store.
+2. Replay: rebuilds the case-management read model from the log, against a raw read of the
+   same events from the event table in the same run (ratio and events/s).
+3. Lag: runs the platform (relay, bus, projections) and issues commands at a steady rate;
+   measures from each command's commit until the read model holds it (p50, p99).
+4. District aggregate: ``caseFigures(tenant: <district>, includeMembers: true)`` over HTTP
+   through the GraphQL gateway, p50/p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform as host
+import random
+import secrets
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import (
+    Case,
+    ClosureReason,
+    ContactChannel,
+    KnownPosition,
+    ReferralSource,
+    Service,
+)
+from contexts.case_management.people import ConsentPurpose, Person
+from contexts.tenancy.contracts import TenantKind
+from services.runtime.eventstore.base import EventLogStore
+from services.runtime.eventstore.records import LogRecord
+from services.runtime.settings import Settings
+
+console = Console()
+DIMENSIONS = ["language", "work_and_livelihood", "housing", "health", "education", "family"]
+SOURCES = list(ReferralSource)
+CLOSURES = [ClosureReason.GOALS_REACHED, ClosureReason.MOVED_AWAY, ClosureReason.NO_CONTACT]
+SERVICES = [Service.MBE, Service.JMD, Service.LANGUAGE_COURSE_COUNSELLING, Service.JOB_CENTRE]
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+# -- the NRW-scale history -----------------------------------------------------------------
+@dataclass(frozen=True)
+class World:
+    districts: list[str]
+    case_tenants: list[str]  # member towns and district-free cities: they run cases
+    events: int
+
+
+def tenant_plan(total: int) -> list[tuple[str, str, TenantKind, str | None]]:
+    """NRW-like: the programme, 31 districts, 22 district-free cities, towns for the rest."""
+    plan: list[tuple[str, str, TenantKind, str | None]] = [
+        ("nrw", "Landesprogramm KIM NRW", TenantKind.STATE_PROGRAMME, None)
+    ]
+    districts = [f"kreis-{i:02d}" for i in range(31)]
+    cities = [f"stadt-{i:02d}" for i in range(22)]
+    plan += [(d, f"Kreis {d}", TenantKind.DISTRICT, "nrw") for d in districts]
+    plan += [(c, f"Stadt {c}", TenantKind.DISTRICT_FREE_CITY, "nrw") for c in cities]
+    towns = max(0, total - len(plan))
+    plan += [
+        (f"{districts[i % 31]}-ort-{i // 31:02d}", "Gemeinde", TenantKind.MEMBER_TOWN,
+         districts[i % 31])
+        for i in range(towns)
+    ]  # fmt: skip
+    return plan
+
+
+def _record(
+    tenant: str, context: str, position: int, app: CaseManagementApplication, event: Any
+) -> LogRecord:
+    stored = app.mapper.to_stored_event(event)
+    return LogRecord(
+        tenant=tenant,
+        context=context,
+        position=position,
+        event_id=str(uuid.uuid4()),
+        originator_id=uuid.UUID(str(stored.originator_id)),
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=stored.state,
+        actor="bench",
+        correlation_id=str(uuid.uuid4()),
+        causation_id=None,
+        traceparent=None,
+        recorded_at=event.timestamp.isoformat(),
+    )
+
+
+def tenant_history(
+    tenant: str, cases: int, app: CaseManagementApplication, rng: random.Random
+) -> Iterator[LogRecord]:
+    """One tenant's case-management log: positions, people and their cases."""
+    position = 0
+
+    def emit(*aggregates: Any) -> Iterator[LogRecord]:
+        nonlocal position
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                position += 1
+                yield _record(tenant, "case_management", position, app, event)
+
+    positions = []
+    for _ in range(max(1, cases // 90)):
+        known = KnownPosition(id=uuid.uuid4(), fte="1.00", work_tenant=tenant)
+        known.note_supervision(tenant, "2021-01-01")
+        positions.append(known.id)
+        yield from emit(known)
+    start = date(2021, 3, 1)
+    for n in range(cases):
+        opened = start + timedelta(days=rng.randrange(0, 900))
+        sealed = "kimv1:" + base64.b64encode(secrets.token_bytes(48)).decode()
+        person = Person(id=uuid.uuid4(), sealed=sealed, registered_by=positions[0])
+        person._consent_given(
+            ConsentPurpose.CASE_MANAGEMENT.value, tenant, opened.isoformat(),
+            (opened + timedelta(days=rng.randrange(200, 1200))).isoformat(),
+        )  # fmt: skip
+        case = Case(
+            person_id=person.id,
+            referral_source=rng.choice(SOURCES).value,
+            opened_on=opened.isoformat(),
+            catch_up_reason=None,
+        )
+        person.link_case(case.id)
+        case.assign(positions[n % len(positions)], opened)
+        day = opened + timedelta(days=7)
+        case.assess(
+            {d: rng.choice(["high", "medium", "low"]) for d in rng.sample(DIMENSIONS, 2)}, day
+        )
+        case.agree_goals({d: "goal" for d in case.needs}, day + timedelta(days=7))
+        case.start_linking(day + timedelta(days=8))
+        case.propose_referral(rng.choice(SERVICES), "dienst", day + timedelta(days=9))
+        case.answer_referral(0, rng.random() < 0.8, day + timedelta(days=20))
+        case.start_monitoring(day + timedelta(days=30))
+        if rng.random() < 0.4:
+            reason = rng.choice(CLOSURES)
+            case.close(reason, day + timedelta(days=200))
+        yield from emit(person, case)
+
+
+def generate(store: EventLogStore, tenants: int, cases: int, seed: int = 7) -> World:
+    from contexts.tenancy.application import TenancyApplication
+    from services.runtime.vault import StoreVault
+
+    rng = random.Random(seed)
+    plan = tenant_plan(tenants)
+    tenancy = TenancyApplication(store.recorder)
+    for key, name, kind, parent in plan:
+        tenancy.register_tenant(key, name, kind, parent, None)
+    case_tenants = [
+        k
+        for k, _, kind, _ in plan
+        if kind in (TenantKind.MEMBER_TOWN, TenantKind.DISTRICT_FREE_CITY)
+    ]
+    app = CaseManagementApplication("bench", store.recorder, StoreVault(store))
+    per_tenant = [cases // len(case_tenants)] * len(case_tenants)
+    for i in range(cases - sum(per_tenant)):
+        per_tenant[i] += 1
+    events = 0
+    with progress_bar() as bar:
+        task = bar.add_task("generate + import cases", total=cases)
+        for tenant, count in zip(case_tenants, per_tenant, strict=True):
+            events += store.import_records(tenant_history(tenant, count, app, rng))
+            bar.advance(task, count)
+    districts = [k for k, _, kind, _ in plan if kind == TenantKind.DISTRICT]
+    return World(districts=districts, case_tenants=case_tenants, events=events)
+
+
+# -- measurements --------------------------------------------------------------------------
+def raw_read(store: EventLogStore) -> tuple[int, float]:
+    """All case-management events straight from the event table (no decoding)."""
+    from services.runtime.eventstore.postgres import PostgresEventLogStore
+
+    started = time.perf_counter()
+    count = 0
+    if isinstance(store, PostgresEventLogStore):
+        with psycopg.connect(store.dsn) as conn, conn.cursor(name="raw") as cur:
+            cur.itersize = 5000
+            cur.execute(
+                f"SELECT tenant, context, position, event_id, originator_id, originator_version,"
+                f" topic, state FROM {store.schema}.events WHERE context = 'case_management'"
+                " ORDER BY tenant, context, position".encode()
+            )
+            for _ in cur:
+                count += 1
+    else:
+        for tenant in store.tenants():
+            after = 0
+            while batch := store.read_log(tenant, "case_management", after=after, limit=5000):
+                count += len(batch)
+                after = batch[-1].position
+    return count, time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def catch_up(platform: Any, world: World) -> None:
+    """Let the relay and the consumers work off the generated history: one probe command,
+    then wait until the read model shows it (the bus delivers each log in order)."""
+    tenant = world.case_tenants[0]
+    row = next(
+        r for r in platform.read.rows("case_management", [tenant], "Case")
+        if r.doc["state"] != "closed"
+    )  # fmt: skip
+    app = platform.app(CaseManagementApplication, tenant, vault=platform.vault)
+    (rec,) = app.record_contact(
+        uuid.UUID(row.key), on=date(2024, 1, 1), channel=ContactChannel.PHONE, life_dimensions=[]
+    )
+    projection = platform.projections["case_management"]
+    deadline = time.monotonic() + 1800
+    with console.status("relay and consumers catch up with the generated history"):
+        while projection.position(tenant) < rec.notification.id:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the read model did not catch up")
+            time.sleep(0.1)
+        # Every other consumer works off the history too; wait until all are idle.
+        seen = -1
+        while True:
+            now = sum(c.processed + c.skipped for c in platform._consumers)
+            if now == seen:
+                break
+            seen = now
+            time.sleep(2.0)
+
+
+def measure_lag(platform: Any, world: World, rate: float, seconds: float) -> list[float]:
+    """Commit-to-visible lag of commands issued at ``rate`` per second."""
+    projection = platform.projections["case_management"]
+    rng = random.Random(11)
+    open_cases: dict[str, list[uuid.UUID]] = {}
+    sample = rng.sample(world.case_tenants, min(40, len(world.case_tenants)))
+    for tenant in sample:
+        rows = platform.read.rows("case_management", [tenant], "Case")
+        open_cases[tenant] = [uuid.UUID(r.key) for r in rows if r.doc["state"] != "closed"][:50]
+    issued: list[tuple[str, int, float]] = []
+    seen: dict[str, list[tuple[int, float]]] = {}  # tenant -> (position applied, when)
+
+    def applied(positions: dict[tuple[str, str], int]) -> None:
+        now = time.perf_counter()
+        for (tenant, _), position in positions.items():
+            seen.setdefault(tenant, []).append((position, now))
+
+    projection.listeners.append(applied)
+    total = int(rate * seconds)
+    interval = 1.0 / rate
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task(f"commands at {rate:.0f}/s", total=total)
+        for n in range(total):
+            target = started + n * interval
+            delay = target - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            tenant = sample[n % len(sample)]
+            app = platform.app(CaseManagementApplication, tenant, vault=platform.vault)
+            case_id = open_cases[tenant][n % len(open_cases[tenant])]
+            (rec,) = app.record_contact(
+                case_id, on=date(2024, 1, 1), channel=ContactChannel.PHONE, life_dimensions=[]
+            )
+            issued.append((tenant, rec.notification.id, time.perf_counter()))
+            bar.advance(task)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(
+        projection.position(t) < p for t, p, _ in issued
+    ):  # fmt: skip
+        time.sleep(0.05)
+    projection.listeners.remove(applied)
+    lags = []
+    for tenant, position, at in issued:
+        visible = next((when for p, when in seen.get(tenant, []) if p >= position), None)
+        if visible is not None:
+            lags.append(max(0.0, visible - at))  # applied before we noted the commit: ~0
+    return lags
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench read", description=__doc__)
+    parser.add_argument("--tenants", type=int, default=430)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument(
+        "--store",
+        default=os.environ.get("KIM_BENCH_PG_DSN", "postgresql://127.0.0.1:5432/test"),
+        help="postgresql://... or sqlite (a temporary directory)",
+    )
+    parser.add_argument("--bus", default="memory", help="memory or nats://127.0.0.1:4222")
+    parser.add_argument("--rate", type=float, default=200.0, help="commands per second")
+    parser.add_argument("--seconds", type=float, default=15.0, help="duration of the lag run")
+    parser.add_argument("--queries", type=int, default=300, help="district aggregate queries")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+
+    from fastapi.testclient import TestClient
+
+    from projections.catalogue import build_projections
+    from services.assembly import build_app
+    from services.runtime.http.auth import mint_token
+    from services.runtime.platform import Platform
+
+    unique = uuid.uuid4().hex[:8]
+    tmp = tempfile.TemporaryDirectory()
+    if args.store.startswith("postgres"):
+        settings = Settings(
+            event_store=args.store, pg_schema=f"bench_read_{unique}", bus=args.bus,
+            nats_stream=f"KIMBENCH_{unique}", jwt_secret="bench-secret-" + unique,
+            relay_poll_interval=0.02,
+        )  # fmt: skip
+    else:
+        settings = Settings(
+            event_store=f"sqlite:///{Path(tmp.name) / 'kim-data'}", bus=args.bus,
+            nats_stream=f"KIMBENCH_{unique}", jwt_secret="bench-secret-" + unique,
+            relay_poll_interval=0.02,
+        )  # fmt: skip
+    console.print(
+        f"read benchmark: {args.tenants} tenants, {args.cases} cases,"
+        f" store {settings.event_store.split('@')[-1][:40]}, bus {args.bus},"
+        f" {host.python_implementation()} {host.python_version()}, {os.cpu_count()} CPUs"
+    )
+    platform = Platform(settings)
+    figures: dict[str, Any] = {"tenants": args.tenants, "cases": args.cases}
+    try:
+        started = time.perf_counter()
+        world = generate(platform.store, args.tenants, args.cases)
+        figures["events"] = world.events
+        console.print(f"generated {world.events:,} events in {time.perf_counter() - started:.0f} s")
+
+        raw_count, raw_seconds = raw_read(platform.store)
+        projection = build_projections(platform)["case_management"]
+        with progress_bar() as bar:
+            task = bar.add_task("replay case_management", total=raw_count)
+            started = time.perf_counter()
+            replayed = projection.rebuild(
+                world.case_tenants, batch=5000, progress=lambda n: bar.advance(task, n)
+            )
+            replay_seconds = time.perf_counter() - started
+        figures["raw_read_per_s"] = raw_count / raw_seconds
+        figures["replay_per_s"] = replayed / replay_seconds
+        figures["replay_ratio"] = figures["replay_per_s"] / figures["raw_read_per_s"]
+        console.print(
+            f"raw read {figures['raw_read_per_s']:,.0f} events/s; replay"
+            f" {figures['replay_per_s']:,.0f} events/s (ratio {figures['replay_ratio']:.3f})"
+        )
+
+        app = build_app(settings, platform=platform)
+        with TestClient(app) as client:
+            catch_up(platform, world)
+            lags = measure_lag(platform, world, args.rate, args.seconds)
+            figures["lag_p50_ms"] = percentile(lags, 0.5) * 1000
+            figures["lag_p99_ms"] = percentile(lags, 0.99) * 1000
+            figures["lag_samples"] = len(lags)
+            console.print(
+                f"lag commit -> visible at {args.rate:.0f} commands/s: p50"
+                f" {figures['lag_p50_ms']:.1f} ms, p99 {figures['lag_p99_ms']:.1f} ms"
+                f" ({len(lags)} commands)"
+            )
+            token = mint_token(settings, tenant="nrw", roles=["district_coordinator"])
+            headers = {"Authorization": f"Bearer {token}"}
+            times = []
+            rng = random.Random(3)
+            for _ in range(args.queries):
+                district = rng.choice(world.districts)
+                text = (
+                    f'{{ caseFigures(tenant: "{district}", includeMembers: true) {{ openCases'
+                    " byState { key count } byLifeDimension { key count }"
+                    " caseload { fte openCases } } }"
+                )
+                t0 = time.perf_counter()
+                response = client.post("/graphql", json={"query": text}, headers=headers)
+                times.append(time.perf_counter() - t0)
+                if response.status_code != 200 or "errors" in response.json():
+                    raise RuntimeError(f"query failed: {response.text}")
+            figures["district_query_p50_ms"] = percentile(times, 0.5) * 1000
+            figures["district_query_p95_ms"] = percentile(times, 0.95) * 1000
+            console.print(
+                f"district aggregate over HTTP: p50 {figures['district_query_p50_ms']:.1f} ms,"
+                f" p95 {figures['district_query_p95_ms']:.1f} ms ({args.queries} queries)"
+            )
+    finally:
+        from services.runtime.eventstore.postgres import PostgresEventLogStore
+
+        if isinstance(platform.store, PostgresEventLogStore):
+            platform.close_read()
+            platform.store.drop_schema()
+        platform.close()
+        tmp.cleanup()
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    return 0
