@@ -57,6 +57,10 @@ class AggregateProjection:
         self.listeners: list[Callable[[dict[tuple[str, str], int]], None]] = []
         """Called after each commit with the new positions (tenant, context) -> position."""
         self._states: OrderedDict[tuple[str, UUID], Aggregate] = OrderedDict()
+        # The document last written per aggregate and the summary per tenant, so a live
+        # event costs no read of the read store (only writes, sent in one round trip).
+        self._docs: OrderedDict[tuple[str, UUID], dict[str, Any]] = OrderedDict()
+        self._summaries: dict[str, Counter[str]] = {}
         self._positions = read.positions(name)
         self._lock = threading.Lock()
         self.consumer = TrackedConsumer(
@@ -83,18 +87,26 @@ class AggregateProjection:
         applied = 0
         last: dict[tuple[str, str], int] = {}
         touched: dict[tuple[str, UUID], Aggregate] = {}
-        with self._lock, self.read.transaction(self.name) as tx:
-            for record in records:
-                key = (record.tenant, record.context)
-                if record.position <= last.get(key, self._positions.get(key, 0)):
-                    continue
-                agg_key, state = self._apply(record)
-                touched[agg_key] = state
-                last[key] = record.position
-                applied += 1
-            self._write(tx, touched)
-            for (tenant, context), position in last.items():
-                tx.set_position(tenant, context, position)
+        with self._lock:
+            try:
+                with self.read.transaction(self.name) as tx:
+                    for record in records:
+                        key = (record.tenant, record.context)
+                        if record.position <= last.get(key, self._positions.get(key, 0)):
+                            continue
+                        agg_key, state = self._apply(record)
+                        touched[agg_key] = state
+                        last[key] = record.position
+                        applied += 1
+                    self._write(tx, touched)
+                    for (tenant, context), position in last.items():
+                        tx.set_position(tenant, context, position)
+            except BaseException:
+                # The caches may be ahead of what was rolled back: start them afresh.
+                self._states.clear()
+                self._docs.clear()
+                self._summaries.clear()
+                raise
         self._positions.update(last)
         if last:
             for listener in self.listeners:
@@ -126,31 +138,38 @@ class AggregateProjection:
 
     def _write(self, tx: ReadTx, touched: dict[tuple[str, UUID], Aggregate]) -> None:
         deltas: dict[str, Counter[str]] = {}
-        for (tenant, aggregate_id), state in touched.items():
+        for key, state in touched.items():
+            tenant, aggregate_id = key
             doc = document(state)
             kind = type(state).__name__
             if self.summarise is not None:
-                before = tx.get(tenant, str(aggregate_id))
+                before = self._docs.pop(key, None)
+                if before is None and state.version > 1:
+                    before = tx.get(tenant, str(aggregate_id))
                 delta = deltas.setdefault(tenant, Counter())
                 delta.update(self.summarise(kind, doc))
                 if before is not None:
                     delta.subtract(self.summarise(kind, before))
+                self._docs[key] = doc
+                if len(self._docs) > self.cache_size:
+                    self._docs.popitem(last=False)
             tx.put(tenant, str(aggregate_id), kind, doc)
         for tenant, delta in deltas.items():
-            current = Counter(tx.get(tenant, SUMMARY_KEY) or {})
+            current = self._summaries.get(tenant)
+            if current is None:
+                current = Counter(tx.get(tenant, SUMMARY_KEY) or {})
             current.update(delta)  # update/subtract keep zero and negative counts
-            tx.put(
-                tenant,
-                SUMMARY_KEY,
-                SUMMARY_KIND,
-                {k: v for k, v in sorted(current.items()) if v},
-            )
+            current = +current
+            self._summaries[tenant] = current
+            tx.put(tenant, SUMMARY_KEY, SUMMARY_KIND, dict(sorted(current.items())))
 
     # -- rebuild ----------------------------------------------------------------------------
     def reset(self, tenant: str | None = None) -> None:
         with self._lock:
             self.read.reset(self.name, tenant)
             self._states.clear()
+            self._docs.clear()
+            self._summaries.clear()
             self._positions = self.read.positions(self.name)
 
     def rebuild(
@@ -174,4 +193,5 @@ class AggregateProjection:
                 if progress is not None:
                     progress(len(records))
         self._states.clear()
+        self._docs.clear()
         return total

@@ -280,7 +280,8 @@ class PostgresReadStore(ReadStore):
 
     @contextmanager
     def transaction(self, projection: str) -> Iterator[ReadTx]:
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+            # Pipeline mode: the writes of a batch go out without waiting for each answer.
             # Read models are rebuilt from the log: their commit need not wait for the disk.
             # Rows and position stay in one transaction, so a crash loses a consistent tail
             # that the projection applies again from its last durable position.

@@ -135,11 +135,7 @@ class LogRelay:
         unsaved, self._unsaved = self._unsaved, {}
         self._saved_at = time.monotonic()
 
-        def save() -> None:
-            for (tenant, context), position in sorted(unsaved.items()):
-                self.store.set_relay_position(self.name, tenant, context, position)
-
-        await asyncio.to_thread(save)
+        await asyncio.to_thread(self.store.set_relay_positions, self.name, unsaved)
 
     async def _publish_log(self, tenant: str, context: str) -> int:
         assert self._positions is not None

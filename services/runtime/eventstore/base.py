@@ -205,6 +205,11 @@ class EventLogStore(ABC):
     @abstractmethod
     def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None: ...
 
+    def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
+        """Save several logs' relay positions (stores may do it in one transaction)."""
+        for (tenant, context), position in sorted(positions.items()):
+            self.set_relay_position(relay, tenant, context, position)
+
     # -- import / lifecycle ---------------------------------------------------------------
     @abstractmethod
     def import_records(self, records: Iterable[LogRecord]) -> int:

@@ -309,13 +309,19 @@ class PostgresEventLogStore(EventLogStore):
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
     def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
-        with self._admin() as conn:
-            conn.execute(
+        self.set_relay_positions(relay, {(tenant, context): position})
+
+    def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
+        """One transaction, one commit, without waiting for the disk: a lost position
+        only makes the relay publish again what the bus and the consumers drop."""
+        with self._admin() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit = off")
+            cur.executemany(
                 f"INSERT INTO {self.schema}.relay_positions VALUES (%s, %s, %s, %s)"
                 " ON CONFLICT (relay, tenant, context) DO UPDATE"
                 f" SET position = GREATEST({self.schema}.relay_positions.position,"
                 " EXCLUDED.position)".encode(),
-                (relay, tenant, context, position),
+                [(relay, t, c, p) for (t, c), p in sorted(positions.items())],
             )
 
     def import_records(self, records: Iterable[LogRecord]) -> int:
