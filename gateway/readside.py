@@ -309,9 +309,14 @@ async def cases(
 
 
 async def expiring_consents(
-    info: Info[GatewayContext, Any], tenant: str, within_days: int = 30
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    within_days: int = 30,
+    at_position: int | None = None,
 ) -> list[ExpiringConsent]:
     """Consents of the people in the cases the principal sees, ending soon."""
+    may_list_cases(info.context.principal, info.context.directory, tenant)
+    await caught_up(info, "case_management", tenant, at_position)
     rows = await rows_of(info, "case_management", [tenant])
     visible, pseudonymise = _visible_cases(info, tenant, rows)
     people = {str(r.doc["person_id"]) for r in visible}
