@@ -426,6 +426,53 @@ async def gaps(
     )
 
 
+@strawberry.type(description="A regional area (Regionalbereich) of a district")
+class RegionalAreaFigures:
+    area_id: strawberry.ID
+    name: str
+    towns: list[str]
+    case_management_fte: str = strawberry.field(description="the area's share")
+    positions: int
+    position_fte: str
+    filled_fte: str
+    open_cases: int
+    cases_per_fte: str
+
+
+async def regional_areas(
+    info: Info[GatewayContext, Any], tenant: str, at_position: int | None = None
+) -> list[RegionalAreaFigures]:
+    """A district's regional areas with the case-management positions in them and their open
+    cases, counted in the towns where the positions work (figures only)."""
+    ctx = info.context
+    figure_tenants(ctx.principal, ctx.directory, tenant, include_members=False)
+    await caught_up(info, "coordination", tenant, at_position)
+    coordination = await rows_of(info, "coordination", [tenant])
+    towns = sorted(
+        {
+            str(r.doc["work_tenant"])
+            for r in coordination
+            if r.kind == "Position" and r.doc.get("regional_area_id")
+        }
+        & {tenant, *ctx.directory.descendants(tenant)}
+    )
+    summaries = [r.doc for r in await summary_rows_of(info, towns) if r.kind == SUMMARY_KIND]
+    return [
+        RegionalAreaFigures(
+            area_id=strawberry.ID(a.area_id),
+            name=a.name,
+            towns=a.towns,
+            case_management_fte=str(a.case_management_fte),
+            positions=a.positions,
+            position_fte=str(a.position_fte),
+            filled_fte=str(a.filled_fte),
+            open_cases=a.open_cases,
+            cases_per_fte=str(a.cases_per_fte),
+        )
+        for a in figures.regional_area_figures(coordination, summaries, date.today())
+    ]
+
+
 @strawberry.type
 class ReadQuery:
     case_figures: CaseFigures = strawberry.field(
@@ -441,3 +488,4 @@ class ReadQuery:
     )
     positions: list[PositionRow] = strawberry.field(resolver=positions)
     gaps: GapFigures = strawberry.field(resolver=gaps)
+    regional_areas: list[RegionalAreaFigures] = strawberry.field(resolver=regional_areas)

@@ -10,7 +10,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
@@ -103,8 +108,11 @@ Query = merge_types("Query", (RegistryQuery, ReadQuery))
 schema = strawberry.Schema(
     query=Query,
     extensions=[
+        # Depth and cost: at most ten levels, 2,000 tokens and 15 aliases per operation
+        # (aliases multiply the work of one field; tokens bound the fields asked for).
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaxAliasesLimiter(max_alias_count=15),
         lambda: MaskErrors(should_mask_error=_mask),
     ],
 )

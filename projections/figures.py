@@ -230,3 +230,53 @@ def gap_figures(rows: list[Row]) -> GapFigures:
         topics_by_step=_counts(Counter(str(t["step"]) for t in topics)),
         topics=sorted(topics, key=lambda t: str(t["title"])),
     )
+
+
+@dataclass(frozen=True)
+class AreaFigure:
+    area_id: str
+    name: str
+    towns: list[str]
+    case_management_fte: Decimal  # the area's share of the district's case management
+    positions: int
+    position_fte: Decimal
+    filled_fte: Decimal
+    open_cases: int
+
+    @property
+    def cases_per_fte(self) -> Decimal:
+        if not self.position_fte:
+            return Decimal(0)
+        return (Decimal(self.open_cases) / self.position_fte).quantize(Decimal("0.1"))
+
+
+def regional_area_figures(
+    coordination: list[Row], summaries: list[Doc], day: date
+) -> list[AreaFigure]:
+    """Per regional area of a district: its share, the positions in it, their open cases.
+
+    ``summaries`` are the case-management summary rows of the towns where the positions
+    work (open cases per position are counted there, pseudonymous figures only).
+    """
+    open_by_position: Counter[str] = Counter()
+    for summary in summaries:
+        for key, n in summary.items():
+            if key.startswith("pos:"):
+                open_by_position[key[4:]] += int(n)
+    positions = _of(coordination, "Position")
+    found = []
+    for area in _of(coordination, "RegionalArea"):
+        mine = [p for p in positions if p.doc.get("regional_area_id") == area.key]
+        found.append(
+            AreaFigure(
+                area_id=area.key,
+                name=str(area.doc["name"]),
+                towns=[str(t) for t in area.doc.get("towns") or []],
+                case_management_fte=Decimal(str(area.doc["case_management_fte"])),
+                positions=len(mine),
+                position_fte=sum((Decimal(str(p.doc["fte"])) for p in mine), Decimal(0)),
+                filled_fte=sum((staffed_on(p.doc, day) for p in mine), Decimal(0)),
+                open_cases=sum(open_by_position.get(p.key, 0) for p in mine),
+            )
+        )
+    return sorted(found, key=lambda a: a.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -175,3 +176,43 @@ def test_funding_figures_of_kreis_steinfurt_in_october_2021(
         auth("kreis-steinfurt", "district_coordinator"),
     )
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_a_districts_regional_areas_count_the_open_cases_of_their_positions(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    caught_up(platform)
+    _, position = some_cases(client, platform, auth)  # two open cases on the LF position
+    text = f"""{{ regionalAreas(tenant: "kreis-steinfurt") {{
+        name towns caseManagementFte positions positionFte filledFte openCases casesPerFte }}
+        caseFigures(tenant: "rheine", atPosition: {position}) {{ openCases }} }}"""
+    body = graphql(client, text, auth("kreis-steinfurt", "district_coordinator"))
+    assert "errors" not in body, body
+    areas = {a["name"]: a for a in body["data"]["regionalAreas"]}
+    assert len(areas) == 5
+    assert sum(Decimal(a["caseManagementFte"]) for a in areas.values()) == Decimal("9.0")
+    (with_position,) = [a for a in areas.values() if a["positions"]]
+    assert "Rheine" in with_position["towns"]
+    assert with_position["positionFte"] == "1.90"
+    assert with_position["filledFte"] == "1.90"
+    assert with_position["openCases"] == 2
+    assert with_position["casesPerFte"] == "1.1"
+    assert all(a["openCases"] == 0 for a in areas.values() if not a["positions"])
+    # A member town does not read its district's areas.
+    refused = graphql(
+        client,
+        '{ regionalAreas(tenant: "kreis-steinfurt") { name } }',
+        auth("rheine", "coordinator"),
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_too_many_aliases_are_refused(client: TestClient, auth: Auth) -> None:
+    text = (
+        "{ "
+        + " ".join(f'f{i}: caseFigures(tenant: "rheine") {{ openCases }}' for i in range(16))
+        + " }"
+    )
+    body = graphql(client, text, auth("rheine", "coordinator"))
+    assert body.get("data") is None
+    assert any("aliases" in e["message"] for e in body["errors"]), body
