@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -162,7 +163,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild read models from the event log (all, or one tenant / one projection)."""
     import time
-    from functools import partial
 
     from projections.catalogue import PROJECTIONS, build_projections
     from services.runtime.platform import Platform
@@ -202,6 +202,38 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         platform.close()
     return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """``kim audit verify`` (exit 1 on a break) and ``kim audit checkpoint``."""
+    from services.runtime import audit
+    from services.runtime.eventstore import open_store
+
+    store = open_store(settings.event_store, pg_schema=settings.pg_schema)
+    tenants = [args.tenant] if args.tenant else None
+    try:
+        if args.action == "checkpoint":
+            count = audit.checkpoint(store, tenants)
+            console.print(f"{count} Prüfpunkte gesetzt (Position und Hash je Protokoll).")
+            return 0
+        total = sum(h for (t, _), h in store.heads().items() if tenants is None or t in tenants)
+        with _progress() as progress:
+            task = progress.add_task("Hash-Kette prüfen", total=total)
+            result = audit.verify(store, tenants, partial(progress.advance, task))
+    finally:
+        store.close()
+    if result.intact:
+        console.print(
+            f"Unverändert: {result.events} Ereignisse in {result.logs} Protokollen,"
+            " die Hash-Ketten sind lückenlos."
+        )
+        return 0
+    for f in result.findings:
+        console.print(
+            f"[red]Manipulation oder Lücke: {f.tenant}/{f.context}, erste fehlerhafte"
+            f" Position {f.position}: {f.reason}"
+        )
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -245,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--tenant", default=None, help="nur diesen Mandanten")
     replay.add_argument("--projection", default=None, help="nur diese Projektion")
     replay.set_defaults(func=cmd_replay)
+
+    audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")
+    audit.add_argument("action", choices=["verify", "checkpoint"])
+    audit.add_argument("--tenant", default=None, help="nur diesen Mandanten")
+    audit.set_defaults(func=cmd_audit)
 
     imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
     imp.add_argument("file")

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
 from services.case_management.cases_router import CaseView
+from services.runtime import audit
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.platform import Platform
 from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
@@ -209,6 +210,10 @@ def test_one_case_through_every_state_with_transfer_and_erasure(
         assert "Sorokina" not in json.dumps(record.to_json())
     em_again = ok(client.get(f"{EMSDETTEN}/people/{moved['person_id']}", headers=em_cm))
     assert em_again["personal_data"]["name"] == "Lina Sorokina"
+    # Erasure changed no stored event: every hash chain is intact.
+    verification = audit.verify(platform.store)
+    assert verification.intact, verification.findings
+    assert verification.events == sum(platform.store.heads().values())
 
 
 def test_without_a_hand_over_consent_the_destination_gets_no_personal_data(

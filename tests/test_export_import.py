@@ -10,6 +10,7 @@ import pytest
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
 from services.cli import main
+from services.runtime import audit
 from services.runtime import context as request_context
 from services.runtime.eventstore import LogNotEmpty
 from services.runtime.eventstore.base import EventLogStore
@@ -48,9 +49,11 @@ def test_export_then_import_into_an_empty_store_reproduces_the_log_exactly(
         again = CoordinationApplication("rheine", target.recorder)
         assert again.get_organisation(orgs[0].id).name == "Lernen fördern e.V."
         assert again.get_organisation(orgs[1].id).active is False
-        # The imported log goes on from where the export ended.
+        # The imported log goes on from where the export ended, its hash chain too.
+        assert audit.verify(target).intact
         again.rename_organisation(orgs[2].id, "Diakonie Rheine")
         assert target.head("rheine", "coordination") == 6
+        assert audit.verify(target).intact
     finally:
         target.close()
 

@@ -55,6 +55,11 @@ class LogRelay:
         self.save_interval = 0.5
         self._unsaved: dict[tuple[str, str], int] = {}
         self._saved_at = 0.0
+        # Periodic checkpoints of the hash chain (position and hash, kept apart from the
+        # events): at the first save after the start, then every ``checkpoint_every`` events.
+        self.checkpoint_every = 1000
+        self._heads: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._checkpointed: dict[tuple[str, str], int] = {}
 
     def _on_append(self, tenant: str, context: str, position: int) -> None:
         loop = self._loop
@@ -163,3 +168,5 @@ class LogRelay:
             last = records[-1].position
             self._positions[(tenant, context)] = last
             self._unsaved[(tenant, context)] = last
+            if records[-1].hash is not None:
+                self._heads[(tenant, context)] = (last, records[-1].hash)

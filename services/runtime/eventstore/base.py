@@ -205,6 +205,19 @@ class EventLogStore(ABC):
     @abstractmethod
     def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None: ...
 
+    # -- audit: checkpoints of the hash chain, kept apart from the events ------------------
+    @abstractmethod
+    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
+        """Record that the log had this head (position and hash); idempotent."""
+
+    @abstractmethod
+    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
+        """The recorded checkpoints of a log, oldest first."""
+
+    def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
+        """Heads the store keeps apart from the events (position, hash), where it has any."""
+        return {}
+
     def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
         """Save several logs' relay positions (stores may do it in one transaction)."""
         for (tenant, context), position in sorted(positions.items()):

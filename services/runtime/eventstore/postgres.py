@@ -23,6 +23,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from services.runtime.eventstore import chain
 from services.runtime.eventstore.base import (
     EventLogStore,
     LogNotEmpty,
@@ -150,6 +151,21 @@ class PostgresEventLogStore(EventLogStore):
             "vers": [e.originator_version for e in events],
             "topics": [e.topic for e in events],
             "states": [e.state for e in events],
+            "digests": [
+                chain.content_digest(
+                    tenant=tenant,
+                    context=context,
+                    event_id=eid,
+                    originator_id=str(e.originator_id),
+                    originator_version=e.originator_version,
+                    topic=e.topic,
+                    state=e.state,
+                    actor=meta.actor,
+                    correlation_id=meta.correlation_id,
+                    causation_id=meta.causation_id,
+                )
+                for e, eid in zip(events, event_ids, strict=True)
+            ],
         }
         if idempotency is None and len(events) == 1:
             return [self._append_single(params)]
@@ -171,6 +187,7 @@ class PostgresEventLogStore(EventLogStore):
             "corr": p["corr"],
             "cause": p["cause"],
             "tp": p["tp"],
+            "d": p["digests"][0],
         }
         try:
             with self._conn() as conn:
@@ -340,15 +357,18 @@ class PostgresEventLogStore(EventLogStore):
                     with conn.cursor() as cur:
                         cur.executemany(
                             f"INSERT INTO {self.schema}.events ({COLUMNS}) VALUES"
-                            " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)".encode(),
+                            " (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)".encode(),
                             [row_of(r) for r in rows],
                         )
+                    last = max(rows, key=lambda r: r.position)
                     conn.execute(
-                        f"INSERT INTO {self.schema}.log_heads VALUES (%s, %s, %s)"
-                        " ON CONFLICT (tenant, context) DO UPDATE"
+                        f"INSERT INTO {self.schema}.log_heads (tenant, context, position, hash)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (tenant, context) DO UPDATE"
                         f" SET position = GREATEST({self.schema}.log_heads.position,"
-                        " EXCLUDED.position)".encode(),
-                        (tenant, context, max(r.position for r in rows)),
+                        " EXCLUDED.position), hash = CASE WHEN EXCLUDED.position >="
+                        f" {self.schema}.log_heads.position THEN EXCLUDED.hash"
+                        f" ELSE {self.schema}.log_heads.hash END".encode(),
+                        (tenant, context, last.position, last.hash),
                     )
             batch.clear()
 
@@ -364,6 +384,30 @@ class PostgresEventLogStore(EventLogStore):
                 flush()
         flush()
         return count
+
+    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
+        with self._admin() as conn:
+            conn.execute(
+                f"INSERT INTO {self.schema}.checkpoints (tenant, context, position, hash)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING".encode(),
+                (tenant, context, position, hash_),
+            )
+
+    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
+        with self._admin() as conn:
+            rows = conn.execute(
+                f"SELECT position, hash FROM {self.schema}.checkpoints"
+                " WHERE tenant=%s AND context=%s ORDER BY position".encode(),
+                (tenant, context),
+            ).fetchall()
+        return [(int(p), bytes(h)) for p, h in rows]
+
+    def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
+        with self._admin() as conn:
+            rows = conn.execute(
+                f"SELECT tenant, context, position, hash FROM {self.schema}.log_heads".encode()
+            ).fetchall()
+        return {(t, c): (int(p), None if h is None else bytes(h)) for t, c, p, h in rows}
 
     def ping(self) -> None:
         with self.admin_pool.connection(timeout=5.0) as conn:

@@ -15,7 +15,7 @@ from services.runtime.eventstore.groupcommit import Pending
 
 BATCH_COLUMNS = (
     "t", "c", "n", "actor", "corr", "cause", "tp", "key", "hash", "status",
-    "req", "eids", "oids", "vers", "topics", "states",
+    "req", "eids", "oids", "vers", "topics", "states", "digests",
 )  # fmt: skip
 
 
@@ -57,7 +57,7 @@ class BatchWriter:
             for name in ("key", "hash", "status"):
                 columns[name].append(p.get(name))
             columns["req"].extend([number] * p["n"])
-            for name in ("eids", "oids", "vers", "topics", "states"):
+            for name in ("eids", "oids", "vers", "topics", "states", "digests"):
                 columns[name].extend(p[name])
         results: list[list[int]] = [[] for _ in batch]
         try:

@@ -25,6 +25,20 @@ CREATE TABLE IF NOT EXISTS {schema}.log_heads (
     position bigint NOT NULL,
     PRIMARY KEY (tenant, context)
 );
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS hash bytea;
+ALTER TABLE {schema}.log_heads ADD COLUMN IF NOT EXISTS hash bytea;
+CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    hash bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, context, position)
+);
+CREATE OR REPLACE FUNCTION {schema}.chain_genesis(p_tenant text, p_context text)
+RETURNS bytea LANGUAGE sql IMMUTABLE AS $g$
+    SELECT sha256(convert_to('kim-chain:' || p_tenant || ':' || p_context, 'UTF8'))
+$g$;
 CREATE TABLE IF NOT EXISTS {schema}.idempotency (
     tenant text NOT NULL,
     key text NOT NULL,
@@ -41,53 +55,62 @@ CREATE TABLE IF NOT EXISTS {schema}.relay_positions (
     position bigint NOT NULL,
     PRIMARY KEY (relay, tenant, context)
 );
+DROP FUNCTION IF EXISTS {schema}.append_batch(
+    text[], text[], int[], text[], text[], text[], text[], text[], text[], int[],
+    int[], uuid[], uuid[], bigint[], text[], bytea[]);
 CREATE OR REPLACE FUNCTION {schema}.append_batch(
     p_tenant text[], p_context text[], p_count int[],
     p_actor text[], p_corr text[], p_cause text[], p_tp text[],
     p_key text[], p_hash text[], p_status int[],
-    p_req int[], p_eids uuid[], p_oids uuid[], p_vers bigint[], p_topics text[], p_states bytea[]
+    p_req int[], p_eids uuid[], p_oids uuid[], p_vers bigint[], p_topics text[], p_states bytea[],
+    p_digests bytea[]
 ) RETURNS TABLE (req int, pos bigint) LANGUAGE plpgsql AS $fn$
 -- Appends a group of commands in one transaction. Per command it switches to that
--- command's tenant, so row-level security checks every row it writes.
+-- command's tenant, so row-level security checks every row it writes. The head row is
+-- locked first; each event's hash links to the previous one (see chain.py).
 DECLARE
     i int;
-    last bigint;
+    j int;
+    first bigint;
+    prev bytea;
 BEGIN
     PERFORM set_config('role', 'kim_tenant', true);
     FOR i IN 1 .. cardinality(p_tenant) LOOP
         PERFORM set_config('kim.tenant', p_tenant[i], true);
-        UPDATE {schema}.log_heads h SET position = h.position + p_count[i]
-            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i]
-            RETURNING h.position INTO last;
-        IF NOT FOUND THEN
-            INSERT INTO {schema}.log_heads AS h (tenant, context, position)
-                VALUES (p_tenant[i], p_context[i], p_count[i])
-                ON CONFLICT (tenant, context) DO UPDATE SET position = h.position + EXCLUDED.position
-                RETURNING h.position INTO last;
-        END IF;
-        RETURN QUERY
-            WITH ins AS (
-                INSERT INTO {schema}.events (tenant, context, position, event_id, originator_id,
-                    originator_version, topic, state, actor, correlation_id, causation_id, traceparent)
-                SELECT p_tenant[i], p_context[i], last - p_count[i] + row_number() OVER (ORDER BY e.ord),
-                    e.eid, e.oid, e.ver, e.topic, e.state, p_actor[i], p_corr[i], p_cause[i], p_tp[i]
-                FROM unnest(p_req, p_eids, p_oids, p_vers, p_topics, p_states) WITH ORDINALITY
-                    AS e(r, eid, oid, ver, topic, state, ord)
-                WHERE e.r = i
-                RETURNING position
-            )
-            SELECT i, ins.position FROM ins;
+        INSERT INTO {schema}.log_heads AS h (tenant, context, position, hash)
+            VALUES (p_tenant[i], p_context[i], 0, NULL)
+            ON CONFLICT (tenant, context) DO NOTHING;
+        SELECT h.position, h.hash INTO first, prev FROM {schema}.log_heads h
+            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i] FOR UPDATE;
+        prev := coalesce(prev, {schema}.chain_genesis(p_tenant[i], p_context[i]));
+        j := 0;
+        FOR pos, req IN
+            SELECT first + row_number() OVER (ORDER BY e.ord), e.ord
+            FROM unnest(p_req) WITH ORDINALITY AS e(r, ord) WHERE e.r = i ORDER BY e.ord
+        LOOP
+            prev := sha256(prev || int8send(pos) || p_digests[req]);
+            INSERT INTO {schema}.events (tenant, context, position, event_id, originator_id,
+                originator_version, topic, state, actor, correlation_id, causation_id,
+                traceparent, hash)
+            VALUES (p_tenant[i], p_context[i], pos, p_eids[req], p_oids[req], p_vers[req],
+                p_topics[req], p_states[req], p_actor[i], p_corr[i], p_cause[i], p_tp[i], prev);
+            j := j + 1;
+            req := i;
+            RETURN NEXT;
+        END LOOP;
+        UPDATE {schema}.log_heads h SET position = first + j, hash = prev
+            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i];
         IF p_key[i] IS NOT NULL THEN
             INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome)
             SELECT p_tenant[i], p_key[i], p_hash[i], p_status[i], jsonb_build_object(
-                'tenant', p_tenant[i], 'context', p_context[i], 'position', last,
+                'tenant', p_tenant[i], 'context', p_context[i], 'position', first + j,
                 'events', jsonb_agg(jsonb_build_object(
                     'aggregate_id', ev.originator_id, 'version', ev.originator_version,
                     'type', replace(split_part(ev.topic, ':', 2), '.', ''),
                     'position', ev.position) ORDER BY ev.position))
             FROM {schema}.events ev
             WHERE ev.tenant = p_tenant[i] AND ev.context = p_context[i]
-                AND ev.position > last - p_count[i] AND ev.position <= last;
+                AND ev.position > first AND ev.position <= first + j;
         END IF;
     END LOOP;
 END

@@ -43,6 +43,7 @@ class LogRecord:
     causation_id: str | None
     traceparent: str | None
     recorded_at: str
+    hash: bytes | None = None  # the hash chain (see ``chain``); None only before sealing
 
     @property
     def event_type(self) -> str:
@@ -52,6 +53,7 @@ class LogRecord:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["originator_id"] = str(self.originator_id)
+        data["hash"] = self.hash.hex() if self.hash is not None else None
         del data["state"]
         try:
             data["state_text"] = self.state.decode("utf-8")
@@ -82,12 +84,13 @@ class LogRecord:
             causation_id=data.get("causation_id"),
             traceparent=data.get("traceparent"),
             recorded_at=data["recorded_at"],
+            hash=bytes.fromhex(data["hash"]) if data.get("hash") else None,
         )
 
 
 COLUMNS = (
     "tenant, context, position, event_id, originator_id, originator_version, topic, state, "
-    "actor, correlation_id, causation_id, traceparent, recorded_at"
+    "actor, correlation_id, causation_id, traceparent, recorded_at, hash"
 )
 """The stored columns of a record, in the order of ``row_of`` and ``record_of``."""
 
@@ -97,6 +100,7 @@ def row_of(r: LogRecord) -> tuple[Any, ...]:
     return (
         r.tenant, r.context, r.position, r.event_id, r.originator_id, r.originator_version,
         r.topic, r.state, r.actor, r.correlation_id, r.causation_id, r.traceparent, r.recorded_at,
+        r.hash,
     )  # fmt: skip
 
 
@@ -120,6 +124,7 @@ def record_of(row: Sequence[Any]) -> LogRecord:
         causation_id=None if row[10] is None else str(row[10]),
         traceparent=None if row[11] is None else str(row[11]),
         recorded_at=recorded_at,
+        hash=None if len(row) < 14 or row[13] is None else bytes(row[13]),
     )
 
 

@@ -12,11 +12,13 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from services.runtime.eventstore import chain
 from services.runtime.eventstore.base import (
     EventLogStore,
     IdempotencyKeyTaken,
@@ -79,13 +81,18 @@ class SqliteEventLogStore(EventLogStore):
         now = utcnow()
         try:
             with db.write() as conn:
-                (head,) = conn.execute(
-                    "SELECT COALESCE(MAX(position), 0) FROM events WHERE tenant=? AND context=?",
+                last = conn.execute(
+                    "SELECT position, hash FROM events WHERE tenant=? AND context=?"
+                    " ORDER BY position DESC LIMIT 1",
                     (tenant, context),
                 ).fetchone()
+                head, previous = (int(last[0]), last[1]) if last else (0, None)
+                if previous is None:
+                    previous = chain.genesis(tenant, context)
                 positions = [head + i + 1 for i in range(len(events))]
-                records = [
-                    LogRecord(
+                records = []
+                for e, eid, pos in zip(events, event_ids, positions, strict=True):
+                    unsealed = LogRecord(
                         tenant,
                         context,
                         pos,
@@ -100,10 +107,10 @@ class SqliteEventLogStore(EventLogStore):
                         meta.traceparent,
                         now,
                     )
-                    for e, eid, pos in zip(events, event_ids, positions, strict=True)
-                ]
+                    previous = chain.link(bytes(previous), pos, chain.record_digest(unsealed))
+                    records.append(replace(unsealed, hash=previous))
                 conn.executemany(
-                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [_sqlite_row(r) for r in records],
                 )
                 if idempotency is not None:
@@ -290,7 +297,7 @@ class SqliteEventLogStore(EventLogStore):
             for tenant, rows in by_tenant.items():
                 with self._must(tenant).write() as conn:
                     conn.executemany(
-                        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [_sqlite_row(r) for r in rows],
                     )
             batch.clear()
@@ -307,6 +314,25 @@ class SqliteEventLogStore(EventLogStore):
                 flush()
         flush()
         return count
+
+    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (tenant, context, position, hash_, utcnow()),
+            )
+
+    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT position, hash FROM checkpoints WHERE tenant=? AND context=?"
+                " ORDER BY position",
+                (tenant, context),
+            ).fetchall()
+        return [(int(p), bytes(h)) for p, h in rows]
 
     def ping(self) -> None:
         if not self.single_file and not self.path.is_dir():

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS events (
     causation_id TEXT,
     traceparent TEXT,
     recorded_at TEXT NOT NULL,
+    hash BLOB,
     PRIMARY KEY (tenant, context, position)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
@@ -42,6 +43,14 @@ CREATE TABLE IF NOT EXISTS subject_keys (
     key_id TEXT NOT NULL,
     key BLOB NOT NULL,
     PRIMARY KEY (tenant, key_id)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, context, position)
 );
 CREATE TABLE IF NOT EXISTS relay_positions (
     relay TEXT NOT NULL,
@@ -70,6 +79,9 @@ class TenantFile:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
         self.conn.executescript(SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(events)")}
+        if "hash" not in columns:  # a file from before the hash chain
+            self.conn.execute("ALTER TABLE events ADD COLUMN hash BLOB")
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
