@@ -151,9 +151,63 @@ def _positions_demo(ks: CoordinationApplication, notice_b2: UUID, lf: UUID) -> l
         position, staff_id="LF-CM-02", fte_share=Decimal("0.9"), start=date(2021, 10, 1)
     )
     ks.assign_supervision(position, post_tenant="rheine", valid_from=date(2021, 9, 1))
+    for month, amount in LF_COSTS_2021.items():
+        ks.record_staff_cost(position, month=month, amount=Decimal(amount))
     return [
         "Kreis Steinfurt: fünf Regionalbereiche (1,6 + 1,6 + 2,0 + 1,9 + 1,9 = 9,0 VZÄ)",
         "Lernen fördern e.V.: Stelle 1,9 VZÄ in Rheine, Fachaufsicht Koordinierungsstelle Rheine",
+    ]
+
+
+# Actual staff cost per month in 2021 (EUR), as the employers reported it.
+LF_COSTS_2021 = {"2021-09": "4600.00", "2021-10": "8740.00", "2021-11": "8740.00",
+                 "2021-12": "8740.00"}  # fmt: skip
+KS_COORDINATION_COSTS_2021 = {
+    **{f"2021-{m:02d}": "9100.00" for m in (1, 2, 3)},
+    "2021-04": "10600.00",
+    **{f"2021-{m:02d}": "11350.00" for m in range(5, 13)},
+}
+KS_ASSISTANCE_COSTS_2021 = {f"2021-{m:02d}": "1850.00" for m in range(3, 13)}
+RHEINE_COORDINATION_COSTS_2021 = {f"2021-{m:02d}": "4500.00" for m in range(5, 13)}
+
+
+def _baustein1_positions(
+    ks: CoordinationApplication, notice_b1: UUID, contract_rheine: UUID
+) -> list[str]:
+    """Kreis Steinfurt's own coordination (2.5 VZÄ) and assistance (0.5 VZÄ) from its B1
+    notice, and Rheine's 1.0 VZÄ from the forwarding contract, with staffing and costs."""
+    own = [
+        ("Koordination KI Kreis Steinfurt", COORD, "2.5",
+         [("KS-K-01", "1.0", date(2021, 1, 1)), ("KS-K-02", "1.0", date(2021, 1, 1)),
+          ("KS-K-03", "0.5", date(2021, 4, 15))], KS_COORDINATION_COSTS_2021),
+        ("Assistenz KI Kreis Steinfurt", ASSIST, "0.5",
+         [("KS-A-01", "0.5", date(2021, 3, 1))], KS_ASSISTANCE_COSTS_2021),
+    ]  # fmt: skip
+    for title, kind, fte, staff, costs in own:
+        (rec,) = ks.create_position(
+            title=title, position_type=kind, fte_share=Decimal(fte), employer_kind="tenant",
+            employer="kreis-steinfurt", funding_kind="notice", funding_id=notice_b1,
+            work_tenant="kreis-steinfurt",
+        )  # fmt: skip
+        position = rec.domain_event.originator_id
+        for staff_id, share, start in staff:
+            ks.start_staffing(position, staff_id=staff_id, fte_share=Decimal(share), start=start)
+        for month, amount in costs.items():
+            ks.record_staff_cost(position, month=month, amount=Decimal(amount))
+    (rec,) = ks.create_position(
+        title="Koordinierungsstelle KIM Stadt Rheine", position_type=COORD,
+        fte_share=Decimal("1.0"), employer_kind="tenant", employer="rheine",
+        funding_kind="contract", funding_id=contract_rheine, work_tenant="rheine",
+    )  # fmt: skip
+    rheine_position = rec.domain_event.originator_id
+    ks.start_staffing(
+        rheine_position, staff_id="RH-K-01", fte_share=Decimal("1.0"), start=date(2021, 5, 1)
+    )
+    for month, amount in RHEINE_COORDINATION_COSTS_2021.items():
+        ks.record_staff_cost(rheine_position, month=month, amount=Decimal(amount))
+    return [
+        "Kreis Steinfurt: Koordination 2,5 VZÄ und Assistenz 0,5 VZÄ mit Personalkosten 2021",
+        "Rheine: Koordinierungsstelle 1,0 VZÄ ab 01.05.2021 mit Personalkosten 2021",
     ]
 
 
@@ -179,7 +233,7 @@ def _coordination_demo(platform: Platform) -> list[str]:
     b2, new_b2 = _notice(ks, "KIM-B2-2021-05566", 2, y2021, {CM: "9.0"})
     _notice(ks, "KIM-B3-2021-05566", 3, y2021, {ABH: "2.5"})
     if new_b1:
-        ks.conclude_contract(
+        concluded = ks.conclude_contract(
             notice_id=b1,
             recipient_kind=RecipientKind.TENANT,
             recipient="rheine",
@@ -192,6 +246,8 @@ def _coordination_demo(platform: Platform) -> list[str]:
             cooperation_agreement="Kooperationsvereinbarung KIM Kreis Steinfurt / Stadt Rheine",
         )
         done.append("Kreis Steinfurt: Bescheide Baustein 1-3, Weiterleitung 1,0 VZÄ an Rheine")
+        contract_rheine = concluded[-1].domain_event.originator_id  # notice first, then contract
+        done += _baustein1_positions(ks, b1, contract_rheine)
     if new_b2:
         ks.conclude_contract(
             notice_id=b2,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
 from contexts.coordination.positions import Position
+from services.runtime.eventstore.records import LogRecord
 from services.runtime.platform import Platform
 
 CM = "/case_management/tenants/{tenant}"
@@ -23,10 +25,19 @@ def demo_position(platform: Platform) -> UUID:
     Created in Kreis Steinfurt's coordination log, supervised by Rheine's post; the
     ``client`` fixture waits until Rheine's case management has noted it.
     """
-    (created,) = platform.store.read_log(
-        "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
-    )
-    return UUID(str(created.originator_id))
+    return UUID(str(lf_position_record(platform).originator_id))
+
+
+def lf_position_record(platform: Platform) -> LogRecord:
+    """The ``PositionCreated`` record of the demo's case-management position."""
+    (created,) = [
+        r
+        for r in platform.store.read_log(
+            "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
+        )
+        if json.loads(r.state)["position_type"] == "case_management"
+    ]
+    return created
 
 
 def note_position(platform: Platform, tenant: str, fte: str = "1.0") -> UUID:

@@ -7,16 +7,15 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import KnownPosition, ReferralSource
 from contexts.case_management.people import ConsentPurpose
-from contexts.coordination.positions import Position
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.platform import Platform
 from services.runtime.vault import StoreVault
+from tests.case_support import lf_position_record
 
 
 def assigned_case(app: CaseManagementApplication, position: UUID) -> UUID:
@@ -67,9 +66,7 @@ def test_only_the_assigned_case_manager_and_the_supervising_post_may_see_persona
 def test_supervision_lines_reach_case_management_over_the_bus(
     client: TestClient, platform: Platform
 ) -> None:
-    (created,) = platform.store.read_log(
-        "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
-    )
+    created = lf_position_record(platform)
     app = platform.app(CaseManagementApplication, "rheine", vault=platform.vault)
     deadline = time.monotonic() + 10
     lines: list[tuple[str, date, date | None]] = []

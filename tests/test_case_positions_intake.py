@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import time
 
-from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
-from contexts.coordination.positions import Position
 from services.runtime.platform import Platform
+from tests.case_support import lf_position_record
 from tests.support import Auth
 
 
 def test_the_position_working_in_rheine_is_known_to_rheines_case_management(
     client: TestClient, auth: Auth, platform: Platform
 ) -> None:
-    (created,) = platform.store.read_log(
-        "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
-    )
+    created = lf_position_record(platform)
     url = f"/case_management/tenants/rheine/positions/{created.originator_id}/caseload"
     headers = auth("rheine", "coordinator")
     deadline = time.monotonic() + 10

@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
 from contexts.coordination.funding import AmountRule, FundingNotice, PositionType, RecipientKind
-from contexts.coordination.positions import Position, propose_shares
+from contexts.coordination.positions import propose_shares
 from contexts.shared.errors import DomainError
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.platform import Platform
+from tests.case_support import lf_position_record
 
 CM = PositionType.CASE_MANAGEMENT
 Auth = Callable[..., dict[str, str]]
@@ -149,9 +150,7 @@ def test_the_demo_position_in_rheine_is_supervised_by_rheines_post_over_http(
     client: TestClient, auth: Auth, platform: Platform
 ) -> None:
     ks_app = platform.app(CoordinationApplication, "kreis-steinfurt")
-    (created,) = platform.store.read_log(
-        "kreis-steinfurt", "coordination", topics=[get_topic(Position.Created)]
-    )
+    created = lf_position_record(platform)
     response = client.get(
         f"/coordination/tenants/kreis-steinfurt/positions/{created.originator_id}",
         headers=auth("kreis-steinfurt", "district_coordinator"),
@@ -166,7 +165,16 @@ def test_the_demo_position_in_rheine_is_supervised_by_rheines_post_over_http(
         headers=auth("kreis-steinfurt", "district_coordinator"),
     )
     assert listed.status_code == 200, listed.text
-    assert [p["id"] for p in listed.json()] == [str(created.originator_id)]
+    by_title = {p["title"]: p for p in listed.json()}
+    assert set(by_title) == {
+        "Case Management Lernen fördern e.V., RB Rheine",
+        "Koordination KI Kreis Steinfurt",
+        "Assistenz KI Kreis Steinfurt",
+        "Koordinierungsstelle KIM Stadt Rheine",
+    }
+    assert by_title["Case Management Lernen fördern e.V., RB Rheine"]["id"] == str(
+        created.originator_id
+    )
     assert ks_app.get_position(created.originator_id).staffed_fte_on(date(2021, 11, 1)) == Decimal(
         "1.90"
     )
