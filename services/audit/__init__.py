@@ -1,0 +1,1 @@
+"""Audit and grant accountability: Verwendungsnachweis, auditor access, audit export."""

@@ -1,0 +1,140 @@
+"""The Verwendungsnachweis of the demo's Kreis Steinfurt for 2021, against figures by hand.
+
+The demo (services/demo.py) holds for 2021: notice B1 (3.5 FTE coordination at 55,000 EUR,
+0.5 FTE assistance at 45,000 EUR) with 1.0 FTE coordination forwarded to Rheine from
+1 May (50,000 EUR a year, flat); Kreis Steinfurt's own coordination (2.5 FTE: 1.0 + 1.0 from
+January, 0.5 from 15 April) and assistance (0.5 FTE from 1 March); notice B2 (9.0 FTE case
+management) with 1.9 FTE forwarded to "Lernen fördern" from 1 September (104,500 EUR a year).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.statement import VacancyRule
+from contexts.shared.errors import DomainError
+from services.audit.report import build, to_csv, to_pdf
+from services.runtime.platform import Platform
+
+D = Decimal
+
+
+def ks(platform: Platform) -> CoordinationApplication:
+    return platform.app(CoordinationApplication, "kreis-steinfurt")
+
+
+def test_baustein_1_of_2021_by_hand(platform: Platform) -> None:
+    s, history = build(platform.store, ks(platform), "KIM-B1-2021-05566", 2021)
+    assert {g.label: g.value for g in s.granted} == {
+        "granted:assistance": D("22500.00"),  # 0.5 x 45,000
+        "granted:coordination": D("192500.00"),  # 3.5 x 55,000
+        "granted:material_costs": D("0.00"),
+    }
+    lines = {p.title: p for p in s.positions}
+    coordination = lines["Koordination KI Kreis Steinfurt"]
+    # Costs: 3 x 9,100 + 10,600 + 8 x 11,350; never a month without staff.
+    assert (coordination.vacant_months, coordination.cap) == (0, D("137500.00"))
+    assert (coordination.actual_cost, coordination.recognised) == (D("128700.00"),) * 2
+    assistance = lines["Assistenz KI Kreis Steinfurt"]
+    # January and February vacant: 45,000 x 0.5 x 10/12; costs 10 x 1,850.
+    assert (assistance.vacant_months, assistance.cap) == (2, D("18750.00"))
+    assert (assistance.actual_cost, assistance.recognised) == (D("18500.00"),) * 2
+    rheine = lines["Koordinierungsstelle KIM Stadt Rheine"]
+    assert (rheine.funded_by, rheine.actual_cost) == ("rheine", D("36000.00"))  # 8 x 4,500
+    (contract,) = s.contracts
+    assert (contract.recipient, contract.months) == ("rheine", D("8.0000"))
+    assert contract.forwarded == D("33333.33")  # 50,000 x 8/12
+    assert contract.reported_cost == D("36000.00")
+    by_month = {m.month: m for m in s.months}
+    assert by_month["2021-01"].filled_fte == D("2.0000")
+    assert by_month["2021-03"].filled_fte == D("2.5000")  # assistance from March
+    assert by_month["2021-04"].filled_fte == D("2.7667")  # 0.5 x 16/30 days from 15 April
+    assert by_month["2021-05"].filled_fte == D("4.0000")  # Rheine's post from May
+    assert (by_month["2021-04"].forwarded_fte, by_month["2021-05"].forwarded_fte) == (
+        D("0.0000"),
+        D("1.0000"),
+    )
+    assert all(m.granted_fte == D("4.0000") for m in s.months)
+    assert s.total("granted") == D("215000.00")
+    assert s.total("recognised_staff_cost") == D("147200.00")
+    assert s.total("forwarded") == D("33333.33")
+    assert s.total("used") == D("180533.33")
+    assert s.total("unused") == D("34466.67")
+    # Drill-down: the recognised cost rests on exactly the cost events of the own positions.
+    cost_events = {
+        event_id
+        for aggregate_id in (coordination.position_id, assistance.position_id)
+        for event_id, event in history.evidence[aggregate_id]
+        if type(event).__name__ == "StaffCostRecorded"
+    }
+    assert len(cost_events) == 22
+    recognised = next(t for t in s.totals if t.label == "recognised_staff_cost")
+    assert cost_events <= set(recognised.events)
+    stored = {r.event_id for r in platform.store.read_log("kreis-steinfurt", "coordination")}
+    assert set(recognised.events) <= stored
+
+
+def test_the_pro_rata_rule_counts_months_by_filled_fte(platform: Platform) -> None:
+    s, _ = build(
+        platform.store, ks(platform), "KIM-B1-2021-05566", 2021, rule=VacancyRule.PRO_RATA_FILLED
+    )
+    lines = {p.title: p for p in s.positions}
+    # Coordination: 3 x 0.8 + (2 + 0.5 x 16/30)/2.5 + 8 = 11.30667 months of 2.5 FTE.
+    assert lines["Koordination KI Kreis Steinfurt"].cap == D("129555.56")
+    assert lines["Assistenz KI Kreis Steinfurt"].cap == D("18750.00")
+
+
+def test_baustein_2_of_2021_by_hand(platform: Platform) -> None:
+    s, _ = build(platform.store, ks(platform), "KIM-B2-2021-05566", 2021)
+    assert s.total("granted") == D("495000.00")  # 9.0 x 55,000
+    (contract,) = s.contracts
+    assert contract.forwarded == D("34833.33")  # 104,500 x 4/12
+    assert contract.reported_cost == D("30820.00")  # 4,600 + 3 x 8,740
+    (position,) = s.positions
+    assert position.cap == D("34833.33")  # 55,000 x 1.9 x 4/12
+    assert s.total("used") == D("34833.33")
+    assert s.total("unused") == D("460166.67")
+
+
+def test_as_of_a_position_or_date_the_statement_shows_what_was_known(
+    platform: Platform,
+) -> None:
+    full, history = build(platform.store, ks(platform), "KIM-B1-2021-05566", 2021)
+    # Before the last cost was recorded, December of Rheine's post was not reported yet.
+    (last_cost,) = [
+        event_id
+        for event_id, event in history.evidence[
+            next(p.position_id for p in full.positions if p.funded_by == "rheine")
+        ]
+        if getattr(event, "month", "") == "2021-12"
+    ]
+    (record,) = [
+        r for r in platform.store.read_log("kreis-steinfurt", "coordination")
+        if r.event_id == last_cost
+    ]  # fmt: skip
+    earlier, _ = build(
+        platform.store, ks(platform), "KIM-B1-2021-05566", 2021, upto=record.position - 1
+    )
+    assert earlier.contracts[0].reported_cost == D("31500.00")  # 7 x 4,500
+    with pytest.raises(DomainError) as before_anything:
+        build(
+            platform.store, ks(platform), "KIM-B1-2021-05566", 2021,
+            until=datetime(2020, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+    assert before_anything.value.rule == "unknown-notice"
+
+
+def test_csv_and_pdf_carry_german_labels_and_event_ids(platform: Platform) -> None:
+    s, history = build(platform.store, ks(platform), "KIM-B1-2021-05566", 2021)
+    text = to_csv(s, "kreis-steinfurt", history.position)
+    assert "Summe;Verwendet insgesamt;180.533,33;" in text
+    assert "Bewilligung;Bewilligt: Koordination;192.500,00;" in text
+    some_event = s.positions[0].events[0]
+    assert some_event in text
+    pdf = to_pdf(s, "kreis-steinfurt", history.position)
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 2000
