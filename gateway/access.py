@@ -55,16 +55,23 @@ def figure_tenants(
         raise Forbidden(f"figures need one of the roles: {', '.join(sorted(FIGURE_ROLES))}")
     if directory.get(tenant) is None:
         raise Forbidden(f"unknown tenant {tenant!r}")
-    if principal.tenant != tenant and not directory.is_ancestor(principal.tenant, tenant):
+    if (
+        principal.tenant != tenant
+        and not directory.is_ancestor(principal.tenant, tenant)
+        and not audits(principal, directory, tenant)
+    ):
         raise Forbidden(f"a token of {principal.tenant} may not read figures of {tenant}")
     return [tenant, *directory.descendants(tenant)] if include_members else [tenant]
 
 
 def audits(principal: Principal, directory: TenantDirectory, tenant: str) -> bool:
-    """An auditor of ``tenant`` or of a tenant above it (the auditor role alone is not enough)."""
-    return Role.AUDITOR in principal.roles and (
-        principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
-    )
+    """An auditor whose mandate names ``tenant``; without a mandate, an auditor of ``tenant``
+    or of a tenant above it (the auditor role alone is not enough)."""
+    if Role.AUDITOR not in principal.roles:
+        return False
+    if principal.mandate is not None:
+        return tenant in principal.mandate
+    return principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
 
 
 def may_list_cases(principal: Principal, directory: TenantDirectory, tenant: str) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import GatewayContext
 from gateway.schema import schema
-from services.runtime.http.auth import TokenVerifier
+from services.audit.router import record
+from services.runtime.http.auth import Principal, Role, TokenVerifier
 from services.runtime.platform import Platform
 
 
@@ -21,7 +25,30 @@ async def _context(request: Request) -> GatewayContext:
     ):
         # The GraphiQL page itself; its queries come as POSTs with the token.
         return GatewayContext(platform, None)
-    return GatewayContext(platform, verifier.from_request(request))
+    principal = verifier.from_request(request)
+    if Role.AUDITOR in principal.roles:
+        await _record_auditor_query(platform, principal, request)
+    return GatewayContext(platform, principal)
+
+
+TENANT_ARGUMENT = re.compile(r'tenant\s*:\s*"([a-z0-9_][a-z0-9-]{0,62})"')
+
+
+async def _record_auditor_query(platform: Platform, principal: Principal, request: Request) -> None:
+    """Every auditor query is recorded in the audit log of each tenant it names (or of the
+    auditor's own tenant): who, when, the query text."""
+    try:
+        body = await request.json() if request.method == "POST" else dict(request.query_params)
+    except ValueError:
+        return  # not a GraphQL request body; GraphQL answers with its own error
+    text = str(body.get("query", "")) if isinstance(body, dict) else ""
+    named = sorted(set(TENANT_ARGUMENT.findall(text))) or [principal.tenant]
+    directory = platform.directory()
+    for tenant in named:
+        if directory.get(tenant) is not None:
+            await asyncio.to_thread(
+                record, platform, principal, tenant, "graphql", query=text[:2000]
+            )
 
 
 def graphql_router() -> GraphQLRouter[GatewayContext, None]:

@@ -35,6 +35,12 @@ def _case_management() -> list[APIRouter]:
     return [router, cases]
 
 
+def _audit() -> list[APIRouter]:
+    from services.audit.router import router
+
+    return [router]
+
+
 def _gateway() -> list[APIRouter]:
     from gateway.app import graphql_router
 
@@ -45,11 +51,12 @@ SERVICES: dict[str, Callable[[], list[APIRouter]]] = {
     "tenancy": _tenancy,
     "coordination": _coordination,
     "case_management": _case_management,
+    "audit": _audit,
     "gateway": _gateway,
 }
 """Each deployable service and the routers it serves. Its log context has the same name."""
 
-LOG_CONTEXTS = {"tenancy", "coordination", "case_management"}
+LOG_CONTEXTS = {"tenancy", "coordination", "case_management", "audit"}
 
 
 def build_app(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from functools import partial
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -81,6 +81,7 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
             roles=args.role,
             subject=args.subject,
             position=position,
+            mandate=args.mandate,
             ttl_seconds=args.ttl,
         )
     except ValueError:
@@ -148,6 +149,25 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         with _progress() as progress:
             task = progress.add_task(f"Import {path.name}", total=len(lines))
             count = import_jsonl(store, lines, lambda n: progress.advance(task, n))
+        manifest_path = path.with_name(path.name + ".manifest.json")
+        if manifest_path.is_file():
+            import json
+
+            from services.runtime import audit
+
+            problems = audit.check_against_manifest(
+                store, json.loads(manifest_path.read_text(encoding="utf-8"))
+            )
+            verification = audit.verify(store)
+            problems += [
+                f"{f.tenant}/{f.context} Position {f.position}: {f.reason}"
+                for f in verification.findings
+            ]
+            if problems:
+                for problem in problems:
+                    console.print(f"[red]Abweichung vom Manifest: {problem}")
+                return 1
+            console.print("Manifest geprüft: Ereignisse und Hash-Ketten stimmen überein.")
     except LogNotEmpty as e:
         console.print(f"[red]Import abgelehnt: {e}. Importieren Sie in einen leeren Speicher.")
         return 1
@@ -212,6 +232,10 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.event_store, pg_schema=settings.pg_schema)
     tenants = [args.tenant] if args.tenant else None
     try:
+        if args.action == "export":
+            return _audit_export(args, store)
+        if args.action == "report":
+            return _audit_report(args, store)
         if args.action == "checkpoint":
             count = audit.checkpoint(store, tenants)
             console.print(f"{count} Prüfpunkte gesetzt (Position und Hash je Protokoll).")
@@ -234,6 +258,82 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
             f" Position {f.position}: {f.reason}"
         )
     return 1
+
+
+def _audit_export(args: argparse.Namespace, store: Any) -> int:
+    """The tenant's full history as JSON lines plus a manifest of hashes beside it."""
+    import io
+    import json
+
+    from services.runtime import audit
+    from services.runtime.eventstore.jsonl import export_tenant, tenant_logs
+
+    if not args.tenant or not args.out:
+        console.print("[red]kim audit export braucht --tenant und --out.")
+        return 2
+    logs = tenant_logs(store, args.tenant)
+    buffer = io.StringIO()
+    with _progress() as progress:
+        task = progress.add_task(f"Prüfexport {args.tenant}", total=sum(logs.values()))
+        count = export_tenant(store, args.tenant, buffer, progress=partial(progress.advance, task))
+    text = buffer.getvalue()
+    out = Path(args.out)
+    out.write_text(text, encoding="utf-8")
+    manifest_path = out.with_name(out.name + ".manifest.json")
+    manifest_path.write_text(
+        json.dumps(audit.manifest(store, args.tenant, text), indent=2, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    console.print(f"{count} Ereignisse von {args.tenant} exportiert; Manifest: {manifest_path}")
+    return 0
+
+
+def _audit_report(args: argparse.Namespace, store: Any) -> int:
+    """The Verwendungsnachweis of a notice and year, as of a date or log position."""
+    from datetime import UTC, date, datetime, time
+
+    from contexts.coordination.application import CoordinationApplication
+    from contexts.coordination.statement import VacancyRule
+    from contexts.shared.errors import DomainError
+    from services.audit.report import build, to_csv, to_pdf
+
+    if not (args.tenant and args.notice and args.year):
+        console.print("[red]kim audit report braucht --tenant, --notice und --year.")
+        return 2
+    until = None
+    if args.as_of:
+        try:
+            until = datetime.combine(date.fromisoformat(args.as_of), time.max, tzinfo=UTC)
+        except ValueError:
+            console.print("[red]--as-of erwartet ein Datum wie 2022-12-31.")
+            return 2
+    app = CoordinationApplication(args.tenant, store.recorder)
+    try:
+        statement, history = build(
+            store, app, args.notice, args.year, rule=VacancyRule(args.rule),
+            upto=args.position, until=until,
+        )  # fmt: skip
+    except DomainError as e:
+        console.print(f"[red]{e.detail}")
+        return 1
+    if args.format == "pdf":
+        data = to_pdf(statement, args.tenant, history.position)
+        if not args.out:
+            console.print("[red]Für PDF bitte --out angeben.")
+            return 2
+        Path(args.out).write_bytes(data)
+    else:
+        text = to_csv(statement, args.tenant, history.position)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        else:
+            print(text, end="")
+    console.print(
+        f"Verwendungsnachweis {statement.reference} {args.year}: Stand Position"
+        f" {history.position}, verwendet {statement.total('used')} von"
+        f" {statement.total('granted')} EUR."
+    )
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--position", default=None, help="UUID der Fallmanagement-Stelle (für Fallmanager:innen)"
     )
+    token.add_argument(
+        "--mandate", action="append", default=None,
+        help="Mandant im Prüfauftrag (für Prüfer:innen, mehrfach möglich)",
+    )  # fmt: skip
     token.add_argument("--ttl", type=int, default=8 * 3600, help="Gültigkeit in Sekunden")
     token.set_defaults(func=cmd_token)
 
@@ -279,8 +383,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(func=cmd_replay)
 
     audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")
-    audit.add_argument("action", choices=["verify", "checkpoint"])
+    audit.add_argument("action", choices=["verify", "checkpoint", "export", "report"])
     audit.add_argument("--tenant", default=None, help="nur diesen Mandanten")
+    audit.add_argument("--out", default=None, help="Zieldatei (Export, Bericht)")
+    audit.add_argument("--notice", default=None, help="Bescheid: Aktenzeichen oder ID")
+    audit.add_argument("--year", type=int, default=None, help="Jahr des Verwendungsnachweises")
+    audit.add_argument("--as-of", default=None, help="Stand am Ende dieses Tages (JJJJ-MM-TT)")
+    audit.add_argument("--position", type=int, default=None, help="Stand an dieser Position")
+    audit.add_argument(
+        "--rule", default="twelfth_per_vacant_month",
+        choices=["twelfth_per_vacant_month", "pro_rata_filled"],
+        help="Regel für unbesetzte Monate",
+    )  # fmt: skip
+    audit.add_argument("--format", default="csv", choices=["csv", "pdf"])
     audit.set_defaults(func=cmd_audit)
 
     imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")

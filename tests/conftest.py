@@ -208,10 +208,19 @@ def settle(platform: Platform, timeout: float = 20.0) -> None:
 @pytest.fixture
 def token(settings: Settings) -> Callable[..., str]:
     def make(
-        tenant: str, *roles: str, subject: str | None = None, position: uuid.UUID | None = None
+        tenant: str,
+        *roles: str,
+        subject: str | None = None,
+        position: uuid.UUID | None = None,
+        mandate: list[str] | None = None,
     ) -> str:
         return mint_token(
-            settings, tenant=tenant, roles=list(roles), subject=subject, position=position
+            settings,
+            tenant=tenant,
+            roles=list(roles),
+            subject=subject,
+            position=position,
+            mandate=mandate,
         )
 
     return make
@@ -219,8 +228,14 @@ def token(settings: Settings) -> Callable[..., str]:
 
 @pytest.fixture
 def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def make(tenant: str, *roles: str, position: uuid.UUID | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(tenant, *roles, position=position)}"}
+    def make(
+        tenant: str,
+        *roles: str,
+        position: uuid.UUID | None = None,
+        mandate: list[str] | None = None,
+    ) -> dict[str, str]:
+        bearer = token(tenant, *roles, position=position, mandate=mandate)
+        return {"Authorization": f"Bearer {bearer}"}
 
     return make
 

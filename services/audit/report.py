@@ -172,4 +172,3 @@ def to_pdf(s: Statement, tenant: str, position: int) -> bytes:
         " stehen in der CSV-Fassung. Prüfbar mit 'kim audit verify'.",
     )  # fmt: skip
     return bytes(pdf.output())
-

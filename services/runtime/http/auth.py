@@ -3,7 +3,8 @@
 Development: HS256 with ``KIM_JWT_SECRET`` (``kim token`` mints one). Production: an OIDC
 provider's JWKS (``KIM_JWKS_URL``). Claims: ``sub``, ``tenant``, ``roles`` and, for case
 managers, ``position``: the id of the case-management position (Stelle) they work on, which
-decides whose personal data they may see.
+decides whose personal data they may see; for auditors, ``mandate``: the tenants their audit
+mandate names (without it: their own tenant and those below it).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Principal:
     tenant: str
     roles: frozenset[Role]
     position: UUID | None = None
+    mandate: frozenset[str] | None = None  # tenants an auditor's mandate names
 
     @property
     def actor(self) -> str:
@@ -56,6 +58,7 @@ def mint_token(
     roles: list[str],
     subject: str | None = None,
     position: UUID | None = None,
+    mandate: list[str] | None = None,
     ttl_seconds: int = 8 * 3600,
 ) -> str:
     """A development token signed with the configured HS256 secret."""
@@ -73,6 +76,8 @@ def mint_token(
     }
     if position is not None:
         claims["position"] = str(position)
+    if mandate:
+        claims["mandate"] = sorted(mandate)
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -120,7 +125,18 @@ class TokenVerifier:
                 position = UUID(str(claims["position"]))
             except ValueError:
                 raise _unauthorized("invalid token: the position claim is not a UUID") from None
-        return Principal(str(claims["sub"]), str(claims["tenant"]), frozenset(roles), position)
+        mandate = claims.get("mandate")
+        if mandate is not None and not (
+            isinstance(mandate, list) and all(isinstance(t, str) for t in mandate)
+        ):
+            raise _unauthorized("invalid token: the mandate claim must list tenant keys")
+        return Principal(
+            str(claims["sub"]),
+            str(claims["tenant"]),
+            frozenset(roles),
+            position,
+            frozenset(mandate) if mandate is not None else None,
+        )
 
     def from_request(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")

@@ -1,0 +1,1 @@
+"""Audit: who looked at what (auditor access), per audited tenant."""

@@ -1,0 +1,178 @@
+"""REST API for auditors: Verwendungsnachweis, chain verification, the audit trail.
+
+Read-only. An auditor reaches the tenants the token's ``mandate`` names (without one: the
+auditor's own tenant and those below it). Every auditor request is recorded in the audited
+tenant's ``audit`` log before the answer goes out (who, which view, which parameters).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from contexts.audit.application import AuditApplication
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.statement import Statement, VacancyRule
+from services.audit.report import build, to_csv, to_pdf
+from services.runtime import audit as chain_audit
+from services.runtime import context as request_context
+from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from services.runtime.http.auth import Principal, Role, authorize
+from services.runtime.http.problems import Problem
+from services.runtime.platform import Platform
+
+router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
+
+
+def check_mandate(principal: Principal, tenant: str, platform: Platform) -> None:
+    if Role.AUDITOR not in principal.roles:
+        raise Problem(403, "role-not-allowed", "this needs the role: auditor", roles=["auditor"])
+    if principal.mandate is not None:
+        if tenant not in principal.mandate:
+            raise Problem(
+                403, "outside-mandate", f"the audit mandate does not name {tenant}",
+                tenant=tenant,
+            )  # fmt: skip
+        return
+    directory = platform.directory()
+    if principal.tenant != tenant and not directory.is_ancestor(principal.tenant, tenant):
+        raise Problem(
+            403, "outside-mandate",
+            f"without a mandate an auditor of {principal.tenant} reaches only it and the"
+            " tenants below it", tenant=tenant,
+        )  # fmt: skip
+
+
+def record(platform: Platform, principal: Principal, tenant: str, view: str, **params: Any) -> int:
+    """Record the query in the tenant's audit log; returns its position there."""
+    app = platform.app(AuditApplication, tenant)
+    with request_context.bound(actor=principal.actor, tenant=tenant):
+        (rec,) = app.record_query(auditor=principal.actor, view=view, parameters=params)
+    return rec.notification.id
+
+
+class LineView(BaseModel):
+    label: str
+    value: Decimal
+    events: list[str]
+
+
+class StatementView(BaseModel):
+    tenant: str
+    notice: str
+    year: int
+    as_of_position: int
+    vacancy_rule: VacancyRule
+    granted: list[LineView]
+    totals: list[LineView]
+    months: list[dict[str, Any]]
+    positions: list[dict[str, Any]]
+    contracts: list[dict[str, Any]]
+    recorded_as: int
+
+    @classmethod
+    def of(cls, s: Statement, tenant: str, position: int, recorded: int) -> StatementView:
+        return cls(
+            tenant=tenant,
+            notice=s.reference,
+            year=s.year,
+            as_of_position=position,
+            vacancy_rule=s.vacancy_rule,
+            granted=[LineView(label=g.label, value=g.value, events=g.events) for g in s.granted],
+            totals=[LineView(label=t.label, value=t.value, events=t.events) for t in s.totals],
+            months=[vars(m) for m in s.months],
+            positions=[{**vars(p), "position_id": str(p.position_id)} for p in s.positions],
+            contracts=[{**vars(c), "contract_id": str(c.contract_id)} for c in s.contracts],
+            recorded_as=recorded,
+        )
+
+
+@router.get("/statements/{notice}", summary="Verwendungsnachweis of a notice and year")
+def get_statement(
+    notice: str,
+    principal: PrincipalDep,
+    tenant: TenantDep,
+    platform: PlatformDep,
+    year: Annotated[int, Query(ge=2015, le=2100)],
+    format: Literal["json", "csv", "pdf"] = "json",
+    rule: VacancyRule = VacancyRule.TWELFTH_PER_VACANT_MONTH,
+    as_of: Annotated[date | None, Query(description="end of this day")] = None,
+    position: Annotated[int | None, Query(ge=1, description="log position")] = None,
+) -> Response:
+    check_mandate(principal, tenant.key, platform)
+    recorded = record(
+        platform, principal, tenant.key, "statement", notice=notice, year=year, format=format,
+        rule=rule.value, as_of=as_of.isoformat() if as_of else None, position=position,
+    )  # fmt: skip
+    until = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
+    app = platform.app(CoordinationApplication, tenant.key)
+    s, history = build(platform.store, app, notice, year, rule=rule, upto=position, until=until)
+    name = f"verwendungsnachweis-{tenant.key}-{s.reference}-{year}"
+    if format == "csv":
+        return Response(
+            to_csv(s, tenant.key, history.position),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "pdf":
+        return Response(
+            to_pdf(s, tenant.key, history.position),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    view = StatementView.of(s, tenant.key, history.position, recorded)
+    return Response(view.model_dump_json(), media_type="application/json")
+
+
+class VerificationView(BaseModel):
+    tenant: str
+    intact: bool
+    logs: int
+    events: int
+    findings: list[dict[str, Any]]
+
+
+@router.get("/verification", summary="Check the tenant's hash chains")
+def verification(
+    principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
+) -> VerificationView:
+    check_mandate(principal, tenant.key, platform)
+    record(platform, principal, tenant.key, "verification")
+    result = chain_audit.verify(platform.store, [tenant.key])
+    return VerificationView(
+        tenant=tenant.key,
+        intact=result.intact,
+        logs=result.logs,
+        events=result.events,
+        findings=[vars(f) for f in result.findings],
+    )
+
+
+class QueryView(BaseModel):
+    auditor: str
+    view: str
+    parameters: dict[str, Any]
+    at: datetime
+
+
+@router.get("/queries", summary="Who of the auditors saw what, when (the audit trail)")
+def queries(principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep) -> list[QueryView]:
+    """For the tenant's own coordination posts and auditors (the latter are recorded too)."""
+    if Role.AUDITOR in principal.roles:
+        check_mandate(principal, tenant.key, platform)
+        record(platform, principal, tenant.key, "queries")
+    else:
+        authorize(
+            principal, tenant.key, platform.directory(),
+            roles={Role.COORDINATOR, Role.DISTRICT_COORDINATOR},
+        )  # fmt: skip
+    app = platform.app(AuditApplication, tenant.key)
+    return [
+        QueryView(auditor=q.auditor, view=q.view, parameters=q.parameters, at=q.created_on)
+        for q in app.queries()
+    ]
