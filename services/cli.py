@@ -295,6 +295,8 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
     from contexts.coordination.application import CoordinationApplication
     from contexts.coordination.statement import VacancyRule
     from contexts.shared.errors import DomainError
+    from contexts.tenancy.application import TenancyApplication
+    from services.audit.narrative import narrative
     from services.audit.report import build, to_csv, to_pdf
 
     if not (args.tenant and args.notice and args.year):
@@ -316,14 +318,17 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
     except DomainError as e:
         console.print(f"[red]{e.detail}")
         return 1
+    directory = TenancyApplication(store.recorder).directory()
+    towns = [args.tenant, *directory.descendants(args.tenant)]
+    story = narrative(store, towns, args.tenant, args.year, until=until)
     if args.format == "pdf":
-        data = to_pdf(statement, args.tenant, history.position)
+        data = to_pdf(statement, args.tenant, history.position, story)
         if not args.out:
             console.print("[red]Für PDF bitte --out angeben.")
             return 2
         Path(args.out).write_bytes(data)
     else:
-        text = to_csv(statement, args.tenant, history.position)
+        text = to_csv(statement, args.tenant, history.position, story)
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8")
         else:

@@ -9,8 +9,9 @@ management) with 1.9 FTE forwarded to "Lernen fördern" from 1 September (104,50
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import VacancyRule
 from contexts.shared.errors import DomainError
 from services.audit.report import build, to_csv, to_pdf
+from services.runtime import audit
 from services.runtime.platform import Platform
 
 D = Decimal
@@ -138,3 +140,69 @@ def test_csv_and_pdf_carry_german_labels_and_event_ids(platform: Platform) -> No
     pdf = to_pdf(s, "kreis-steinfurt", history.position)
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 2000
+
+
+def test_the_narrative_statistics_count_the_year_with_their_events(platform: Platform) -> None:
+    from contexts.case_management.application import CaseManagementApplication
+    from contexts.case_management.domain import ClosureReason, ReferralSource, Service
+    from contexts.case_management.people import ConsentPurpose
+    from contexts.coordination.gaps import LifeDimension
+    from services.audit.narrative import narrative
+
+    rheine = platform.app(CaseManagementApplication, "rheine", vault=platform.vault)
+
+    def case(opened: date) -> Any:
+        (person,) = rheine.register_person({"name": "N."}, date(2021, 1, 1))
+        pid = person.domain_event.originator_id
+        for purpose, recipient in ((ConsentPurpose.CASE_MANAGEMENT, "rheine"),
+                                   (ConsentPurpose.REFERRAL, "jmd-rheine")):  # fmt: skip
+            rheine.give_consent(pid, purpose=purpose, recipient=recipient, given_on=opened)
+        first, *_ = rheine.open_case(pid, referral_source=ReferralSource.SCHOOL, opened_on=opened)
+        return first.domain_event.originator_id
+
+    in_2021 = case(date(2021, 10, 1))
+    rheine.assess(in_2021, needs={"language": "high", "work_and_livelihood": "low"},
+                  on=date(2021, 10, 5))  # fmt: skip
+    rheine.agree_goals(in_2021, goals={"language": "B1"}, on=date(2021, 10, 10))
+    rheine.start_linking(in_2021, on=date(2021, 10, 15))
+    rheine.propose_referral(in_2021, service=Service.JMD, recipient="jmd-rheine",
+                            on=date(2021, 10, 20))  # fmt: skip
+    rheine.answer_referral(in_2021, index=0, accepted=True, on=date(2021, 10, 25))
+    rheine.close_case(in_2021, reason=ClosureReason.MOVED_AWAY, on=date(2021, 12, 1))
+    case(date(2022, 1, 10))  # another year
+    ks(platform).record_gap(
+        life_dimension=LifeDimension("education"), description="Keine Kita-Plätze",
+        reported_on=date(2021, 11, 3),
+    )  # fmt: skip
+
+    story = narrative(
+        platform.store, ["kreis-steinfurt", "rheine", "emsdetten"], "kreis-steinfurt", 2021
+    )
+    assert story.counts() == {
+        "cases:closed:moved_away": 1,
+        "cases:opened": 1,
+        "gap:education": 1,
+        "life_dimension:language": 1,
+        "life_dimension:work_and_livelihood": 1,
+        "referral:jmd:accepted": 1,
+    }
+    (opened,) = [
+        r.event_id
+        for r in platform.store.read_log("rheine", "case_management")
+        if r.event_type == "CaseOpened" and r.originator_id == in_2021
+    ]
+    assert story.figures["cases:opened"].events == [opened]
+    s, history = build(platform.store, ks(platform), "KIM-B2-2021-05566", 2021)
+    text = to_csv(s, "kreis-steinfurt", history.position, story)
+    assert f"Sachbericht;Fälle eröffnet;1;{opened}" in text
+    assert "Sachbericht;Verweisung: jmd:accepted;1;" in text
+    # Erasing the person changes no figure and no event behind it; the chains stay intact.
+    before = {k: (f.count, f.events) for k, f in story.figures.items()}
+    statement_before = s
+    rheine.erase_person(rheine.get_case(in_2021).person_id, date(2025, 1, 1))
+    after = narrative(
+        platform.store, ["kreis-steinfurt", "rheine", "emsdetten"], "kreis-steinfurt", 2021
+    )
+    assert {k: (f.count, f.events) for k, f in after.figures.items()} == before
+    assert build(platform.store, ks(platform), "KIM-B2-2021-05566", 2021)[0] == statement_before
+    assert audit.verify(platform.store).intact

@@ -17,6 +17,7 @@ from contexts.coordination.positions import Position
 from contexts.coordination.statement import Statement, VacancyRule, statement
 from contexts.shared.errors import DomainError
 from projections.asof import History, fold
+from services.audit.narrative import Narrative, label_of
 from services.runtime.eventstore.base import EventLogStore
 
 LABELS = {
@@ -82,7 +83,9 @@ def fte(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def rows(s: Statement, tenant: str, position: int) -> list[list[str]]:
+def rows(
+    s: Statement, tenant: str, position: int, story: Narrative | None = None
+) -> list[list[str]]:
     """The statement as table rows: section, item, value, event ids."""
     out = [
         ["Abschnitt", "Posten", "Wert", "Ereignisse"],
@@ -128,17 +131,21 @@ def rows(s: Statement, tenant: str, position: int) -> list[list[str]]:
         )
     for t in s.totals:
         out.append(["Summe", LABELS.get(t.label, t.label), euro(t.value), " ".join(t.events)])
+    if story is not None:
+        out.append(["Sachbericht", "Mandanten", ", ".join(story.tenants), ""])
+        for key, figure in sorted(story.figures.items()):
+            out.append(["Sachbericht", label_of(key), str(figure.count), " ".join(figure.events)])
     return out
 
 
-def to_csv(s: Statement, tenant: str, position: int) -> str:
+def to_csv(s: Statement, tenant: str, position: int, story: Narrative | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerows(rows(s, tenant, position))
+    writer.writerows(rows(s, tenant, position, story))
     return buffer.getvalue()
 
 
-def to_pdf(s: Statement, tenant: str, position: int) -> bytes:
+def to_pdf(s: Statement, tenant: str, position: int, story: Narrative | None = None) -> bytes:
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", format="A4")
@@ -149,7 +156,7 @@ def to_pdf(s: Statement, tenant: str, position: int) -> bytes:
         0, 8, f"Verwendungsnachweis {s.year}: zahlenmäßiger Nachweis", new_x="LMARGIN", new_y="NEXT"
     )
     pdf.set_font("Helvetica", size=8)
-    table = rows(s, tenant, position)
+    table = rows(s, tenant, position, story)
     widths = (28, 80, 120, 49)
     for row in table:
         ids = row[3].split()

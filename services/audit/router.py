@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
+from services.audit.narrative import narrative
 from services.audit.report import build, to_csv, to_pdf
 from services.runtime import audit as chain_audit
 from services.runtime import context as request_context
@@ -74,6 +75,7 @@ class StatementView(BaseModel):
     positions: list[dict[str, Any]]
     contracts: list[dict[str, Any]]
     recorded_as: int
+    narrative: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def of(cls, s: Statement, tenant: str, position: int, recorded: int) -> StatementView:
@@ -112,20 +114,23 @@ def get_statement(
     until = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
     app = platform.app(CoordinationApplication, tenant.key)
     s, history = build(platform.store, app, notice, year, rule=rule, upto=position, until=until)
+    towns = [tenant.key, *platform.directory().descendants(tenant.key)]
+    story = narrative(platform.store, towns, tenant.key, year, until=until)
     name = f"verwendungsnachweis-{tenant.key}-{s.reference}-{year}"
     if format == "csv":
         return Response(
-            to_csv(s, tenant.key, history.position),
+            to_csv(s, tenant.key, history.position, story),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "pdf":
         return Response(
-            to_pdf(s, tenant.key, history.position),
+            to_pdf(s, tenant.key, history.position, story),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
     view = StatementView.of(s, tenant.key, history.position, recorded)
+    view.narrative = {k: {"count": f.count, "events": f.events} for k, f in story.figures.items()}
     return Response(view.model_dump_json(), media_type="application/json")
 
 
