@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
@@ -178,14 +179,24 @@ class AggregateProjection:
         *,
         batch: int = 1000,
         progress: Callable[[int], None] | None = None,
+        upto: int | None = None,
+        until: datetime | None = None,
     ) -> int:
-        """Drop the rows of ``tenants`` and replay their logs; returns the events applied."""
+        """Drop the rows of ``tenants`` and replay their logs; returns the events applied.
+
+        With ``upto`` (a log position) or ``until`` (a point in time, by recorded time) the
+        rows show the state as of then.
+        """
         total = 0
         for tenant in tenants:
             self.reset(tenant)
             after = 0
             while True:
-                records = self.events.read_log(tenant, self.context, after=after, limit=batch)
+                records = self.events.read_log(
+                    tenant, self.context, after=after, upto=upto, limit=batch
+                )
+                if until is not None:
+                    records = [r for r in records if datetime.fromisoformat(r.recorded_at) <= until]
                 if not records:
                     break
                 total += self.apply_batch(records)

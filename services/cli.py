@@ -194,7 +194,25 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             f"[red]Unbekannte Projektion {unknown[0]!r}; bekannt: {', '.join(PROJECTIONS)}"
         )
         return 2
+    until = None
+    if args.as_of:
+        from datetime import UTC, date, datetime
+        from datetime import time as day_time
+
+        try:
+            until = datetime.combine(date.fromisoformat(args.as_of), day_time.max, tzinfo=UTC)
+        except ValueError:
+            console.print("[red]--as-of erwartet ein Datum wie 2022-12-31.")
+            return 2
+        if not args.into:
+            console.print("[red]Mit --as-of bitte --into DATEI angeben (die Live-Lesemodelle"
+                          " bleiben unberührt).")  # fmt: skip
+            return 2
     platform = Platform(settings)
+    if args.into:
+        from projections.store import SqliteReadStore
+
+        platform.use_read_store(SqliteReadStore(args.into))
     try:
         heads = platform.store.heads()
         tenants = sorted({t for t, _ in heads})
@@ -212,7 +230,9 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             started = time.perf_counter()
             with _progress() as progress:
                 task = progress.add_task(f"Neuaufbau {name}", total=total)
-                count = projection.rebuild(tenants, progress=partial(progress.advance, task))
+                count = projection.rebuild(
+                    tenants, progress=partial(progress.advance, task), until=until
+                )
             seconds = time.perf_counter() - started
             rate = count / seconds if seconds > 0 else 0.0
             console.print(
@@ -385,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="Lesemodelle aus dem Ereignisprotokoll neu aufbauen")
     replay.add_argument("--tenant", default=None, help="nur diesen Mandanten")
     replay.add_argument("--projection", default=None, help="nur diese Projektion")
+    replay.add_argument("--as-of", default=None, help="Stand am Ende dieses Tages (JJJJ-MM-TT)")
+    replay.add_argument("--into", default=None, help="Lesemodelle in diese SQLite-Datei")
     replay.set_defaults(func=cmd_replay)
 
     audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")

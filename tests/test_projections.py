@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,3 +217,24 @@ def test_too_many_aliases_are_refused(client: TestClient, auth: Auth) -> None:
     body = graphql(client, text, auth("rheine", "coordinator"))
     assert body.get("data") is None
     assert any("aliases" in e["message"] for e in body["errors"]), body
+
+
+def test_read_models_as_of_a_point_in_time(platform: Platform, tmp_path: Path) -> None:
+    """Replayed up to a recorded time, the rows show what was known then."""
+    from projections.store import SqliteReadStore
+
+    records = platform.store.read_log("kreis-steinfurt", "coordination")
+    cut = records[9]  # the first ten events of the district's coordination log
+    later = [r for r in records if r.recorded_at > cut.recorded_at]
+    assert later, "the demo has events after the cut"
+    platform.use_read_store(SqliteReadStore(tmp_path / "as-of.db"))
+    projection = build_projections(platform)["coordination"]
+    until = datetime.fromisoformat(cut.recorded_at)
+    projection.rebuild(["kreis-steinfurt"], until=until)
+    known = {r.position for r in records if datetime.fromisoformat(r.recorded_at) <= until}
+    assert projection.position("kreis-steinfurt") == max(known)
+    rows = platform.read.rows("coordination", ["kreis-steinfurt"])
+    ids = {str(r.originator_id) for r in records if r.position in known}
+    assert {r.key for r in rows} == ids
+    projection.rebuild(["kreis-steinfurt"], upto=3)
+    assert projection.position("kreis-steinfurt") == 3

@@ -160,6 +160,11 @@ class Platform:
                 self._read = open_read_store(self.store)
             return self._read
 
+    def use_read_store(self, read: ReadStore) -> None:
+        """Build read models somewhere else (``kim replay --into``: as of a date)."""
+        with self._apps_lock:
+            self._read = read
+
     def close_read(self) -> None:
         with self._apps_lock:
             if self._read is not None:
