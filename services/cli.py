@@ -317,7 +317,7 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
     from contexts.shared.errors import DomainError
     from contexts.tenancy.application import TenancyApplication
     from services.audit.narrative import narrative
-    from services.audit.report import build, to_csv, to_pdf
+    from services.audit.report import build, euro, to_csv, to_pdf
 
     if not (args.tenant and args.notice and args.year):
         console.print("[red]kim audit report braucht --tenant, --notice und --year.")
@@ -355,8 +355,8 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
             print(text, end="")
     console.print(
         f"Verwendungsnachweis {statement.reference} {args.year}: Stand Position"
-        f" {history.position}, verwendet {statement.total('used')} von"
-        f" {statement.total('granted')} EUR."
+        f" {history.position}, verwendet {euro(statement.total('used'))} von"
+        f" {euro(statement.total('granted'))} EUR."
     )
     return 0
 
