@@ -204,10 +204,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             console.print("[red]--as-of erwartet ein Datum wie 2022-12-31.")
             return 2
-        if not args.into:
-            console.print("[red]Mit --as-of bitte --into DATEI angeben (die Live-Lesemodelle"
-                          " bleiben unberührt).")  # fmt: skip
-            return 2
+    if (args.as_of or args.position) and not args.into:
+        console.print("[red]Mit --as-of oder --position bitte --into DATEI angeben (die"
+                      " Live-Lesemodelle bleiben unberührt).")  # fmt: skip
+        return 2
+    if args.position and not args.tenant:
+        console.print("[red]--position gilt für die Protokolle eines Mandanten: --tenant angeben.")
+        return 2
     platform = Platform(settings)
     if args.into:
         from projections.store import SqliteReadStore
@@ -231,7 +234,10 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             with _progress() as progress:
                 task = progress.add_task(f"Neuaufbau {name}", total=total)
                 count = projection.rebuild(
-                    tenants, progress=partial(progress.advance, task), until=until
+                    tenants,
+                    progress=partial(progress.advance, task),
+                    until=until,
+                    upto=args.position,
                 )
             seconds = time.perf_counter() - started
             rate = count / seconds if seconds > 0 else 0.0
@@ -406,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--tenant", default=None, help="nur diesen Mandanten")
     replay.add_argument("--projection", default=None, help="nur diese Projektion")
     replay.add_argument("--as-of", default=None, help="Stand am Ende dieses Tages (JJJJ-MM-TT)")
+    replay.add_argument(
+        "--position", type=int, default=None, help="Stand an dieser Protokollposition"
+    )
     replay.add_argument("--into", default=None, help="Lesemodelle in diese SQLite-Datei")
     replay.set_defaults(func=cmd_replay)
 

@@ -17,6 +17,7 @@ from projections.catalogue import PROJECTIONS, build_projections
 from projections.figures import case_contribution
 from projections.projection import SUMMARY_KIND, AggregateProjection
 from services.runtime.platform import Platform
+from services.runtime.settings import Settings
 from tests.case_support import CM, demo_position, ok, open_case, register_person
 from tests.support import Auth
 
@@ -238,3 +239,33 @@ def test_read_models_as_of_a_point_in_time(platform: Platform, tmp_path: Path) -
     assert {r.key for r in rows} == ids
     projection.rebuild(["kreis-steinfurt"], upto=3)
     assert projection.position("kreis-steinfurt") == 3
+
+
+def test_kim_replay_as_of_writes_into_a_separate_file(
+    platform: Platform, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projections.store import SqliteReadStore
+    from services.cli import main
+    from services.runtime.settings import get_settings
+
+    monkeypatch.setenv("KIM_EVENT_STORE", settings.event_store)
+    monkeypatch.setenv("KIM_PG_SCHEMA", settings.pg_schema)
+    get_settings.cache_clear()
+    try:
+        assert main(["replay", "--as-of", "2020-12-31"]) == 2  # needs --into
+        into = tmp_path / "then.db"
+        args = ["replay", "--tenant", "kreis-steinfurt", "--position", "5", "--into", str(into)]
+        assert main(args) == 0
+        assert main(["replay", "--as-of", "2020-12-31", "--into", str(tmp_path / "e.db")]) == 0
+    finally:
+        get_settings.cache_clear()
+    then = SqliteReadStore(into)
+    try:
+        assert then.positions("coordination") == {("kreis-steinfurt", "coordination"): 5}
+    finally:
+        then.close()
+    empty = SqliteReadStore(tmp_path / "e.db")
+    try:
+        assert list(empty.all_rows("coordination")) == []  # nothing was recorded by then
+    finally:
+        empty.close()
