@@ -4,7 +4,8 @@ A projection writes its rows and the log position they reflect in one transactio
 redelivered event is skipped and a crash loses nothing (exactly-once effect). Rows are
 documents keyed by (projection, tenant, key) with a ``kind``; the read side filters them by
 tenant before anything else. SQLite (embedded: one file beside the event store) or
-PostgreSQL (tables in the store's schema, row-level security as for the events).
+PostgreSQL (tables in the store's schema; reads run as the role ``kim_tenant`` under a
+row-level security policy that admits only the tenants the session names).
 """
 
 from __future__ import annotations
@@ -216,6 +217,12 @@ CREATE TABLE IF NOT EXISTS {schema}.rm_positions (
     projection TEXT NOT NULL, tenant TEXT NOT NULL, context TEXT NOT NULL,
     position BIGINT NOT NULL, PRIMARY KEY (projection, tenant, context)
 );
+-- Reads for the gateway run as kim_tenant and see only the tenants their session names.
+ALTER TABLE {schema}.rm_rows ENABLE ROW LEVEL SECURITY;
+GRANT SELECT ON {schema}.rm_rows TO kim_tenant;
+DROP POLICY IF EXISTS tenant_reads ON {schema}.rm_rows;
+CREATE POLICY tenant_reads ON {schema}.rm_rows FOR SELECT TO kim_tenant
+    USING (tenant = ANY (string_to_array(current_setting('kim.tenants', true), ',')));
 """
 
 
@@ -309,7 +316,10 @@ class PostgresReadStore(ReadStore):
         if kind is not None:
             sql += " AND kind=%s"
             args.append(kind)
-        with self.pool.connection() as conn:
+        with self.pool.connection() as conn, conn.transaction():
+            # Below the gateway's own filter: the session may only see the named tenants.
+            conn.execute("SET LOCAL ROLE kim_tenant")
+            conn.execute("SELECT set_config('kim.tenants', %s, true)", (",".join(wanted),))
             found = conn.execute((sql + " ORDER BY tenant, key").encode(), args).fetchall()
         return [Row(t, k, kd, dict(d)) for t, k, kd, d in found]
 

@@ -269,3 +269,23 @@ def test_kim_replay_as_of_writes_into_a_separate_file(
         assert list(empty.all_rows("coordination")) == []  # nothing was recorded by then
     finally:
         empty.close()
+
+
+def test_read_model_rows_are_isolated_below_the_gateway(platform: Platform) -> None:
+    """On PostgreSQL a read session sees only the tenants it names, whatever it asks."""
+    from projections.store import PostgresReadStore
+
+    build_projections(platform)["coordination"].rebuild(["kreis-steinfurt", "rheine", "aachen"])
+    read = platform.read
+    assert {r.tenant for r in read.rows("coordination", ["rheine", "aachen"])} == {
+        "rheine",
+        "aachen",
+    }
+    if isinstance(read, PostgresReadStore):  # the embedded store is one file of one process
+        with read.pool.connection() as conn, conn.transaction():
+            conn.execute("SET LOCAL ROLE kim_tenant")
+            conn.execute("SELECT set_config('kim.tenants', 'rheine', true)")
+            seen = conn.execute(
+                f"SELECT DISTINCT tenant FROM {read.schema}.rm_rows".encode()
+            ).fetchall()
+        assert seen == [("rheine",)]
