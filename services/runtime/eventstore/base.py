@@ -210,6 +210,11 @@ class EventLogStore(ABC):
     def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
         """Record that the log had this head (position and hash); idempotent."""
 
+    def add_checkpoints(self, heads: dict[tuple[str, str], tuple[int, bytes]]) -> None:
+        """Record several heads at once (stores may do it in one transaction)."""
+        for (tenant, context), (position, hash_) in sorted(heads.items()):
+            self.add_checkpoint(tenant, context, position, hash_)
+
     @abstractmethod
     def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
         """The recorded checkpoints of a log, oldest first."""

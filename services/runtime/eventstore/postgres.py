@@ -393,6 +393,15 @@ class PostgresEventLogStore(EventLogStore):
                 (tenant, context, position, hash_),
             )
 
+    def add_checkpoints(self, heads: dict[tuple[str, str], tuple[int, bytes]]) -> None:
+        with self._admin() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit = off")  # a lost one is taken again
+            cur.executemany(
+                f"INSERT INTO {self.schema}.checkpoints (tenant, context, position, hash)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING".encode(),
+                [(t, c, p, h) for (t, c), (p, h) in sorted(heads.items())],
+            )
+
     def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
         with self._admin() as conn:
             rows = conn.execute(
