@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
@@ -20,6 +21,7 @@ from services.runtime.eventstore import chain
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.postgres import PostgresEventLogStore
 from services.runtime.eventstore.sqlite import SqliteEventLogStore
+from services.runtime.platform import Platform
 from services.runtime.settings import Settings, get_settings
 
 TENANT, CONTEXT = "rheine", "coordination"
@@ -173,3 +175,24 @@ def test_concurrent_appends_to_one_log_keep_one_chain(store: EventLogStore) -> N
         t.join()
     assert store.head(TENANT, CONTEXT) == 60
     assert first_break(store) is None
+
+
+def test_the_relay_records_checkpoints_of_the_logs_it_publishes(
+    client: TestClient, platform: Platform
+) -> None:
+    import time
+
+    deadline = time.monotonic() + 20
+    head = platform.store.head("kreis-steinfurt", "coordination")
+    found: list[tuple[int, bytes]] = []
+    while time.monotonic() < deadline:
+        found = platform.store.checkpoints("kreis-steinfurt", "coordination")
+        if found:
+            break
+        time.sleep(0.05)
+    assert found, "no checkpoint recorded"
+    position, hash_ = found[-1]
+    assert position == head
+    (last,) = platform.store.read_log("kreis-steinfurt", "coordination", after=head - 1, upto=head)
+    assert hash_ == last.hash
+    assert audit.verify(platform.store).intact

@@ -60,6 +60,7 @@ class LogRelay:
         self.checkpoint_every = 1000
         self._heads: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._checkpointed: dict[tuple[str, str], int] = {}
+        self._saving: asyncio.Task[None] | None = None
 
     def _on_append(self, tenant: str, context: str, position: int) -> None:
         loop = self._loop
@@ -81,8 +82,12 @@ class LogRelay:
         self.store.remove_listener(self._on_append)
         try:
             async with self._lock:
+                if self._saving is not None:
+                    await self._saving
                 if self._unsaved:
-                    await self._save_positions()
+                    self._save_positions()
+                if self._saving is not None:
+                    await self._saving
         except Exception:
             log.exception("relay %s: saving positions on stop failed", self.name)
         self._stopping = True
@@ -109,15 +114,21 @@ class LogRelay:
             cycle += 1
             try:
                 # The first cycle catches up with everything appended before the start.
-                await self.drain(full_scan=cycle == 1 or cycle % self._full_scan_every == 0)
+                await self.drain(
+                    full_scan=cycle == 1 or cycle % self._full_scan_every == 0, background=True
+                )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("relay %s: publishing failed; retrying", self.name)
                 await asyncio.sleep(self.poll_interval)
 
-    async def drain(self, *, full_scan: bool = True) -> int:
-        """Publish everything appended so far; returns how many records were published."""
+    async def drain(self, *, full_scan: bool = True, background: bool = False) -> int:
+        """Publish everything appended so far; returns how many records were published.
+
+        The relay's own loop saves positions in the background; a direct call waits until
+        they are saved.
+        """
         async with self._lock:
             if self._positions is None:
                 self._positions = await asyncio.to_thread(self.store.relay_positions, self.name)
@@ -132,15 +143,45 @@ class LogRelay:
                 if self.contexts is not None and context not in self.contexts:
                     continue
                 count += await self._publish_log(tenant, context)
-            if self._unsaved and time.monotonic() - self._saved_at >= self.save_interval:
-                await self._save_positions()
+            if (
+                self._unsaved
+                and time.monotonic() - self._saved_at >= self.save_interval
+                and (self._saving is None or self._saving.done())
+            ):
+                self._save_positions()
+            if not background and self._saving is not None:
+                await self._saving
             return count
 
-    async def _save_positions(self) -> None:
+    def _save_positions(self) -> None:
+        """Save positions and due checkpoints in the background: publishing goes on."""
         unsaved, self._unsaved = self._unsaved, {}
         self._saved_at = time.monotonic()
+        due = {
+            log: head
+            for log, head in self._heads.items()
+            if log not in self._checkpointed
+            or head[0] - self._checkpointed[log] >= self.checkpoint_every
+        }
+        for key, (position, _) in due.items():
+            self._checkpointed[key] = position
 
-        await asyncio.to_thread(self.store.set_relay_positions, self.name, unsaved)
+        def save() -> None:
+            self.store.set_relay_positions(self.name, unsaved)
+            if due:
+                self.store.add_checkpoints(due)
+
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(save)
+            except Exception:
+                log.exception("relay %s: saving positions failed; saved again later", self.name)
+                for key, position in unsaved.items():
+                    self._unsaved[key] = max(position, self._unsaved.get(key, 0))
+                for key in due:
+                    self._checkpointed.pop(key, None)
+
+        self._saving = asyncio.get_running_loop().create_task(run())
 
     async def _publish_log(self, tenant: str, context: str) -> int:
         assert self._positions is not None
