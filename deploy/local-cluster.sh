@@ -10,7 +10,7 @@ mkdir -p kim-cluster-logs
 "$KIM" demo
 pids=()
 port=8001
-for service in tenancy coordination case_management gateway; do
+for service in tenancy coordination case_management audit gateway; do
   "$KIM" serve --service "$service" --port "$port" >"kim-cluster-logs/$service.log" 2>&1 &
   pids+=($!)
   echo "$service: http://127.0.0.1:$port (log kim-cluster-logs/$service.log)"
