@@ -104,6 +104,7 @@ class LogRelay:
     async def _run(self) -> None:
         # No asyncio.wait_for here: on Python 3.11 it can swallow a cancellation.
         cycle = 0
+        last_full = 0.0
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
@@ -112,11 +113,16 @@ class LogRelay:
                 return
             self._wake.clear()
             cycle += 1
+            # The first cycle catches up with everything appended before the start. Appends of
+            # this process mark their logs dirty; a full scan of all heads (for appends of other
+            # processes) runs at most once per poll interval (PostgreSQL) or every ten (SQLite),
+            # however many local appends wake the relay.
+            now = time.monotonic()
+            full = cycle == 1 or now - last_full >= self.poll_interval * self._full_scan_every
+            if full:
+                last_full = now
             try:
-                # The first cycle catches up with everything appended before the start.
-                await self.drain(
-                    full_scan=cycle == 1 or cycle % self._full_scan_every == 0, background=True
-                )
+                await self.drain(full_scan=full, background=True)
             except asyncio.CancelledError:
                 raise
             except Exception:
