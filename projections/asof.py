@@ -12,7 +12,6 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
 
 from contexts.shared.application import TenantApplication
 from services.runtime.eventstore.base import EventLogStore
@@ -49,14 +48,7 @@ def fold(
         for record in records:
             if until is not None and datetime.fromisoformat(record.recorded_at) > until:
                 return history
-            event = app.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=record.originator_id,
-                    originator_version=record.originator_version,
-                    topic=record.topic,
-                    state=record.state,
-                )
-            )
+            event = app.mapper.to_domain_event(record.to_stored_event())
             aggregate_id = UUID(str(record.originator_id))
             state = cast(Any, event).mutate(history.aggregates.get(aggregate_id))
             history.aggregates[aggregate_id] = state

@@ -20,7 +20,6 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
 
 from contexts.shared.application import TenantApplication
 from projections.documents import document
@@ -116,14 +115,7 @@ class AggregateProjection:
 
     def _apply(self, record: LogRecord) -> tuple[tuple[str, UUID], Aggregate]:
         app = self.app_for(record.tenant)
-        event = app.mapper.to_domain_event(
-            StoredEvent(
-                originator_id=record.originator_id,
-                originator_version=record.originator_version,
-                topic=record.topic,
-                state=record.state,
-            )
-        )
+        event = app.mapper.to_domain_event(record.to_stored_event())
         key = (record.tenant, UUID(str(record.originator_id)))
         state = self._states.pop(key, None)
         if state is not None and state.version != record.originator_version - 1:

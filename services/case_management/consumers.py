@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
-
 from contexts.case_management import contracts
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
 from contexts.coordination import contracts as coordination
-from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.bus.consumer import Intake
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
 
 AppFor = Callable[[str], CaseManagementApplication]
 
 
-class PositionIntake:
+class PositionIntake(Intake):
     """Notes case-management positions where they work, and their supervision lines.
 
     The position of "Lernen fördern" lives in Kreis Steinfurt's coordination log but works in
@@ -33,19 +30,11 @@ class PositionIntake:
     name = "case-management-position-intake"
 
     def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        super().__init__(store, f"{prefix}.*.coordination.>")
         self.app_for = app_for
-        self.positions: dict[tuple[str, str], int] = {}
         self.work_tenants: dict[UUID, str] = {}
-        self._lock = threading.Lock()
-        self.consumer = TrackedConsumer(
-            name=self.name,
-            subject=f"{prefix}.*.coordination.>",
-            process=self.process,
-            position=lambda t, c: self.positions.get((t, c), 0),
-            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
-        )
 
-    def process(self, record: LogRecord) -> None:
+    def handle(self, record: LogRecord) -> None:
         position_id = UUID(str(record.originator_id))
         if record.event_type == coordination.POSITION_CREATED:
             data = json.loads(record.state)
@@ -68,11 +57,9 @@ class PositionIntake:
                 valid_from=date.fromisoformat(data["valid_from"]) if assigned else None,
                 valid_to=None if assigned else date.fromisoformat(data["valid_to"]),
             )
-        with self._lock:
-            self.positions[(record.tenant, record.context)] = record.position
 
 
-class TransferIntake:
+class TransferIntake(Intake):
     """Takes over cases handed over to a tenant when a person moves (``CaseHandedOver``).
 
     The origin's log holds its part (the case closed as transferred), the destination's log
@@ -83,29 +70,14 @@ class TransferIntake:
     name = "case-management-transfer-intake"
 
     def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        super().__init__(store, f"{prefix}.*.case_management.>")
         self.app_for = app_for
-        self.positions: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
         self.taken_over = 0
-        self.consumer = TrackedConsumer(
-            name=self.name,
-            subject=f"{prefix}.*.case_management.>",
-            process=self.process,
-            position=lambda t, c: self.positions.get((t, c), 0),
-            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
-        )
 
-    def process(self, record: LogRecord) -> None:
+    def handle(self, record: LogRecord) -> None:
         if record.event_type == contracts.HANDED_OVER:
             origin = self.app_for(record.tenant)
-            event = origin.mapper.to_domain_event(
-                StoredEvent(
-                    originator_id=record.originator_id,
-                    originator_version=record.originator_version,
-                    topic=record.topic,
-                    state=record.state,
-                )
-            )
+            event = origin.mapper.to_domain_event(record.to_stored_event())
             assert isinstance(event, Case.HandedOver)
             destination = self.app_for(event.to_tenant)
             if destination.take_over(
@@ -118,5 +90,3 @@ class TransferIntake:
                 on=date.fromisoformat(event.on),
             ):
                 self.taken_over += 1
-        with self._lock:
-            self.positions[(record.tenant, record.context)] = record.position

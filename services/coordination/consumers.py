@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -12,14 +11,14 @@ from eventsourcing.persistence import IntegrityError
 from contexts.case_management import contracts as case_management
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.gaps import LifeDimension
-from services.runtime.bus.consumer import TrackedConsumer
+from services.runtime.bus.consumer import Intake
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
 
 AppFor = Callable[[str], CoordinationApplication]
 
 
-class GapIntake:
+class GapIntake(Intake):
     """Records gaps reported from cases as system gaps of the same tenant.
 
     Idempotent: the gap's id derives from the report's event id, so a redelivered report
@@ -30,20 +29,11 @@ class GapIntake:
     name = "coordination-gap-intake"
 
     def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
-        self.store = store
+        super().__init__(store, f"{prefix}.*.case_management.>")
         self.app_for = app_for
-        self.positions: dict[tuple[str, str], int] = {}
-        self._lock = threading.Lock()
         self.recorded = 0
-        self.consumer = TrackedConsumer(
-            name=self.name,
-            subject=f"{prefix}.*.case_management.>",
-            process=self.process,
-            position=lambda t, c: self.positions.get((t, c), 0),
-            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
-        )
 
-    def process(self, record: LogRecord) -> None:
+    def handle(self, record: LogRecord) -> None:
         if record.event_type == case_management.GAP_REPORTED:
             data = json.loads(record.state)
             try:
@@ -57,5 +47,3 @@ class GapIntake:
                 self.recorded += 1
             except IntegrityError:
                 pass  # recorded before this redelivery
-        with self._lock:
-            self.positions[(record.tenant, record.context)] = record.position

@@ -8,12 +8,14 @@ record beyond a gap makes the consumer read the missing records from the log fir
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from opentelemetry.trace import SpanKind
 
 from services.runtime import context as request_context
+from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.telemetry import span_from
 
@@ -78,3 +80,34 @@ class TrackedConsumer:
         ):
             self.process(record)
         self.processed += 1
+
+
+class Intake:
+    """Base of the consumers that react to another context's events idempotently.
+
+    Their effect is idempotent by itself (ids derived from the source), so the processed
+    positions are kept in memory only: after a restart the consumer starts at 0 and catches
+    up from the log, skipping what it finds done. Subclasses set ``name`` and implement
+    ``handle``; ``consumer`` is what the platform subscribes.
+    """
+
+    name = "intake"
+
+    def __init__(self, store: EventLogStore, subject: str) -> None:
+        self.positions: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        self.consumer = TrackedConsumer(
+            name=self.name,
+            subject=subject,
+            process=self.process,
+            position=lambda t, c: self.positions.get((t, c), 0),
+            log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        )
+
+    def handle(self, record: LogRecord) -> None:
+        raise NotImplementedError
+
+    def process(self, record: LogRecord) -> None:
+        self.handle(record)
+        with self._lock:
+            self.positions[(record.tenant, record.context)] = record.position

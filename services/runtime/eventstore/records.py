@@ -10,6 +10,8 @@ from datetime import UTC
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 
 def event_type_of(topic: str) -> str:
     """``contexts.coordination.domain:Organisation.Registered`` -> ``OrganisationRegistered``."""
@@ -49,6 +51,15 @@ class LogRecord:
     def event_type(self) -> str:
         """The event type as used in bus subjects, e.g. ``OrganisationRegistered``."""
         return event_type_of(self.topic)
+
+    def to_stored_event(self) -> StoredEvent:
+        """The record as eventsourcing stores it; ``app.mapper.to_domain_event`` decodes it."""
+        return StoredEvent(
+            originator_id=self.originator_id,
+            originator_version=self.originator_version,
+            topic=self.topic,
+            state=self.state,
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
