@@ -8,100 +8,39 @@ service layer calls them only for those ``may_see_person``/``may_see_personal_da
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
-from eventsourcing.persistence import ApplicationRecorder, Recording
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import Recording
 
+from contexts.case_management.base import ARRIVAL
 from contexts.case_management.domain import (
     AppointmentOutcome,
     ApprovalStep,
     Case,
     ClosureReason,
     ContactChannel,
-    KnownPosition,
     ReferralSource,
     Service,
 )
 from contexts.case_management.people import ConsentPurpose, Person, Programme
-from contexts.case_management.settings import (
-    CaseManagementSettings,
-    OverLimit,
-    Policy,
-    check_policy,
-    settings_id,
-)
-from contexts.shared.application import TenantApplication
+from contexts.case_management.transfer import TransferCommands
 from contexts.shared.errors import DomainError
-from contexts.shared.vault import PersonalDataVault
 
 PERSONAL_FIELDS = {
     "name", "date_of_birth", "contact", "languages", "nationality", "residence_status",
     "arrival_on",
 }  # fmt: skip
-ARRIVAL = "arrival_on"
 
 
 def _years_between(earlier: date, later: date) -> int:
     return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
 
 
-class CaseManagementApplication(TenantApplication):
-    context = "case_management"
+class CaseManagementApplication(TransferCommands):
+    """Commands and queries of case management, one tenant at a time."""
 
-    def __init__(
-        self,
-        tenant: str,
-        recorder_factory: Callable[[str, str], ApplicationRecorder],
-        vault: PersonalDataVault,
-    ) -> None:
-        super().__init__(tenant, recorder_factory)
-        self.vault = vault
-
-    # -- the tenant's settings --------------------------------------------------------------
-    def policy(self) -> Policy:
-        sid = settings_id(self.tenant)
-        if sid not in self.repository:
-            return Policy()
-        return self.load(CaseManagementSettings, sid, "settings").policy
-
-    def settings_version(self) -> int | None:
-        sid = settings_id(self.tenant)
-        return self.repository.get(sid).version if sid in self.repository else None
-
-    def configure(
-        self,
-        *,
-        target_group_years: int,
-        caseload_limit_per_fte: int,
-        over_limit: OverLimit,
-        approvals: list[ApprovalStep],
-        retention_years: dict[str, int | None],
-        expected_version: int | None = None,
-    ) -> list[Recording[UUID]]:
-        check_policy(target_group_years, caseload_limit_per_fte, retention_years)
-        values: dict[str, Any] = {
-            "target_group_years": target_group_years,
-            "caseload_limit_per_fte": caseload_limit_per_fte,
-            "over_limit": OverLimit(over_limit).value,
-            "approvals": sorted({ApprovalStep(a).value for a in approvals}),
-            "retention_years": {str(k): v for k, v in sorted(retention_years.items())},
-        }
-        sid = settings_id(self.tenant)
-        if sid in self.repository:
-            settings = self.load_expecting(
-                CaseManagementSettings, sid, "settings", expected_version
-            )
-            settings.change(**values)
-        else:
-            settings = CaseManagementSettings(id=sid, **values)
-        return self.save(settings)
-
-    # -- people ---------------------------------------------------------------------------
     def register_person(
         self,
         personal_data: dict[str, Any],
@@ -128,14 +67,6 @@ class CaseManagementApplication(TenantApplication):
         )
         return self.save(person)
 
-    def get_person(self, person_id: UUID) -> Person:
-        return self.load(Person, person_id, "person")
-
-    def personal_data(self, person_id: UUID) -> dict[str, Any] | None:
-        """The person's data, or None after erasure (only for those allowed to see it)."""
-        person = self.get_person(person_id)
-        return self.vault.open(self.tenant, person_id, person.sealed) if person.sealed else None
-
     def correct_personal_data(
         self, person_id: UUID, personal_data: dict[str, Any]
     ) -> list[Recording[UUID]]:
@@ -149,10 +80,6 @@ class CaseManagementApplication(TenantApplication):
         person = self.get_person(person_id)
         person.correct(self.vault.seal(self.tenant, person_id, personal_data))
         return self.save(person)
-
-    def arrival_of(self, person_id: UUID) -> date | None:
-        data = self.personal_data(person_id) or {}
-        return date.fromisoformat(data[ARRIVAL]) if data.get(ARRIVAL) else None
 
     def give_consent(
         self,
@@ -191,13 +118,6 @@ class CaseManagementApplication(TenantApplication):
         recordings = self.save(person)
         self.vault.erase(self.tenant, person_id)
         return recordings
-
-    # -- cases ----------------------------------------------------------------------------
-    def get_case(self, case_id: UUID) -> Case:
-        return self.load(Case, case_id, "case")
-
-    def _case(self, case_id: UUID, expected_version: int | None) -> Case:
-        return self.load_expecting(Case, case_id, "case", expected_version)
 
     def open_case(
         self,
@@ -261,9 +181,7 @@ class CaseManagementApplication(TenantApplication):
     def assess(
         self, case_id: UUID, *, needs: dict[str, str], on: date, expected_version: int | None = None
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.assess(needs, on)
-        return self.save(case)
+        return self._change(case_id, expected_version, lambda case: case.assess(needs, on))
 
     def agree_goals(
         self, case_id: UUID, *, goals: dict[str, str], on: date, expected_version: int | None = None
@@ -276,23 +194,17 @@ class CaseManagementApplication(TenantApplication):
     def start_linking(
         self, case_id: UUID, *, on: date, expected_version: int | None = None
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.start_linking(on)
-        return self.save(case)
+        return self._change(case_id, expected_version, lambda case: case.start_linking(on))
 
     def start_monitoring(
         self, case_id: UUID, *, on: date, expected_version: int | None = None
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.start_monitoring(on)
-        return self.save(case)
+        return self._change(case_id, expected_version, lambda case: case.start_monitoring(on))
 
     def start_reassessment(
         self, case_id: UUID, *, on: date, expected_version: int | None = None
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.start_reassessment(on)
-        return self.save(case)
+        return self._change(case_id, expected_version, lambda case: case.start_reassessment(on))
 
     def close_case(
         self,
@@ -306,11 +218,6 @@ class CaseManagementApplication(TenantApplication):
         needs_approval = self.policy().needs_approval(ApprovalStep.CLOSURE)
         case.close(reason, on, needs_approval=needs_approval)
         return self.save(case)
-
-    def supervising_post(self, case: Case, on: date) -> str | None:
-        if case.position_id is None or case.position_id not in self.repository:
-            return None
-        return self.load(KnownPosition, case.position_id, "position").supervisor_on(on)
 
     def decide_approval(
         self,
@@ -339,7 +246,6 @@ class CaseManagementApplication(TenantApplication):
             case.refuse_approval(step, by_tenant, reason, on)
         return self.save(case)
 
-    # -- referrals (Leistungssteuerung) -------------------------------------------------------
     def propose_referral(
         self,
         case_id: UUID,
@@ -364,9 +270,9 @@ class CaseManagementApplication(TenantApplication):
         on: date,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.answer_referral(index, accepted, on)
-        return self.save(case)
+        return self._change(
+            case_id, expected_version, lambda case: case.answer_referral(index, accepted, on)
+        )
 
     def complete_referral(
         self,
@@ -377,17 +283,16 @@ class CaseManagementApplication(TenantApplication):
         on: date,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.complete_referral(index, outcome, on)
-        return self.save(case)
+        return self._change(
+            case_id, expected_version, lambda case: case.complete_referral(index, outcome, on)
+        )
 
-    # -- monitoring ---------------------------------------------------------------------------
     def schedule_appointment(
         self, case_id: UUID, *, on: date, kind: str, expected_version: int | None = None
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.schedule_appointment(on, kind)
-        return self.save(case)
+        return self._change(
+            case_id, expected_version, lambda case: case.schedule_appointment(on, kind)
+        )
 
     def record_appointment(
         self,
@@ -397,9 +302,9 @@ class CaseManagementApplication(TenantApplication):
         outcome: AppointmentOutcome,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.record_appointment(index, outcome)
-        return self.save(case)
+        return self._change(
+            case_id, expected_version, lambda case: case.record_appointment(index, outcome)
+        )
 
     def record_contact(
         self,
@@ -410,9 +315,11 @@ class CaseManagementApplication(TenantApplication):
         life_dimensions: list[str],
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        case = self._case(case_id, expected_version)
-        case.record_contact(on, channel, life_dimensions)
-        return self.save(case)
+        return self._change(
+            case_id,
+            expected_version,
+            lambda case: case.record_contact(on, channel, life_dimensions),
+        )
 
     def add_note(
         self, case_id: UUID, *, on: date, text: str, expected_version: int | None = None
@@ -435,7 +342,6 @@ class CaseManagementApplication(TenantApplication):
             out.append((on, None if opened is None else str(opened["text"])))
         return out
 
-    # -- gaps -------------------------------------------------------------------------------
     def report_gap(
         self,
         case_id: UUID,
@@ -462,239 +368,3 @@ class CaseManagementApplication(TenantApplication):
             )
         case.report_gap(life_dimension, description, on)
         return self.save(case)
-
-    # -- positions, assignment and caseload --------------------------------------------------
-    @property
-    def caseload_target_per_fte(self) -> int:
-        return self.policy().caseload_target_per_fte
-
-    @property
-    def caseload_limit_per_fte(self) -> int:
-        return self.policy().caseload_limit_per_fte
-
-    def note_position(
-        self, position_id: UUID, fte: Decimal, work_tenant: str
-    ) -> list[Recording[UUID]]:
-        """Record a position coordination published, idempotently (its id is the position's)."""
-        if position_id in self.repository:
-            return []
-        return self.save(KnownPosition(id=position_id, fte=str(fte), work_tenant=work_tenant))
-
-    def note_supervision(
-        self, position_id: UUID, *, post_tenant: str, valid_from: date | None, valid_to: date | None
-    ) -> list[Recording[UUID]]:
-        """Mirror coordination's supervision line (Fachaufsicht) of a known position.
-
-        Idempotent: a line already noted, or an end with no open line, changes nothing.
-        """
-        position = self.load(KnownPosition, position_id, "position")
-        lines = position.supervision
-        if valid_from is not None and not any(
-            post == post_tenant and start == valid_from for post, start, _ in lines
-        ):
-            position.note_supervision(post_tenant, valid_from.isoformat())
-        if valid_to is not None and any(end is None for _, _, end in position.supervision):
-            position.note_supervision_end(valid_to.isoformat())
-        return self.save(position)
-
-    def may_see_personal_data(
-        self, *, tenant: str, roles: set[str], position: UUID | None, case_id: UUID, on: date
-    ) -> bool:
-        """Only the case manager of the assigned position and the post supervising it."""
-        case = self.get_case(case_id)
-        if case.position_id is None:
-            return False
-        if "case_manager" in roles and tenant == self.tenant and position == case.position_id:
-            return True
-        if "coordinator" in roles or "district_coordinator" in roles:
-            return self.supervising_post(case, on) == tenant
-        return False
-
-    def may_see_person(
-        self, *, tenant: str, roles: set[str], position: UUID | None, person_id: UUID, on: date
-    ) -> bool:
-        """Whoever may see one of the person's cases; before any case, who registered them."""
-        person = self.get_person(person_id)
-        if (
-            "case_manager" in roles
-            and tenant == self.tenant
-            and position is not None
-            and person.registered_by == position
-        ):
-            return True
-        return any(
-            self.may_see_personal_data(
-                tenant=tenant, roles=roles, position=position, case_id=c, on=on
-            )
-            for c in person.cases
-        )
-
-    def cases(self) -> list[Case]:
-        """All cases of the tenant, oldest first (no personal data in them)."""
-        return [
-            self.get_case(UUID(str(n.originator_id)))
-            for n in self.recorder.select_notifications(
-                start=None, limit=1_000_000, topics=[get_topic(Case.Opened)]
-            )
-        ]
-
-    def caseload(self, position_id: UUID) -> tuple[int, Decimal]:
-        """Open cases assigned to the position, and open cases per full-time equivalent."""
-        position = self.load(KnownPosition, position_id, "position")
-        open_cases = sum(
-            1 for c in self.cases() if c.position_id == position_id and not c.is_closed
-        )
-        per_fte = (Decimal(open_cases) / position.fte).quantize(Decimal("0.1"))
-        return open_cases, per_fte
-
-    def _check_caseload(self, position_id: UUID, policy: Policy) -> str | None:
-        position = self.load(KnownPosition, position_id, "position")
-        if position.work_tenant != self.tenant:
-            raise DomainError(
-                "position-works-elsewhere",
-                f"the position works in {position.work_tenant}, not in {self.tenant}",
-                field="position_id",
-            )
-        open_cases, _ = self.caseload(position_id)
-        after = Decimal(open_cases + 1) / position.fte
-        if after > policy.caseload_limit_per_fte:
-            if policy.over_limit == OverLimit.REFUSE:
-                raise DomainError(
-                    "caseload-limit",
-                    f"the position would carry {after:.1f} cases per FTE, above the limit of"
-                    f" {policy.caseload_limit_per_fte}",
-                    field="position_id",
-                    cases_per_fte=f"{after:.1f}",
-                    limit=policy.caseload_limit_per_fte,
-                )
-            return (
-                f"caseload {after:.1f} per FTE is above the limit of"
-                f" {policy.caseload_limit_per_fte}"
-            )
-        if after > policy.caseload_target_per_fte:
-            return (
-                f"caseload {after:.1f} per FTE is above the target of"
-                f" {policy.caseload_target_per_fte}"
-            )
-        return None
-
-    def caseload_warning(self, position_id: UUID) -> str | None:
-        """The warning an assignment to the position would carry now (None: none)."""
-        return self._check_caseload(position_id, self.policy())
-
-    def assign_case(
-        self,
-        case_id: UUID,
-        *,
-        position_id: UUID,
-        on: date,
-        expected_version: int | None = None,
-    ) -> list[Recording[UUID]]:
-        """Assign a case to a position; refused beyond the limit when the tenant says so."""
-        case = self._case(case_id, expected_version)
-        if case.position_id == position_id:
-            raise DomainError(
-                "already-assigned", "the case is already assigned to this position",
-                field="position_id",
-            )  # fmt: skip
-        self._check_caseload(position_id, self.policy())
-        case.assign(position_id, on)
-        return self.save(case)
-
-    # -- retention ------------------------------------------------------------------------
-    def due_for_erasure(self, today: date) -> list[UUID]:
-        """People whose cases are all closed and whose retention period has passed."""
-        rule = self.policy().retention
-        due = []
-        for n in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[get_topic(Person.Registered)]
-        ):
-            person = self.get_person(UUID(str(n.originator_id)))
-            if person.erased_on is not None or not person.cases:
-                continue
-            closures = [self.get_case(c).closure for c in person.cases]
-            if all(c is not None for c in closures):
-                latest = max(c[1] for c in closures if c is not None)
-                if rule.personal_data_due(latest, today):
-                    due.append(person.id)
-        return sorted(due)
-
-    # -- transfer between tenants ---------------------------------------------------------
-    def hand_over(
-        self,
-        case_id: UUID,
-        *,
-        to_tenant: str,
-        on: date,
-        expected_version: int | None = None,
-    ) -> list[Recording[UUID]]:
-        """The origin's part: close as transferred (contract ``CaseHandedOver``).
-
-        Needs the person's consent to the transfer. Personal data goes along only with its
-        own hand-over consent, sealed under a transit key of the destination that the
-        destination destroys once it has taken the case over.
-        """
-        if to_tenant == self.tenant:
-            raise DomainError(
-                "transfer-to-self", "a case moves to another tenant", field="to_tenant"
-            )
-        case = self._case(case_id, expected_version)
-        person = self.get_person(case.person_id)
-        person.require_consent(ConsentPurpose.TRANSFER, to_tenant, on)
-        transfer_id = uuid4()
-        sealed = None
-        if person.consents_to(ConsentPurpose.DATA_HANDOVER, to_tenant, on):
-            data = self.personal_data(case.person_id)
-            if data:
-                sealed = self.vault.seal(to_tenant, transfer_id, data)
-        case.hand_over(to_tenant, transfer_id, sealed, on)
-        return self.save(case)
-
-    def take_over(
-        self,
-        *,
-        from_tenant: str,
-        from_case: UUID,
-        transfer_id: UUID,
-        referral_source: str,
-        summary: dict[str, dict[str, str]],
-        sealed: str | None,
-        on: date,
-    ) -> list[Recording[UUID]]:
-        """The destination's part: a person record (only what was consented) and a case.
-
-        Idempotent: the ids derive from the origin's case, so a redelivered hand-over finds
-        the case taken over already. The transit key is destroyed afterwards either way.
-        """
-        case_id = uuid5(NAMESPACE_URL, f"urn:kim:transfer:{from_tenant}:{from_case}:case")
-        person_id = uuid5(NAMESPACE_URL, f"urn:kim:transfer:{from_tenant}:{from_case}:person")
-        if case_id in self.repository:
-            self.vault.erase(self.tenant, transfer_id)
-            return []
-        data: dict[str, Any] = {}
-        if sealed:
-            data = self.vault.open(self.tenant, transfer_id, sealed) or {}
-        person = Person(
-            id=person_id,
-            sealed=self.vault.seal(self.tenant, person_id, data),
-            registered_by=None,
-        )
-        # The person agreed to the move; case management here starts on that basis.
-        person.give_consent(ConsentPurpose.CASE_MANAGEMENT, self.tenant, on, None)
-        case = Case._create(
-            Case.Opened,
-            id=case_id,
-            person_id=person_id,
-            referral_source=referral_source,
-            opened_on=on.isoformat(),
-            catch_up_reason=None,
-        )
-        case.take_over(from_tenant, from_case, on.isoformat())
-        if summary.get("needs"):
-            case.assess(summary["needs"], on)
-            if summary.get("goals"):
-                case.agree_goals(summary["goals"], on)
-        person.link_case(case.id)
-        recordings = self.save(person, case)
-        self.vault.erase(self.tenant, transfer_id)
-        return recordings

@@ -7,114 +7,28 @@ person record (see ``contexts.shared.vault``), never in case events.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contexts.case_management.known_position import KnownPosition
+from contexts.case_management.vocabulary import (
+    ALLOWED,
+    GOALS_AGREED_STATES,
+    LIFE_DIMENSIONS,
+    REFERRAL_ONLY,
+    REFERRAL_STATES,
+    AppointmentOutcome,
+    ApprovalStep,
+    CaseState,
+    ClosureReason,
+    ContactChannel,
+    ReferralSource,
+    ReferralStatus,
+    Service,
+    check_dimensions,
+)
 from contexts.shared.errors import DomainError
-
-# The life dimensions are the coordination context's; case management uses the same codes.
-LIFE_DIMENSIONS = (
-    "health", "language", "education", "work_and_livelihood", "housing", "residence_status",
-    "political_participation", "culture_and_leisure", "family", "mobility", "discrimination",
-)  # fmt: skip
-
-
-class CaseState(StrEnum):
-    INTAKE = "intake"  # Erstberatung
-    ASSESSMENT = "assessment"  # Bestandsaufnahme
-    GOAL_AGREEMENT = "goal_agreement"  # Zielvereinbarung
-    LINKING = "linking"  # Leistungssteuerung
-    MONITORING = "monitoring"  # Monitoring
-    REASSESSMENT = "reassessment"  # Re-Assessment
-    CLOSED = "closed"  # Abschluss
-
-
-class ReferralSource(StrEnum):
-    IMMIGRATION_OFFICE = "immigration_office"
-    JOB_CENTRE = "job_centre"
-    SOCIAL_WELFARE_OFFICE = "social_welfare_office"
-    SCHOOL = "school"
-    SELF_REFERRAL = "self_referral"
-    OTHER = "other"
-
-
-class ClosureReason(StrEnum):
-    GOALS_REACHED = "goals_reached"
-    MOVED_AWAY = "moved_away"
-    ENDED_BY_PERSON = "ended_by_person"
-    NO_CONTACT = "no_contact"
-    TRANSFERRED = "transferred"
-
-
-class Service(StrEnum):
-    LANGUAGE_COURSE_COUNSELLING = "language_course_counselling"  # Sprachkursberatung
-    MBE = "mbe"  # Migrationsberatung für Erwachsene
-    JMD = "jmd"  # Jugendmigrationsdienst
-    SCHOOL_NEWCOMER_COUNSELLING = "school_newcomer_counselling"  # Seiteneinsteigerberatung
-    JOB_CENTRE = "job_centre"  # Jobcenter (SGB II)
-    EMPLOYMENT_AGENCY = "employment_agency"  # Agentur für Arbeit (SGB III)
-    YOUTH_OFFICE = "youth_office"  # Jugendamt (SGB VIII)
-    HEALTH = "health"
-    HOUSING = "housing"
-    OTHER = "other"
-
-
-# Legal areas with their own case management get referral only (Verweisberatung).
-REFERRAL_ONLY = {Service.JOB_CENTRE, Service.EMPLOYMENT_AGENCY, Service.YOUTH_OFFICE}
-
-
-class ReferralStatus(StrEnum):
-    PROPOSED = "proposed"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    COMPLETED = "completed"
-
-
-ALLOWED: dict[CaseState, set[CaseState]] = {
-    CaseState.INTAKE: {CaseState.ASSESSMENT, CaseState.CLOSED},
-    CaseState.ASSESSMENT: {CaseState.GOAL_AGREEMENT, CaseState.CLOSED},
-    CaseState.GOAL_AGREEMENT: {CaseState.LINKING, CaseState.CLOSED},
-    CaseState.LINKING: {CaseState.MONITORING, CaseState.CLOSED},
-    CaseState.MONITORING: {CaseState.REASSESSMENT, CaseState.CLOSED},
-    CaseState.REASSESSMENT: {CaseState.GOAL_AGREEMENT, CaseState.CLOSED},  # back into planning
-    CaseState.CLOSED: set(),
-}
-GOALS_AGREED_STATES = {CaseState.LINKING, CaseState.MONITORING, CaseState.REASSESSMENT}
-REFERRAL_STATES = {CaseState.LINKING, CaseState.MONITORING}
-
-
-class ApprovalStep(StrEnum):
-    """Steps a tenant can make subject to the supervising post's approval."""
-
-    GOAL_AGREEMENT = "goal_agreement"
-    CLOSURE = "closure"
-
-
-class AppointmentOutcome(StrEnum):
-    KEPT = "kept"
-    MISSED = "missed"
-    CANCELLED = "cancelled"
-
-
-class ContactChannel(StrEnum):
-    IN_PERSON = "in_person"
-    PHONE = "phone"
-    VIDEO = "video"
-    MESSAGE = "message"
-    ACCOMPANIMENT = "accompaniment"  # Begleitung zu einem Termin
-
-
-def check_dimensions(values: dict[str, str], field: str) -> None:
-    unknown = sorted(set(values) - set(LIFE_DIMENSIONS))
-    if unknown:
-        raise DomainError(
-            "unknown-life-dimension", f"unknown life dimensions: {', '.join(unknown)}", field=field
-        )
-    if not values:
-        raise DomainError("no-life-dimension", "name at least one life dimension", field=field)
 
 
 class Case(Aggregate):
@@ -617,40 +531,21 @@ class Case(Aggregate):
         self.position_id = position_id
 
 
-class KnownPosition(Aggregate):
-    """A case-management position as coordination published it (contract PositionCreated)."""
-
-    class Noted(Aggregate.Created):
-        fte: str
-        work_tenant: str
-
-    class SupervisionNoted(Aggregate.Event):
-        post_tenant: str
-        valid_from: str
-
-    class SupervisionEndNoted(Aggregate.Event):
-        valid_to: str
-
-    @event(Noted)
-    def __init__(self, id: UUID, fte: str, work_tenant: str) -> None:
-        # The id is the coordination position's, so noting it twice collides.
-        self.fte = Decimal(fte)
-        self.work_tenant = work_tenant
-        self.supervision: list[tuple[str, date, date | None]] = []
-
-    @event(SupervisionNoted)
-    def note_supervision(self, post_tenant: str, valid_from: str) -> None:
-        self.supervision.append((post_tenant, date.fromisoformat(valid_from), None))
-
-    @event(SupervisionEndNoted)
-    def note_supervision_end(self, valid_to: str) -> None:
-        self.supervision = [
-            (post, start, date.fromisoformat(valid_to) if end is None else end)
-            for post, start, end in self.supervision
-        ]
-
-    def supervisor_on(self, day: date) -> str | None:
-        for post, start, end in self.supervision:
-            if start <= day and (end is None or day <= end):
-                return post
-        return None
+__all__ = [
+    "ALLOWED",
+    "GOALS_AGREED_STATES",
+    "LIFE_DIMENSIONS",
+    "REFERRAL_ONLY",
+    "REFERRAL_STATES",
+    "AppointmentOutcome",
+    "ApprovalStep",
+    "Case",
+    "CaseState",
+    "ClosureReason",
+    "ContactChannel",
+    "KnownPosition",
+    "ReferralSource",
+    "ReferralStatus",
+    "Service",
+    "check_dimensions",
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -82,7 +83,7 @@ class TrackedConsumer:
         self.processed += 1
 
 
-class Intake:
+class Intake(ABC):
     """Base of the consumers that react to another context's events idempotently.
 
     Their effect is idempotent by itself (ids derived from the source), so the processed
@@ -104,8 +105,9 @@ class Intake:
             log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
         )
 
+    @abstractmethod
     def handle(self, record: LogRecord) -> None:
-        raise NotImplementedError
+        """Apply one record (idempotently)."""
 
     def process(self, record: LogRecord) -> None:
         self.handle(record)

@@ -1,0 +1,106 @@
+"""The base of case management's application: the tenant's settings, people, cases.
+
+``CaseManagementApplication`` (``application.py``) is assembled from this base, the positions
+and caseload commands (``caseload.py``) and the transfer and retention commands
+(``transfer.py``), one module per concern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Recording
+
+from contexts.case_management.domain import ApprovalStep, Case
+from contexts.case_management.people import Person
+from contexts.case_management.settings import (
+    CaseManagementSettings,
+    OverLimit,
+    Policy,
+    check_policy,
+    settings_id,
+)
+from contexts.shared.application import TenantApplication
+from contexts.shared.vault import PersonalDataVault
+
+ARRIVAL = "arrival_on"
+
+
+class CaseManagementBase(TenantApplication):
+    context = "case_management"
+
+    def __init__(
+        self,
+        tenant: str,
+        recorder_factory: Callable[[str, str], ApplicationRecorder],
+        vault: PersonalDataVault,
+    ) -> None:
+        super().__init__(tenant, recorder_factory)
+        self.vault = vault
+
+    def policy(self) -> Policy:
+        sid = settings_id(self.tenant)
+        if sid not in self.repository:
+            return Policy()
+        return self.load(CaseManagementSettings, sid, "settings").policy
+
+    def settings_version(self) -> int | None:
+        sid = settings_id(self.tenant)
+        return self.repository.get(sid).version if sid in self.repository else None
+
+    def configure(
+        self,
+        *,
+        target_group_years: int,
+        caseload_limit_per_fte: int,
+        over_limit: OverLimit,
+        approvals: list[ApprovalStep],
+        retention_years: dict[str, int | None],
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        check_policy(target_group_years, caseload_limit_per_fte, retention_years)
+        values: dict[str, Any] = {
+            "target_group_years": target_group_years,
+            "caseload_limit_per_fte": caseload_limit_per_fte,
+            "over_limit": OverLimit(over_limit).value,
+            "approvals": sorted({ApprovalStep(a).value for a in approvals}),
+            "retention_years": {str(k): v for k, v in sorted(retention_years.items())},
+        }
+        sid = settings_id(self.tenant)
+        if sid in self.repository:
+            settings = self.load_expecting(
+                CaseManagementSettings, sid, "settings", expected_version
+            )
+            settings.change(**values)
+        else:
+            settings = CaseManagementSettings(id=sid, **values)
+        return self.save(settings)
+
+    def get_person(self, person_id: UUID) -> Person:
+        return self.load(Person, person_id, "person")
+
+    def personal_data(self, person_id: UUID) -> dict[str, Any] | None:
+        """The person's data, or None after erasure (only for those allowed to see it)."""
+        person = self.get_person(person_id)
+        return self.vault.open(self.tenant, person_id, person.sealed) if person.sealed else None
+
+    def arrival_of(self, person_id: UUID) -> date | None:
+        data = self.personal_data(person_id) or {}
+        return date.fromisoformat(data[ARRIVAL]) if data.get(ARRIVAL) else None
+
+    def get_case(self, case_id: UUID) -> Case:
+        return self.load(Case, case_id, "case")
+
+    def _case(self, case_id: UUID, expected_version: int | None) -> Case:
+        return self.load_expecting(Case, case_id, "case", expected_version)
+
+    def _change(
+        self, case_id: UUID, expected_version: int | None, change: Callable[[Case], None]
+    ) -> list[Recording[UUID]]:
+        """Load the case (checking the expected version), apply one change, save it."""
+        case = self._case(case_id, expected_version)
+        change(case)
+        return self.save(case)

@@ -1,0 +1,159 @@
+"""Positions, supervision lines, access to personal data, assignment and caseload."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+from eventsourcing.utils import get_topic
+
+from contexts.case_management.base import CaseManagementBase
+from contexts.case_management.domain import Case, KnownPosition
+from contexts.case_management.settings import OverLimit, Policy
+from contexts.shared.errors import DomainError
+
+
+class PositionCommands(CaseManagementBase):
+    def supervising_post(self, case: Case, on: date) -> str | None:
+        if case.position_id is None or case.position_id not in self.repository:
+            return None
+        return self.load(KnownPosition, case.position_id, "position").supervisor_on(on)
+
+    @property
+    def caseload_target_per_fte(self) -> int:
+        return self.policy().caseload_target_per_fte
+
+    @property
+    def caseload_limit_per_fte(self) -> int:
+        return self.policy().caseload_limit_per_fte
+
+    def note_position(
+        self, position_id: UUID, fte: Decimal, work_tenant: str
+    ) -> list[Recording[UUID]]:
+        """Record a position coordination published, idempotently (its id is the position's)."""
+        if position_id in self.repository:
+            return []
+        return self.save(KnownPosition(id=position_id, fte=str(fte), work_tenant=work_tenant))
+
+    def note_supervision(
+        self, position_id: UUID, *, post_tenant: str, valid_from: date | None, valid_to: date | None
+    ) -> list[Recording[UUID]]:
+        """Mirror coordination's supervision line (Fachaufsicht) of a known position.
+
+        Idempotent: a line already noted, or an end with no open line, changes nothing.
+        """
+        position = self.load(KnownPosition, position_id, "position")
+        lines = position.supervision
+        if valid_from is not None and not any(
+            post == post_tenant and start == valid_from for post, start, _ in lines
+        ):
+            position.note_supervision(post_tenant, valid_from.isoformat())
+        if valid_to is not None and any(end is None for _, _, end in position.supervision):
+            position.note_supervision_end(valid_to.isoformat())
+        return self.save(position)
+
+    def may_see_personal_data(
+        self, *, tenant: str, roles: set[str], position: UUID | None, case_id: UUID, on: date
+    ) -> bool:
+        """Only the case manager of the assigned position and the post supervising it."""
+        case = self.get_case(case_id)
+        if case.position_id is None:
+            return False
+        if "case_manager" in roles and tenant == self.tenant and position == case.position_id:
+            return True
+        if "coordinator" in roles or "district_coordinator" in roles:
+            return self.supervising_post(case, on) == tenant
+        return False
+
+    def may_see_person(
+        self, *, tenant: str, roles: set[str], position: UUID | None, person_id: UUID, on: date
+    ) -> bool:
+        """Whoever may see one of the person's cases; before any case, who registered them."""
+        person = self.get_person(person_id)
+        if (
+            "case_manager" in roles
+            and tenant == self.tenant
+            and position is not None
+            and person.registered_by == position
+        ):
+            return True
+        return any(
+            self.may_see_personal_data(
+                tenant=tenant, roles=roles, position=position, case_id=c, on=on
+            )
+            for c in person.cases
+        )
+
+    def cases(self) -> list[Case]:
+        """All cases of the tenant, oldest first (no personal data in them)."""
+        return [
+            self.get_case(UUID(str(n.originator_id)))
+            for n in self.recorder.select_notifications(
+                start=None, limit=1_000_000, topics=[get_topic(Case.Opened)]
+            )
+        ]
+
+    def caseload(self, position_id: UUID) -> tuple[int, Decimal]:
+        """Open cases assigned to the position, and open cases per full-time equivalent."""
+        position = self.load(KnownPosition, position_id, "position")
+        open_cases = sum(
+            1 for c in self.cases() if c.position_id == position_id and not c.is_closed
+        )
+        per_fte = (Decimal(open_cases) / position.fte).quantize(Decimal("0.1"))
+        return open_cases, per_fte
+
+    def _check_caseload(self, position_id: UUID, policy: Policy) -> str | None:
+        position = self.load(KnownPosition, position_id, "position")
+        if position.work_tenant != self.tenant:
+            raise DomainError(
+                "position-works-elsewhere",
+                f"the position works in {position.work_tenant}, not in {self.tenant}",
+                field="position_id",
+            )
+        open_cases, _ = self.caseload(position_id)
+        after = Decimal(open_cases + 1) / position.fte
+        if after > policy.caseload_limit_per_fte:
+            if policy.over_limit == OverLimit.REFUSE:
+                raise DomainError(
+                    "caseload-limit",
+                    f"the position would carry {after:.1f} cases per FTE, above the limit of"
+                    f" {policy.caseload_limit_per_fte}",
+                    field="position_id",
+                    cases_per_fte=f"{after:.1f}",
+                    limit=policy.caseload_limit_per_fte,
+                )
+            return (
+                f"caseload {after:.1f} per FTE is above the limit of"
+                f" {policy.caseload_limit_per_fte}"
+            )
+        if after > policy.caseload_target_per_fte:
+            return (
+                f"caseload {after:.1f} per FTE is above the target of"
+                f" {policy.caseload_target_per_fte}"
+            )
+        return None
+
+    def caseload_warning(self, position_id: UUID) -> str | None:
+        """The warning an assignment to the position would carry now (None: none)."""
+        return self._check_caseload(position_id, self.policy())
+
+    def assign_case(
+        self,
+        case_id: UUID,
+        *,
+        position_id: UUID,
+        on: date,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        """Assign a case to a position; refused beyond the limit when the tenant says so."""
+        case = self._case(case_id, expected_version)
+        if case.position_id == position_id:
+            raise DomainError(
+                "already-assigned", "the case is already assigned to this position",
+                field="position_id",
+            )  # fmt: skip
+        self._check_caseload(position_id, self.policy())
+        case.assign(position_id, on)
+        return self.save(case)

@@ -1,0 +1,113 @@
+"""Transfer between tenants when a person moves, and retention (who is due for erasure)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.persistence import Recording
+from eventsourcing.utils import get_topic
+
+from contexts.case_management.caseload import PositionCommands
+from contexts.case_management.domain import Case
+from contexts.case_management.people import ConsentPurpose, Person
+from contexts.shared.errors import DomainError
+
+
+class TransferCommands(PositionCommands):
+    def due_for_erasure(self, today: date) -> list[UUID]:
+        """People whose cases are all closed and whose retention period has passed."""
+        rule = self.policy().retention
+        due = []
+        for n in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[get_topic(Person.Registered)]
+        ):
+            person = self.get_person(UUID(str(n.originator_id)))
+            if person.erased_on is not None or not person.cases:
+                continue
+            closures = [self.get_case(c).closure for c in person.cases]
+            if all(c is not None for c in closures):
+                latest = max(c[1] for c in closures if c is not None)
+                if rule.personal_data_due(latest, today):
+                    due.append(person.id)
+        return sorted(due)
+
+    def hand_over(
+        self,
+        case_id: UUID,
+        *,
+        to_tenant: str,
+        on: date,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        """The origin's part: close as transferred (contract ``CaseHandedOver``).
+
+        Needs the person's consent to the transfer. Personal data goes along only with its
+        own hand-over consent, sealed under a transit key of the destination that the
+        destination destroys once it has taken the case over.
+        """
+        if to_tenant == self.tenant:
+            raise DomainError(
+                "transfer-to-self", "a case moves to another tenant", field="to_tenant"
+            )
+        case = self._case(case_id, expected_version)
+        person = self.get_person(case.person_id)
+        person.require_consent(ConsentPurpose.TRANSFER, to_tenant, on)
+        transfer_id = uuid4()
+        sealed = None
+        if person.consents_to(ConsentPurpose.DATA_HANDOVER, to_tenant, on):
+            data = self.personal_data(case.person_id)
+            if data:
+                sealed = self.vault.seal(to_tenant, transfer_id, data)
+        case.hand_over(to_tenant, transfer_id, sealed, on)
+        return self.save(case)
+
+    def take_over(
+        self,
+        *,
+        from_tenant: str,
+        from_case: UUID,
+        transfer_id: UUID,
+        referral_source: str,
+        summary: dict[str, dict[str, str]],
+        sealed: str | None,
+        on: date,
+    ) -> list[Recording[UUID]]:
+        """The destination's part: a person record (only what was consented) and a case.
+
+        Idempotent: the ids derive from the origin's case, so a redelivered hand-over finds
+        the case taken over already. The transit key is destroyed afterwards either way.
+        """
+        case_id = uuid5(NAMESPACE_URL, f"urn:kim:transfer:{from_tenant}:{from_case}:case")
+        person_id = uuid5(NAMESPACE_URL, f"urn:kim:transfer:{from_tenant}:{from_case}:person")
+        if case_id in self.repository:
+            self.vault.erase(self.tenant, transfer_id)
+            return []
+        data: dict[str, Any] = {}
+        if sealed:
+            data = self.vault.open(self.tenant, transfer_id, sealed) or {}
+        person = Person(
+            id=person_id,
+            sealed=self.vault.seal(self.tenant, person_id, data),
+            registered_by=None,
+        )
+        # The person agreed to the move; case management here starts on that basis.
+        person.give_consent(ConsentPurpose.CASE_MANAGEMENT, self.tenant, on, None)
+        case = Case._create(
+            Case.Opened,
+            id=case_id,
+            person_id=person_id,
+            referral_source=referral_source,
+            opened_on=on.isoformat(),
+            catch_up_reason=None,
+        )
+        case.take_over(from_tenant, from_case, on.isoformat())
+        if summary.get("needs"):
+            case.assess(summary["needs"], on)
+            if summary.get("goals"):
+                case.agree_goals(summary["goals"], on)
+        person.link_case(case.id)
+        recordings = self.save(person, case)
+        self.vault.erase(self.tenant, transfer_id)
+        return recordings
