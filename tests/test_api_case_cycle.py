@@ -18,7 +18,7 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
-from services.case_management.cases_router import CaseView
+from services.case_management.case_models import CaseView
 from services.runtime import audit
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.platform import Platform
