@@ -211,3 +211,18 @@ def test_subject_patterns_follow_nats_wildcards(pattern: str, subject: str, expe
     from services.runtime.bus import subject_matches
 
     assert subject_matches(pattern, subject) is expected
+
+
+async def test_the_relay_checkpoints_each_log_every_n_events(
+    store: EventLogStore, bus: Bus
+) -> None:
+    relay = LogRelay(store, bus, name="relay-cp")
+    relay.save_interval = 0  # save on every drain
+    relay.checkpoint_every = 2
+    register(store, "rheine", 1)
+    await relay.drain()
+    register(store, "rheine", 1)
+    await relay.drain()  # one event since the checkpoint at 1: none yet
+    register(store, "rheine", 1)
+    await relay.drain()
+    assert [p for p, _ in store.checkpoints("rheine", "coordination")] == [1, 3]
