@@ -180,12 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=float, default=10.0, help="seconds at the rate before measuring"
     )
     parser.add_argument("--queries", type=int, default=300, help="district aggregate queries")
+    parser.add_argument(
+        "--replay-workers", type=int, default=None, help="replay processes (default: CPUs)"
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     from fastapi.testclient import TestClient
 
-    from projections.catalogue import build_projections
+    from projections.replay import ReplayJob, rebuild_parallel
     from services.assembly import build_app
     from services.runtime.http.auth import mint_token
     from services.runtime.platform import Platform
@@ -222,13 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"generated {world.events:,} events in {time.perf_counter() - started:.0f} s")
 
         raw_count, raw_seconds = raw_read(platform.store)
-        projection = build_projections(platform)["case_management"]
+        sizes = {t: h for (t, c), h in platform.store.heads().items() if c == "case_management"}
+        workers = args.replay_workers or os.cpu_count() or 1
+        figures["replay_workers"] = workers
         with progress_bar() as bar:
-            task = bar.add_task("replay case_management", total=raw_count)
+            task = bar.add_task(f"replay case_management, {workers} processes", total=raw_count)
             started = time.perf_counter()
-            replayed = projection.rebuild(
-                world.case_tenants, batch=5000, progress=lambda n: bar.advance(task, n)
-            )
+            replayed = rebuild_parallel(
+                ReplayJob(settings, "case_management"), world.case_tenants, workers,
+                lambda n: bar.advance(task, n), sizes,
+            )  # fmt: skip
             replay_seconds = time.perf_counter() - started
         figures["raw_read_per_s"] = raw_count / raw_seconds
         figures["replay_per_s"] = replayed / replay_seconds

@@ -18,7 +18,23 @@ from eventsourcing.domain import Aggregate
 SEALED_PREFIX = "kimv1:"
 
 
+_PLAIN = frozenset({type(None), bool, int, float})
+
+
 def to_json(value: Any) -> Any:
+    kind = type(value)  # exact types first: this runs for every field of every row
+    if kind is str:
+        return None if value.startswith(SEALED_PREFIX) else value
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
+        return [to_json(v) for v in value]
+    if kind is dict:
+        return {str(to_json(k)): to_json(v) for k, v in value.items()}
+    return _to_json_other(value)
+
+
+def _to_json_other(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):

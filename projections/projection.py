@@ -154,7 +154,7 @@ class AggregateProjection:
             current.update(delta)  # update/subtract keep zero and negative counts
             current = +current
             self._summaries[tenant] = current
-            tx.put(tenant, SUMMARY_KEY, SUMMARY_KIND, dict(sorted(current.items())))
+            tx.put(tenant, SUMMARY_KEY, SUMMARY_KIND, _summary_doc(current))
 
     # -- rebuild ----------------------------------------------------------------------------
     def reset(self, tenant: str | None = None) -> None:
@@ -169,32 +169,66 @@ class AggregateProjection:
         self,
         tenants: Iterable[str],
         *,
-        batch: int = 1000,
+        batch: int = 5000,
         progress: Callable[[int], None] | None = None,
         upto: int | None = None,
         until: datetime | None = None,
     ) -> int:
-        """Drop the rows of ``tenants`` and replay their logs; returns the events applied.
+        """Replace the rows of ``tenants`` by a replay of their logs; returns the events applied.
 
-        With ``upto`` (a log position) or ``until`` (a point in time, by recorded time) the
-        rows show the state as of then.
+        Each tenant's log is folded in memory and its rows written once, in bulk, in one
+        transaction with the position (readers see the old rows until then). With ``upto``
+        (a log position) or ``until`` (a point in time, by recorded time) the rows show the
+        state as of then.
         """
         total = 0
-        for tenant in tenants:
-            self.reset(tenant)
-            after = 0
-            while True:
-                records = self.events.read_log(
-                    tenant, self.context, after=after, upto=upto, limit=batch
-                )
-                if until is not None:
-                    records = [r for r in records if datetime.fromisoformat(r.recorded_at) <= until]
-                if not records:
-                    break
-                total += self.apply_batch(records)
-                after = records[-1].position
-                if progress is not None:
-                    progress(len(records))
-        self._states.clear()
-        self._docs.clear()
+        with self._lock:
+            self._states.clear()
+            self._docs.clear()
+            self._summaries.clear()
+            for tenant in tenants:
+                total += self._rebuild_tenant(tenant, batch, progress, upto, until)
+            self._positions = self.read.positions(self.name)
         return total
+
+    def _rebuild_tenant(
+        self,
+        tenant: str,
+        batch: int,
+        progress: Callable[[int], None] | None,
+        upto: int | None,
+        until: datetime | None,
+    ) -> int:
+        to_event = self.app_for(tenant).mapper.to_domain_event
+        states: dict[UUID, Aggregate] = {}
+        after = applied = 0
+        while True:
+            records = self.events.read_replay(
+                tenant, self.context, after=after, upto=upto, limit=batch
+            )
+            if until is not None:
+                records = [r for r in records if r.recorded_at <= until]
+            if not records:
+                break
+            for record in records:
+                oid = record.originator_id
+                event = cast(Any, to_event(record.to_stored_event()))
+                states[oid] = event.mutate(states.get(oid))
+            applied += len(records)
+            after = records[-1].position
+            if progress is not None:
+                progress(len(records))
+        rows = [(str(oid), type(state).__name__, document(state)) for oid, state in states.items()]
+        if self.summarise is not None and rows:
+            summary: Counter[str] = Counter()
+            for _, kind, doc in rows:
+                summary.update(self.summarise(kind, doc))
+            rows.append((SUMMARY_KEY, SUMMARY_KIND, _summary_doc(summary)))
+        positions = {(tenant, self.context): after} if after else {}
+        self.read.replace_tenant(self.name, tenant, rows, positions)
+        return applied
+
+
+def _summary_doc(counts: Counter[str]) -> dict[str, Any]:
+    """Counters as stored: without zero or negative counts, keys sorted."""
+    return dict(sorted((+counts).items()))

@@ -73,6 +73,18 @@ class ReadStore(ABC):
         """Drop the projection's rows and positions (of one tenant, or all)."""
 
     @abstractmethod
+    def replace_tenant(
+        self,
+        projection: str,
+        tenant: str,
+        rows: Iterable[tuple[str, str, Doc]],
+        positions: dict[tuple[str, str], int],
+    ) -> None:
+        """In one transaction: the tenant's rows of the projection become ``rows``
+        (key, kind, doc) and its positions ``positions`` (a rebuild's bulk write; readers
+        see the old rows or the new ones, never an empty tenant)."""  # fmt: skip
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def position(self, projection: str, tenant: str, context: str) -> int:
@@ -144,7 +156,9 @@ class SqliteReadStore(ReadStore):
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=60.0
+        )  # a parallel rebuild's processes take turns writing
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SQLITE_DDL)
@@ -200,6 +214,24 @@ class SqliteReadStore(ReadStore):
                 args.append(tenant)
             self._conn.execute(f"DELETE FROM rows WHERE {where}", args)
             self._conn.execute(f"DELETE FROM positions WHERE {where}", args)
+
+    def replace_tenant(
+        self, projection: str, tenant: str, rows: Iterable[tuple[str, str, Doc]],
+        positions: dict[tuple[str, str], int],
+    ) -> None:  # fmt: skip
+        with self.transaction(projection) as tx:
+            self._conn.execute(
+                "DELETE FROM rows WHERE projection=? AND tenant=?", (projection, tenant)
+            )
+            self._conn.execute(
+                "DELETE FROM positions WHERE projection=? AND tenant=?", (projection, tenant)
+            )
+            self._conn.executemany(
+                "INSERT INTO rows (projection, tenant, key, kind, doc) VALUES (?, ?, ?, ?, ?)",
+                ((projection, tenant, key, kind, _dump(doc)) for key, kind, doc in rows),
+            )
+            for (t, context), position in positions.items():
+                tx.set_position(t, context, position)
 
     def close(self) -> None:
         with self._lock:
@@ -341,6 +373,27 @@ class PostgresReadStore(ReadStore):
         with self.pool.connection() as conn, conn.transaction():
             conn.execute(f"DELETE FROM {self.schema}.rm_rows WHERE {where}".encode(), args)
             conn.execute(f"DELETE FROM {self.schema}.rm_positions WHERE {where}".encode(), args)
+
+    def replace_tenant(
+        self, projection: str, tenant: str, rows: Iterable[tuple[str, str, Doc]],
+        positions: dict[tuple[str, str], int],
+    ) -> None:  # fmt: skip
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET LOCAL synchronous_commit = off")
+            for table in ("rm_rows", "rm_positions"):
+                conn.execute(
+                    f"DELETE FROM {self.schema}.{table} WHERE projection=%s AND tenant=%s".encode(),
+                    (projection, tenant),
+                )
+            with conn.cursor().copy(
+                f"COPY {self.schema}.rm_rows (projection, tenant, key, kind, doc)"
+                " FROM STDIN".encode()
+            ) as copy:
+                for key, kind, doc in rows:
+                    copy.write_row((projection, tenant, key, kind, _dump(doc)))
+            tx = _PgTx(conn, self.schema, projection)
+            for (t, context), position in positions.items():
+                tx.set_position(t, context, position)
 
     def close(self) -> None:
         self.pool.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -168,11 +169,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+PARALLEL_FROM = 20_000
+"""Events from which ``kim replay`` starts worker processes (each costs about a second)."""
+
+
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild read models from the event log (all, or one tenant / one projection)."""
     import time
 
     from projections.catalogue import PROJECTIONS, build_projections
+    from projections.replay import ReplayJob, rebuild_parallel
     from services.runtime.platform import Platform
 
     chosen = [args.projection] if args.projection else list(PROJECTIONS)
@@ -199,6 +205,10 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     if args.position and not args.tenant:
         console.print("[red]--position gilt für die Protokolle eines Mandanten: --tenant angeben.")
         return 2
+    if args.workers is not None and args.workers < 1:
+        console.print("[red]--workers erwartet eine Zahl ab 1.")
+        return 2
+    workers = args.workers or os.cpu_count() or 1
     platform = Platform(settings)
     if args.into:
         from projections.store import SqliteReadStore
@@ -219,14 +229,17 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 h for (t, c), h in heads.items() if c == projection.context and t in tenants
             )
             started = time.perf_counter()
+            sizes = {t: h for (t, c), h in heads.items() if c == projection.context}
             with _progress() as progress:
                 task = progress.add_task(f"Neuaufbau {name}", total=total)
-                count = projection.rebuild(
-                    tenants,
-                    progress=partial(progress.advance, task),
-                    until=until,
-                    upto=args.position,
-                )
+                advance = partial(progress.advance, task)
+                if workers > 1 and len(tenants) > 1 and total >= PARALLEL_FROM:
+                    job = ReplayJob(settings, name, args.position, until, args.into)
+                    count = rebuild_parallel(job, tenants, workers, advance, sizes)
+                else:
+                    count = projection.rebuild(
+                        tenants, progress=advance, until=until, upto=args.position
+                    )
             seconds = time.perf_counter() - started
             rate = count / seconds if seconds > 0 else 0.0
             console.print(
@@ -287,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--position", type=int, default=None, help="Stand an dieser Protokollposition"
     )
     replay.add_argument("--into", default=None, help="Lesemodelle in diese SQLite-Datei")
+    replay.add_argument(
+        "--workers", type=int, default=None,
+        help="Prozesse für den Neuaufbau (Standard: Anzahl der CPUs; 1 = im eigenen Prozess)",
+    )  # fmt: skip
     replay.set_defaults(func=cmd_replay)
 
     add_audit_parser(sub)

@@ -91,6 +91,28 @@ def test_live_rows_equal_a_rebuild_from_the_log(
         assert list(platform.read.all_rows(name)) == live[name]
 
 
+def test_a_rebuild_in_worker_processes_equals_the_live_rows(
+    client: TestClient, platform: Platform, settings: Settings, auth: Auth
+) -> None:
+    from projections.replay import ReplayJob, rebuild_parallel
+
+    some_cases(client, platform, auth)
+    caught_up(platform)
+    heads = platform.store.heads()
+    for name in PROJECTIONS:
+        live = list(platform.read.all_rows(name))
+        checksum = platform.read.checksum(name)
+        context = build_projections(platform)[name].context
+        tenants = sorted({t for t, c in heads if c == context})
+        assert len(tenants) >= (2 if name == "coordination" else 1)
+        advanced: list[int] = []
+        applied = rebuild_parallel(ReplayJob(settings, name), tenants, 2, advanced.append)
+        assert applied == sum(h for (t, c), h in heads.items() if c == context)
+        assert sum(advanced) == applied  # the workers reported every event as progress
+        assert platform.read.checksum(name) == checksum
+        assert list(platform.read.all_rows(name)) == live
+
+
 def test_a_redelivered_event_changes_nothing_and_a_restarted_projection_resumes(
     platform: Platform,
 ) -> None:

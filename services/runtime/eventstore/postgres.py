@@ -34,9 +34,11 @@ from services.runtime.eventstore.postgres_batch import BatchWriter
 from services.runtime.eventstore.postgres_sql import batch_append_sql, single_append_sql
 from services.runtime.eventstore.records import (
     COLUMNS,
+    REPLAY_COLUMNS,
     EventMetadata,
     IdempotencyRecord,
     LogRecord,
+    ReplayRecord,
     record_of,
     row_of,
 )
@@ -256,6 +258,21 @@ class PostgresEventLogStore(EventLogStore):
         with self._tenant_tx(tenant) as conn:
             rows = conn.execute(query.encode(), params).fetchall()
         return [record_of(r) for r in rows]
+
+    def read_replay(
+        self, tenant: str, context: str, *, after: int = 0, upto: int | None = None,
+        limit: int | None = None,
+    ) -> list[ReplayRecord]:  # fmt: skip
+        check_log_address(tenant, context)
+        query = (
+            f"SELECT {REPLAY_COLUMNS} FROM {self.schema}.events"
+            " WHERE tenant=%s AND context=%s AND position > %s AND position <= %s"
+            " ORDER BY position LIMIT %s"
+        )
+        bounds = (after, upto if upto is not None else 2**62, limit or 2**62)
+        with self._tenant_tx(tenant) as conn:
+            rows = conn.execute(query.encode(), (tenant, context, *bounds)).fetchall()
+        return [ReplayRecord(*row) for row in rows]
 
     def head(self, tenant: str, context: str) -> int:
         with self._tenant_tx(tenant) as conn:
