@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform as host
@@ -32,6 +33,9 @@ from contexts.case_management.domain import (
     ContactChannel,
 )
 from services.console import console, progress_bar
+from services.runtime.bus import Bus
+from services.runtime.bus.memory import InMemoryBus
+from services.runtime.bus.nats import NatsBus
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.settings import Settings
 
@@ -74,6 +78,16 @@ def raw_read(store: EventLogStore) -> tuple[int, float]:
                 count += len(batch)
                 after = batch[-1].position
     return count, time.perf_counter() - started
+
+
+async def delete_stream(url: str, stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().delete_stream(stream)
+    finally:
+        await nc.close()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -212,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         f" store {settings.event_store.split('@')[-1][:40]}, bus {args.bus},"
         f" {host.python_implementation()} {host.python_version()}, {os.cpu_count()} CPUs"
     )
-    platform = Platform(settings)
+    bus: Bus = InMemoryBus()
+    if args.bus != "memory":  # a stream and subjects of its own, deleted at the end
+        bus = NatsBus(args.bus, stream=settings.nats_stream, prefix=f"kimbench{unique}")
+    platform = Platform(settings, bus=bus)
     figures: dict[str, Any] = {"tenants": args.tenants, "cases": args.cases}
     try:
         started = time.perf_counter()
@@ -293,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             platform.store.drop_schema()
         platform.close()
         tmp.cleanup()
+        if isinstance(bus, NatsBus):
+            asyncio.run(delete_stream(args.bus, settings.nats_stream))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
     return 0

@@ -69,6 +69,7 @@ class AggregateProjection:
             process=self.process,
             position=lambda t, c: self._positions.get((t, c), 0),
             log_reader=lambda t, c, after, upto: events.read_log(t, c, after=after, upto=upto),
+            process_batch=self.apply_batch,
         )
 
     def position(self, tenant: str) -> int:

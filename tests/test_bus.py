@@ -146,6 +146,72 @@ async def test_a_tracked_consumer_skips_duplicates_and_fills_gaps_from_the_log(
     assert consumer.gap_filled == 2
 
 
+async def test_a_batch_consumer_takes_a_backlog_at_once_skips_duplicates_and_fills_gaps(
+    store: EventLogStore,
+) -> None:
+    register(store, "rheine", 6)
+    log = store.read_log("rheine", "coordination")
+    applied: list[int] = []
+    batches: list[list[int]] = []
+
+    def process_batch(records: list[LogRecord]) -> None:
+        batches.append([r.position for r in records])
+        applied.extend(r.position for r in records)
+
+    consumer = TrackedConsumer(
+        name="batches",
+        subject="kim.>",
+        process=lambda r: process_batch([r]),
+        position=lambda t, c: applied[-1] if applied else 0,
+        log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        process_batch=process_batch,
+    )
+    await consumer.handle_batch([(log[0], {}), (log[1], {})])
+    # 2 again (redelivered), 3 and 4 lost on the way, 5 and 6 arrive: one call, gaps filled.
+    await consumer.handle_batch([(log[1], {}), (log[4], {}), (log[5], {})])
+    assert batches == [[1, 2], [3, 4, 5, 6]]
+    assert applied == [1, 2, 3, 4, 5, 6]
+    assert (consumer.skipped, consumer.gap_filled, consumer.processed) == (1, 2, 6)
+
+
+async def test_the_bus_hands_a_backlog_to_a_batch_consumer_and_redelivers_a_failed_batch(
+    store: EventLogStore, bus: Bus
+) -> None:
+    applied: dict[tuple[str, str], int] = {}
+    effects: list[int] = []
+    calls: list[int] = []
+    failures = {"left": 1}
+
+    def process_batch(records: list[LogRecord]) -> None:
+        calls.append(len(records))
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("read model database briefly unavailable")
+        for r in records:
+            effects.append(r.position)
+            applied[(r.tenant, r.context)] = r.position
+
+    consumer = TrackedConsumer(
+        name="backlog",
+        subject=f"{bus.prefix}.rheine.>",
+        process=lambda r: process_batch([r]),
+        position=lambda t, c: applied.get((t, c), 0),
+        log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+        process_batch=process_batch,
+    )
+    if hasattr(bus, "redelivery_delay"):
+        bus.redelivery_delay = 0.05
+    register(store, "rheine", 30)
+    await LogRelay(store, bus).drain()  # the backlog is on the bus before the consumer comes
+    sub = await bus.subscribe(consumer.name, consumer.subject, consumer)
+    try:
+        await eventually(lambda: len(effects) == 30, timeout=15)
+    finally:
+        await sub.stop()
+    assert effects == list(range(1, 31))  # each once, in order, after the failed attempt
+    assert calls[0] == 30  # the backlog came at once, not record by record
+
+
 async def test_a_durable_consumer_with_sql_tracking_resumes_without_reapplying(
     store: EventLogStore, bus: Bus, tmp_path: Path
 ) -> None:

@@ -5,11 +5,30 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
 
 from services.runtime.eventstore.records import LogRecord
 
 Handler = Callable[[LogRecord, dict[str, str]], Awaitable[None]]
 """Receives a record and its message headers (``traceparent``, ``Nats-Msg-Id``)."""
+
+Message = tuple[LogRecord, dict[str, str]]
+MAX_BATCH = 200
+"""Most messages a bus hands to a batch handler at once."""
+
+
+@runtime_checkable
+class BatchHandler(Protocol):
+    """A handler that can also take several messages at once (in delivery order).
+
+    Buses hand it what has queued up behind a message, so a consumer that fell behind
+    catches up in fewer, larger transactions. If it raises, every message of the batch is
+    delivered again (the handler skips what it had already applied).
+    """
+
+    async def __call__(self, record: LogRecord, headers: dict[str, str]) -> None: ...
+
+    async def handle_batch(self, messages: list[Message]) -> None: ...
 
 
 def subject_for(record: LogRecord, prefix: str = "kim") -> str:
@@ -57,6 +76,13 @@ class Bus(ABC):
     @abstractmethod
     async def publish(self, record: LogRecord, headers: dict[str, str]) -> bool:
         """Publish one record; False when the bus recognised it as a duplicate."""
+
+    async def publish_many(self, messages: list[Message]) -> list[bool]:
+        """Publish records in order; per record False when it was a duplicate.
+
+        Adapters with a network round trip per publish override this to pipeline them.
+        """
+        return [await self.publish(record, headers) for record, headers in messages]
 
     @abstractmethod
     async def subscribe(self, consumer: str, subject: str, handler: Handler) -> BusSubscription:

@@ -8,6 +8,7 @@ record beyond a gap makes the consumer read the missing records from the log fir
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from opentelemetry.trace import SpanKind
 
 from services.runtime import context as request_context
+from services.runtime.bus.base import Message
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
 from services.runtime.telemetry import span_from
@@ -38,6 +40,8 @@ class TrackedConsumer:
     position: Callable[[str, str], int]
     """The last position processed for a (tenant, context) log."""
     log_reader: LogReader | None = None
+    process_batch: Callable[[list[LogRecord]], object] | None = None
+    """Applies several records at once (e.g. in one transaction); optional."""
     skipped: int = 0
     processed: int = 0
     gap_filled: int = 0
@@ -52,6 +56,46 @@ class TrackedConsumer:
         ):
             async with self._lock:
                 await asyncio.to_thread(self._handle, record)
+
+    async def handle_batch(self, messages: list[Message]) -> None:
+        """Several messages, in delivery order: one consume span each, one worker call."""
+        with contextlib.ExitStack() as spans:
+            for record, headers in messages:
+                spans.enter_context(
+                    span_from(
+                        f"consume {self.subject} {record.tenant}/{record.context}"
+                        f"#{record.position}",
+                        headers.get("traceparent") or record.traceparent,
+                        SpanKind.CONSUMER,
+                        consumer=self.name,
+                    )
+                )
+            async with self._lock:
+                await asyncio.to_thread(self._handle_many, [r for r, _ in messages])
+
+    def _handle_many(self, records: list[LogRecord]) -> None:
+        if self.process_batch is None or self.log_reader is None:
+            for record in records:
+                self._handle(record)
+            return
+        # What is new, with any gap before it filled from the log, then applied at once.
+        todo: list[LogRecord] = []
+        last: dict[tuple[str, str], int] = {}
+        for record in records:
+            key = (record.tenant, record.context)
+            known = last[key] if key in last else self.position(*key)
+            if record.position <= known:
+                self.skipped += 1
+                continue
+            if record.position > known + 1:
+                missing = self.log_reader(record.tenant, record.context, known, record.position - 1)
+                todo.extend(missing)
+                self.gap_filled += len(missing)
+            todo.append(record)
+            last[key] = record.position
+        if todo:
+            self.process_batch(todo)
+            self.processed += len(todo)
 
     def _handle(self, record: LogRecord) -> None:
         last = self.position(record.tenant, record.context)

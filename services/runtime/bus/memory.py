@@ -8,7 +8,15 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from services.runtime.bus.base import Bus, BusSubscription, Handler, subject_for, subject_matches
+from services.runtime.bus.base import (
+    MAX_BATCH,
+    BatchHandler,
+    Bus,
+    BusSubscription,
+    Handler,
+    subject_for,
+    subject_matches,
+)
 from services.runtime.eventstore.records import LogRecord
 
 log = logging.getLogger(__name__)
@@ -90,17 +98,24 @@ class InMemoryBus(Bus):
         return _Subscription(self, c)
 
     async def _deliver(self, c: _Consumer) -> None:
+        batch_handler = c.handler if isinstance(c.handler, BatchHandler) else None
         while True:
-            record, headers = await c.queue.get()
+            messages = [await c.queue.get()]
+            while batch_handler is not None and len(messages) < MAX_BATCH and not c.queue.empty():
+                messages.append(c.queue.get_nowait())
+            record, headers = messages[0]
             while True:
                 try:
-                    self.deliveries += 1
-                    await c.handler(record, headers)
+                    self.deliveries += len(messages)
+                    if len(messages) > 1 and batch_handler is not None:
+                        await batch_handler.handle_batch(messages)
+                    else:
+                        await c.handler(record, headers)
                     break
                 except asyncio.CancelledError:
                     raise
                 except Exception:
-                    # Not acknowledged: deliver the same record again, in order.
+                    # Not acknowledged: deliver the same messages again, in order.
                     self.redeliveries += 1
                     log.exception("consumer %s failed on %s; redelivering", c.name, record.event_id)
                     await asyncio.sleep(c.redelivery_delay)

@@ -199,21 +199,27 @@ class LogRelay:
             )
             if not records:
                 return count
-            for record in records:
-                with span_from(
-                    f"publish {subject_for(record, self.bus.prefix)}",
-                    record.traceparent,
-                    SpanKind.PRODUCER,
-                    tenant=tenant,
-                    context=context,
-                ):
-                    headers = {"traceparent": current_traceparent() or ""}
-                    if not await self.bus.publish(record, headers):
-                        self.duplicates += 1
-                self.published += 1
-                count += 1
+            with contextlib.ExitStack() as spans:
+                messages = []
+                for record in records:
+                    spans.enter_context(
+                        span_from(
+                            f"publish {subject_for(record, self.bus.prefix)}",
+                            record.traceparent,
+                            SpanKind.PRODUCER,
+                            tenant=tenant,
+                            context=context,
+                        )
+                    )
+                    messages.append((record, {"traceparent": current_traceparent() or ""}))
+                fresh = await self.bus.publish_many(messages)
+            self.duplicates += fresh.count(False)
+            self.published += len(records)
+            count += len(records)
             last = records[-1].position
             self._positions[(tenant, context)] = last
             self._unsaved[(tenant, context)] = last
             if records[-1].hash is not None:
                 self._heads[(tenant, context)] = (last, records[-1].hash)
+            if len(records) < self.batch_size:
+                return count  # the log's end: no need to read it again
