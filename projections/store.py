@@ -14,6 +14,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -159,9 +160,18 @@ class SqliteReadStore(ReadStore):
         self._conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=60.0
         )  # a parallel rebuild's processes take turns writing
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SQLITE_DDL)
+        # Another process (a parallel rebuild's worker) may be setting up the same file.
+        deadline = time.monotonic() + 60.0
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(SQLITE_DDL)
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         self._lock = threading.RLock()
 
     @contextmanager
