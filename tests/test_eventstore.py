@@ -143,6 +143,29 @@ def _tenant_session(
     return conn
 
 
+def test_sqlite_heads_show_appends_of_this_and_of_another_process(tmp_path: Path) -> None:
+    here = SqliteEventLogStore(tmp_path / "kim-data")
+    elsewhere = SqliteEventLogStore(tmp_path / "kim-data")  # its own connections, as a process
+    try:
+        CoordinationApplication("rheine", here.recorder).register_organisation(
+            "Caritas", OrganisationKind.WELFARE_PROVIDER
+        )
+        assert here.heads() == {("rheine", "coordination"): 1}
+        assert here.heads() == {("rheine", "coordination"): 1}  # unchanged file: from memory
+        for store, expected in ((elsewhere, 2), (here, 3)):
+            CoordinationApplication("rheine", store.recorder).register_organisation(
+                "Diakonie", OrganisationKind.WELFARE_PROVIDER
+            )
+            assert here.heads() == {("rheine", "coordination"): expected}
+        CoordinationApplication("aachen", elsewhere.recorder).register_organisation(
+            "AWO", OrganisationKind.WELFARE_PROVIDER
+        )
+        assert here.heads() == {("rheine", "coordination"): 3, ("aachen", "coordination"): 1}
+    finally:
+        here.close()
+        elsewhere.close()
+
+
 def test_postgres_row_level_security_hides_other_tenants_rows(
     pg_store: PostgresEventLogStore,
 ) -> None:

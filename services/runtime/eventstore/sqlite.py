@@ -50,6 +50,7 @@ class SqliteEventLogStore(EventLogStore):
             self.path.mkdir(parents=True, exist_ok=True)
         self._files: dict[str, TenantFile] = {}
         self._files_lock = threading.Lock()
+        self._heads_seen: dict[Path, tuple[tuple[int, int], dict[tuple[str, str], int]]] = {}
 
     def _file(self, tenant: str, create: bool = True) -> TenantFile | None:
         name = "" if self.single_file else tenant
@@ -209,13 +210,26 @@ class SqliteEventLogStore(EventLogStore):
         return [self._must(p.stem) for p in sorted(self.path.glob("*.sqlite"))]
 
     def heads(self) -> dict[tuple[str, str], int]:
+        """Heads of every log; a file unchanged since its last scan is not read again.
+
+        The relay asks for all heads several times a second (appends of other processes show
+        up only there); reading hundreds of tenant files each time would keep it busy.
+        """
         found: dict[tuple[str, str], int] = {}
         for db in self._all_files():
             with db.read() as conn:
-                for tenant, context, head in conn.execute(
+                # Commits of other connections change data_version, this one's count writes.
+                stamp = (conn.execute("PRAGMA data_version").fetchone()[0], db.writes)
+                cached = self._heads_seen.get(db.path)
+                if cached is not None and cached[0] == stamp:
+                    found.update(cached[1])
+                    continue
+                rows = conn.execute(
                     "SELECT tenant, context, MAX(position) FROM events GROUP BY tenant, context"
-                ):
-                    found[(tenant, context)] = int(head)
+                ).fetchall()
+            file_heads = {(tenant, context): int(head) for tenant, context, head in rows}
+            self._heads_seen[db.path] = (stamp, file_heads)
+            found.update(file_heads)
         return found
 
     def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:

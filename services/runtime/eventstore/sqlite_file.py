@@ -72,6 +72,7 @@ class TenantFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.writes = 0  # commits through this connection (see the store's ``heads``)
         self.conn = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=30.0
         )
@@ -94,6 +95,7 @@ class TenantFile:
                 raise
             else:
                 self.conn.execute("COMMIT")
+                self.writes += 1
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
