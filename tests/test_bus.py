@@ -16,6 +16,8 @@ from services.runtime.bus.consumer import TrackedConsumer
 from services.runtime.bus.relay import LogRelay
 from services.runtime.eventstore.base import EventLogStore
 from services.runtime.eventstore.records import LogRecord
+from services.runtime.settings import Settings
+from tests.conftest import make_store
 
 
 def register(store: EventLogStore, tenant: str, count: int = 1) -> None:
@@ -123,6 +125,27 @@ async def test_a_failing_consumer_gets_the_event_again_and_applies_it_once(
     finally:
         await sub.stop()
     assert effects == [1, 2, 3]
+
+
+async def test_the_relay_finds_appends_of_another_process_by_scanning_the_log_heads(
+    store: EventLogStore, bus: Bus, settings: Settings
+) -> None:
+    collector = Collector()
+    sub = await bus.subscribe("scanned", f"{bus.prefix}.*.coordination.>", collector)
+    relay = LogRelay(store, bus, poll_interval=0.02)
+    await relay.start()
+    elsewhere = make_store(settings)  # its own connections, no listener of this relay
+    try:
+        await asyncio.to_thread(register, elsewhere, "rheine", 2)
+        await asyncio.to_thread(register, elsewhere, "aachen", 1)
+        await eventually(lambda: len(collector.records) == 3)
+    finally:
+        await relay.stop()
+        await sub.stop()
+        elsewhere.close()
+    assert sorted((r.tenant, r.position) for r in collector.records) == [
+        ("aachen", 1), ("rheine", 1), ("rheine", 2)
+    ]  # fmt: skip
 
 
 async def test_a_tracked_consumer_skips_duplicates_and_fills_gaps_from_the_log(

@@ -61,6 +61,7 @@ class LogRelay:
         self._heads: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._checkpointed: dict[tuple[str, str], int] = {}
         self._saving: asyncio.Task[None] | None = None
+        self._scan: asyncio.Task[None] | None = None
 
     def _on_append(self, tenant: str, context: str, position: int) -> None:
         loop = self._loop
@@ -92,6 +93,10 @@ class LogRelay:
             log.exception("relay %s: saving positions on stop failed", self.name)
         self._stopping = True
         self._wake.set()
+        if self._scan is not None:
+            with contextlib.suppress(Exception):
+                await self._scan
+            self._scan = None
         if self._task is not None:
             # Let the loop finish its cycle; cancel only if it does not (a publish hangs).
             done, _ = await asyncio.wait({self._task}, timeout=10)
@@ -114,13 +119,15 @@ class LogRelay:
             self._wake.clear()
             cycle += 1
             # The first cycle catches up with everything appended before the start. Appends of
-            # this process mark their logs dirty; a full scan of all heads (for appends of other
-            # processes) runs at most once per poll interval (PostgreSQL) or every ten (SQLite),
-            # however many local appends wake the relay.
+            # this process mark their logs dirty; a scan of all heads (for appends of other
+            # processes) runs beside the publishing, at most once per poll interval (PostgreSQL)
+            # or every ten (SQLite), and marks the logs it finds behind as dirty.
             now = time.monotonic()
-            full = cycle == 1 or now - last_full >= self.poll_interval * self._full_scan_every
-            if full:
+            full = cycle == 1
+            due = now - last_full >= self.poll_interval * self._full_scan_every
+            if not full and due and (self._scan is None or self._scan.done()):
                 last_full = now
+                self._scan = asyncio.create_task(self._scan_heads())
             try:
                 await self.drain(full_scan=full, background=True)
             except asyncio.CancelledError:
@@ -128,6 +135,17 @@ class LogRelay:
             except Exception:
                 log.exception("relay %s: publishing failed; retrying", self.name)
                 await asyncio.sleep(self.poll_interval)
+
+    async def _scan_heads(self) -> None:
+        try:
+            heads = await asyncio.to_thread(self.store.heads)
+        except Exception:
+            log.exception("relay %s: scanning the log heads failed; scanned again later", self.name)
+            return
+        positions = self._positions or {}
+        for (tenant, context), head in heads.items():
+            if head > positions.get((tenant, context), 0):
+                self._mark(tenant, context)
 
     async def drain(self, *, full_scan: bool = True, background: bool = False) -> int:
         """Publish everything appended so far; returns how many records were published.
