@@ -198,7 +198,13 @@ class SqliteReadStore(ReadStore):
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))
-        sql = f"SELECT tenant, key, kind, doc FROM rows WHERE projection=? AND tenant IN ({marks})"
+        # By kind through its index: without statistics SQLite would scan every row of each
+        # tenant by the primary key (a district's few summary rows among 100,000 cases).
+        source = "rows" if kind is None else "rows INDEXED BY rows_kind"
+        sql = (
+            f"SELECT tenant, key, kind, doc FROM {source}"
+            f" WHERE projection=? AND tenant IN ({marks})"
+        )
         args: list[Any] = [projection, *wanted]
         if kind is not None:
             sql += " AND kind=?"
