@@ -158,14 +158,6 @@ class AggregateProjection:
             tx.put(tenant, SUMMARY_KEY, SUMMARY_KIND, _summary_doc(current))
 
     # -- rebuild ----------------------------------------------------------------------------
-    def reset(self, tenant: str | None = None) -> None:
-        with self._lock:
-            self.read.reset(self.name, tenant)
-            self._states.clear()
-            self._docs.clear()
-            self._summaries.clear()
-            self._positions = self.read.positions(self.name)
-
     def rebuild(
         self,
         tenants: Iterable[str],

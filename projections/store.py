@@ -70,10 +70,6 @@ class ReadStore(ABC):
         """Every row of the projection, ordered by tenant and key (for checksums)."""
 
     @abstractmethod
-    def reset(self, projection: str, tenant: str | None = None) -> None:
-        """Drop the projection's rows and positions (of one tenant, or all)."""
-
-    @abstractmethod
     def replace_tenant(
         self,
         projection: str,
@@ -221,15 +217,6 @@ class SqliteReadStore(ReadStore):
             ).fetchall()
         for t, k, kd, d in found:
             yield Row(t, k, kd, json.loads(d))
-
-    def reset(self, projection: str, tenant: str | None = None) -> None:
-        with self.transaction(projection):
-            where, args = "projection=?", [projection]
-            if tenant is not None:
-                where += " AND tenant=?"
-                args.append(tenant)
-            self._conn.execute(f"DELETE FROM rows WHERE {where}", args)
-            self._conn.execute(f"DELETE FROM positions WHERE {where}", args)
 
     def replace_tenant(
         self, projection: str, tenant: str, rows: Iterable[tuple[str, str, Doc]],
@@ -380,15 +367,6 @@ class PostgresReadStore(ReadStore):
             ).fetchall()
         for t, k, kd, d in found:
             yield Row(t, k, kd, dict(d))
-
-    def reset(self, projection: str, tenant: str | None = None) -> None:
-        where, args = "projection=%s", [projection]
-        if tenant is not None:
-            where += " AND tenant=%s"
-            args.append(tenant)
-        with self.pool.connection() as conn, conn.transaction():
-            conn.execute(f"DELETE FROM {self.schema}.rm_rows WHERE {where}".encode(), args)
-            conn.execute(f"DELETE FROM {self.schema}.rm_positions WHERE {where}".encode(), args)
 
     def replace_tenant(
         self, projection: str, tenant: str, rows: Iterable[tuple[str, str, Doc]],

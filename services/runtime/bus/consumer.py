@@ -12,9 +12,10 @@ import contextlib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from services.runtime import context as request_context
 from services.runtime.bus.base import Message
@@ -47,13 +48,16 @@ class TrackedConsumer:
     gap_filled: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def __call__(self, record: LogRecord, headers: dict[str, str]) -> None:
-        with span_from(
+    def _span(self, record: LogRecord, headers: dict[str, str]) -> ContextManager[Span]:
+        return span_from(
             f"consume {self.subject} {record.tenant}/{record.context}#{record.position}",
             headers.get("traceparent") or record.traceparent,
             SpanKind.CONSUMER,
             consumer=self.name,
-        ):
+        )
+
+    async def __call__(self, record: LogRecord, headers: dict[str, str]) -> None:
+        with self._span(record, headers):
             async with self._lock:
                 await asyncio.to_thread(self._handle, record)
 
@@ -61,15 +65,7 @@ class TrackedConsumer:
         """Several messages, in delivery order: one consume span each, one worker call."""
         with contextlib.ExitStack() as spans:
             for record, headers in messages:
-                spans.enter_context(
-                    span_from(
-                        f"consume {self.subject} {record.tenant}/{record.context}"
-                        f"#{record.position}",
-                        headers.get("traceparent") or record.traceparent,
-                        SpanKind.CONSUMER,
-                        consumer=self.name,
-                    )
-                )
+                spans.enter_context(self._span(record, headers))
             async with self._lock:
                 await asyncio.to_thread(self._handle_many, [r for r, _ in messages])
 

@@ -31,6 +31,7 @@ from services.runtime.eventstore.base import (
 )
 from services.runtime.eventstore.groupcommit import GroupCommitter
 from services.runtime.eventstore.postgres_batch import BatchWriter
+from services.runtime.eventstore.postgres_platform import PlatformTables
 from services.runtime.eventstore.postgres_sql import batch_append_sql, single_append_sql
 from services.runtime.eventstore.records import (
     COLUMNS,
@@ -53,7 +54,7 @@ def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
     conn.execute(f"SET ROLE {TENANT_ROLE}")
 
 
-class PostgresEventLogStore(EventLogStore):
+class PostgresEventLogStore(PlatformTables, EventLogStore):
     kind = "postgresql"
 
     def __init__(self, dsn: str, *, schema: str = "kim", max_connections: int = 20) -> None:
@@ -283,13 +284,6 @@ class PostgresEventLogStore(EventLogStore):
             ).fetchone()
         return int(row[0]) if row else 0
 
-    def heads(self) -> dict[tuple[str, str], int]:
-        with self._admin() as conn:
-            rows = conn.execute(
-                f"SELECT tenant, context, position FROM {self.schema}.log_heads".encode()
-            ).fetchall()
-        return {(r[0], r[1]): int(r[2]) for r in rows}
-
     def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:
         with self._tenant_tx(tenant) as conn:
             row = conn.execute(
@@ -332,31 +326,6 @@ class PostgresEventLogStore(EventLogStore):
                 (tenant, key_id),
             )
             return cur.rowcount > 0
-
-    def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
-        with self._admin() as conn:
-            rows = conn.execute(
-                f"SELECT tenant, context, position FROM {self.schema}.relay_positions"
-                " WHERE relay=%s".encode(),
-                (relay,),
-            ).fetchall()
-        return {(r[0], r[1]): int(r[2]) for r in rows}
-
-    def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
-        self.set_relay_positions(relay, {(tenant, context): position})
-
-    def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
-        """One transaction, one commit, without waiting for the disk: a lost position
-        only makes the relay publish again what the bus and the consumers drop."""
-        with self._admin() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.execute("SET LOCAL synchronous_commit = off")
-            cur.executemany(
-                f"INSERT INTO {self.schema}.relay_positions VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (relay, tenant, context) DO UPDATE"
-                f" SET position = GREATEST({self.schema}.relay_positions.position,"
-                " EXCLUDED.position)".encode(),
-                [(relay, t, c, p) for (t, c), p in sorted(positions.items())],
-            )
 
     def import_records(self, records: Iterable[LogRecord]) -> int:
         count = 0
@@ -401,39 +370,6 @@ class PostgresEventLogStore(EventLogStore):
                 flush()
         flush()
         return count
-
-    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
-        with self._admin() as conn:
-            conn.execute(
-                f"INSERT INTO {self.schema}.checkpoints (tenant, context, position, hash)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING".encode(),
-                (tenant, context, position, hash_),
-            )
-
-    def add_checkpoints(self, heads: dict[tuple[str, str], tuple[int, bytes]]) -> None:
-        with self._admin() as conn, conn.transaction(), conn.cursor() as cur:
-            cur.execute("SET LOCAL synchronous_commit = off")  # a lost one is taken again
-            cur.executemany(
-                f"INSERT INTO {self.schema}.checkpoints (tenant, context, position, hash)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING".encode(),
-                [(t, c, p, h) for (t, c), (p, h) in sorted(heads.items())],
-            )
-
-    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
-        with self._admin() as conn:
-            rows = conn.execute(
-                f"SELECT position, hash FROM {self.schema}.checkpoints"
-                " WHERE tenant=%s AND context=%s ORDER BY position".encode(),
-                (tenant, context),
-            ).fetchall()
-        return [(int(p), bytes(h)) for p, h in rows]
-
-    def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
-        with self._admin() as conn:
-            rows = conn.execute(
-                f"SELECT tenant, context, position, hash FROM {self.schema}.log_heads".encode()
-            ).fetchall()
-        return {(t, c): (int(p), None if h is None else bytes(h)) for t, c, p, h in rows}
 
     def ping(self) -> None:
         with self.admin_pool.connection(timeout=5.0) as conn:
