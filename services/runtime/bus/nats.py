@@ -181,18 +181,26 @@ class NatsBus(Bus):
                 msgs += await psub.fetch(batch=min(pending, MAX_BATCH - 1), timeout=FETCH_TIMEOUT)
         return msgs
 
+    @staticmethod
+    async def _decode(msg: Msg, durable: str) -> LogRecord | None:
+        """The message's record; an undecodable message is terminated (never redelivered)."""
+        try:
+            return decode(msg.data)
+        except Exception:
+            log.exception(
+                "consumer %s: undecodable message on %s, terminated", durable, msg.subject
+            )
+            await msg.term()
+            return None
+
     async def _handle_batch(self, msgs: list[Msg], durable: str, handler: BatchHandler) -> None:
         messages: list[Message] = []
         delivered: list[Msg] = []
         for msg in msgs:
-            try:
-                messages.append((decode(msg.data), dict(msg.headers or {})))
+            record = await self._decode(msg, durable)
+            if record is not None:
+                messages.append((record, dict(msg.headers or {})))
                 delivered.append(msg)
-            except Exception:
-                log.exception(
-                    "consumer %s: undecodable message on %s, terminated", durable, msg.subject
-                )
-                await msg.term()
         try:
             await handler.handle_batch(messages)
         except Exception:
@@ -204,13 +212,8 @@ class NatsBus(Bus):
             await msg.ack()
 
     async def _handle(self, msg: Msg, durable: str, handler: Handler) -> bool:
-        try:
-            record = decode(msg.data)
-        except Exception:
-            log.exception(
-                "consumer %s: undecodable message on %s, terminated", durable, msg.subject
-            )
-            await msg.term()
+        record = await self._decode(msg, durable)
+        if record is None:
             return True
         try:
             await handler(record, dict(msg.headers or {}))
