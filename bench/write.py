@@ -12,78 +12,19 @@ import argparse
 import json
 import os
 import platform as host
-import threading
-import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import psycopg
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from psycopg.rows import TupleRow
 from rich.table import Table
 
+from bench.write_stock import stock_shared_table, stock_table_per_tenant
+from bench.writers import PAYLOAD, TOPIC, Result, console, on_connections, run_threads
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
-from services.runtime.eventstore.postgres import PostgresEventLogStore
+from services.runtime.eventstore.postgres import TENANT_ROLE, PostgresEventLogStore
+from services.runtime.eventstore.postgres_sql import single_append_params, single_append_sql
 from services.runtime.eventstore.sqlite import SqliteEventLogStore
-
-console = Console()
-PAYLOAD = json.dumps({"name": "Lernen fördern e.V.", "kind": "welfare_provider"}).encode()
-
-
-@dataclass
-class Result:
-    name: str
-    commands: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        return self.commands / self.seconds
-
-
-def run_threads(
-    name: str, writers: int, per_writer: int, tenants: list[str], work: Callable[[int, str], None]
-) -> Result:
-    """``writers`` threads each run ``per_writer`` commands, cycling over ``tenants``."""
-    total = writers * per_writer
-    done = [0] * writers
-    errors: list[BaseException] = []
-    start_gate = threading.Barrier(writers + 1)
-
-    def writer(w: int) -> None:
-        start_gate.wait()
-        try:
-            # Writers start spread over the tenants, as independent offices would.
-            offset = w * max(1, len(tenants) // writers)
-            for i in range(per_writer):
-                work(w, tenants[(offset + i) % len(tenants)])
-                done[w] += 1
-        except BaseException as e:
-            errors.append(e)
-
-    threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
-    for t in threads:
-        t.start()
-    with Progress(
-        TextColumn(f"[bold]{name:38}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task(name, total=total)
-        start_gate.wait()
-        started = time.perf_counter()
-        while any(t.is_alive() for t in threads):
-            progress.update(task, completed=sum(done))
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        progress.update(task, completed=sum(done))
-    if errors:
-        raise errors[0]
-    return Result(name, total, elapsed)
 
 
 def raw_inserts(dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]) -> Result:
@@ -92,17 +33,76 @@ def raw_inserts(dsn: str, schema: str, writers: int, per_writer: int, tenants: l
             f"CREATE TABLE {schema}.raw_events (tenant text NOT NULL, id uuid NOT NULL,"
             " version bigint NOT NULL, state bytea NOT NULL, PRIMARY KEY (tenant, id, version))"
         )
-    conns = [psycopg.connect(dsn, autocommit=True) for _ in range(writers)]
     sql = f"INSERT INTO {schema}.raw_events VALUES (%s, %s, 1, %s)".encode()
 
-    def work(w: int, tenant: str) -> None:
-        conns[w].execute(sql, (tenant, uuid.uuid4(), PAYLOAD))
+    def work(conn: psycopg.Connection[TupleRow], w: int, tenant: str) -> None:
+        conn.execute(sql, (tenant, uuid.uuid4(), PAYLOAD))
 
-    try:
-        return run_threads("raw PostgreSQL single-row inserts", writers, per_writer, tenants, work)
-    finally:
-        for c in conns:
-            c.close()
+    name = "raw PostgreSQL single-row inserts"
+    return on_connections(name, dsn, writers, per_writer, tenants, work)
+
+
+EVENT_COLUMNS = (
+    "tenant, context, position, event_id, originator_id, originator_version, topic, state,"
+    " actor, correlation_id, causation_id, traceparent, hash"
+)
+
+
+def event_row_inserts(
+    dsn: str, store_schema: str, writers: int, per_writer: int, tenants: list[str]
+) -> Result:
+    """The platform's event row by plain INSERTs into a copy of its table (same columns and
+    indexes): no log position from a head row, no hash chain, no row-level security."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE TABLE {store_schema}.event_rows (LIKE {store_schema}.events INCLUDING ALL)"
+        )
+    sql = (
+        f"INSERT INTO {store_schema}.event_rows ({EVENT_COLUMNS})"
+        " VALUES (%s,%s,%s,%s,%s,1,%s,%s,%s,%s,NULL,NULL,%s)"
+    ).encode()
+    counters = [0] * writers
+
+    def work(conn: psycopg.Connection[TupleRow], w: int, tenant: str) -> None:
+        counters[w] += 1
+        position = counters[w] * writers + w  # unique per tenant without a head row
+        conn.execute(
+            sql,
+            (tenant, "coordination", position, uuid.uuid4(), uuid.uuid4(), TOPIC, PAYLOAD,
+             "bench", str(uuid.uuid4()), os.urandom(32)),
+        )  # fmt: skip
+
+    name = "event row, plain INSERT"
+    return on_connections(name, dsn, writers, per_writer, tenants, work)
+
+
+def append_statement(
+    dsn: str, store_schema: str, writers: int, per_writer: int, tenants: list[str]
+) -> Result:
+    """The platform's own append statement (head row, hash chain, row-level security),
+    executed directly: the same SQL and driver calls as the platform, none of its Python."""
+    sql = single_append_sql(store_schema)
+
+    def work(conn: psycopg.Connection[TupleRow], w: int, tenant: str) -> None:
+        params = single_append_params(
+            tenant,
+            "statement",  # a log of its own: the platform variant counts "coordination"
+            event_id=str(uuid.uuid4()),
+            originator_id=uuid.uuid4(),
+            originator_version=1,
+            topic=TOPIC,
+            state=PAYLOAD,
+            actor="bench",
+            correlation_id=str(uuid.uuid4()),
+            causation_id=None,
+            traceparent=None,
+            digest=os.urandom(32),
+        )
+        conn.execute(sql, params, prepare=True).fetchone()
+
+    name = "append statement alone"
+    session = f"SET ROLE {TENANT_ROLE}"
+    return on_connections(name, dsn, writers, per_writer, tenants, work, session=session)
 
 
 def platform_path(
@@ -122,87 +122,6 @@ def platform_path(
     appended = sum(v for (t, c), v in heads.items() if c == "coordination")
     assert appended == writers * per_writer, (appended, writers * per_writer)
     return result
-
-
-def stock_shared_table(
-    dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]
-) -> Result:
-    """eventsourcing's own PostgreSQL recorder: one table, a table lock on every insert."""
-    from urllib.parse import urlparse
-
-    from eventsourcing.application import Application
-
-    from contexts.coordination.domain import Organisation
-
-    parsed = urlparse(dsn)
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
-        "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parsed.port or 5432),
-        "POSTGRES_USER": parsed.username or os.environ.get("USER", "postgres"),
-        "POSTGRES_PASSWORD": parsed.password or "",
-        "POSTGRES_SCHEMA": schema,
-        "POSTGRES_POOL_SIZE": str(writers),
-    }
-    app: Application[uuid.UUID] = Application(env=env)
-
-    def work(w: int, tenant: str) -> None:
-        app.save(
-            Organisation(name="Lernen fördern e.V.", kind="welfare_provider", office_type=None)
-        )
-
-    try:
-        return run_threads(
-            "eventsourcing stock recorder (shared)", writers, per_writer, tenants, work
-        )
-    finally:
-        app.close()
-
-
-def stock_table_per_tenant(
-    dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]
-) -> tuple[Result, int]:
-    """eventsourcing's recorder with one table per tenant: no shared lock, one pool each."""
-    from urllib.parse import urlparse
-
-    from eventsourcing.application import Application
-
-    from contexts.coordination.domain import Organisation
-
-    parsed = urlparse(dsn)
-    apps: dict[str, Application[uuid.UUID]] = {}
-    for tenant in tenants:
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": parsed.path.lstrip("/") or "postgres",
-            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(parsed.port or 5432),
-            "POSTGRES_USER": parsed.username or os.environ.get("USER", "postgres"),
-            "POSTGRES_PASSWORD": parsed.password or "",
-            "POSTGRES_SCHEMA": schema,
-            "POSTGRES_POOL_SIZE": "1",
-            "POSTGRES_MAX_OVERFLOW": "0",
-        }
-        app_cls = type(f"T{tenant.replace('-', '')}", (Application,), {})
-        apps[tenant] = app_cls(env=env)
-
-    def work(w: int, tenant: str) -> None:
-        org = Organisation(name="Lernen fördern e.V.", kind="welfare_provider", office_type=None)
-        apps[tenant].save(org)
-
-    try:
-        result = run_threads(
-            "eventsourcing stock, table per tenant", writers, per_writer, tenants, work
-        )
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            ).fetchone()
-        return result, int(row[0]) if row else 0
-    finally:
-        for app in apps.values():
-            app.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,6 +169,16 @@ def main(argv: list[str] | None = None) -> int:
                 args.dsn, schema=f"{round_schema}_kim", max_connections=20
             )
             try:
+                rounds.setdefault("event_row", []).append(
+                    event_row_inserts(
+                        args.dsn, round_store.schema, args.writers, args.commands, tenants
+                    )
+                )
+                rounds.setdefault("statement", []).append(
+                    append_statement(
+                        args.dsn, round_store.schema, args.writers, args.commands, tenants
+                    )
+                )
                 rounds.setdefault("platform", []).append(
                     platform_path(
                         round_store,
@@ -304,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("commands/s", justify="right")
     table.add_column("ratio to raw inserts", justify="right")
     figures: dict[str, dict[str, str | float]] = {}
-    for key in ["raw", "platform", "stock", "per_tenant", "sqlite"]:
+    for key in ["raw", "event_row", "statement", "platform", "stock", "per_tenant", "sqlite"]:
         if key not in rounds:
             continue
         res = median(key)

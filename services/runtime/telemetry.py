@@ -45,8 +45,14 @@ def add_exporter(exporter: SpanExporter) -> None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
 
 
+# A proxy until the process configures its provider, then it forwards to the provider's
+# tracer (OpenTelemetry's own rule); asking for a new one on every span costs CPU on every
+# command.
+_TRACER = trace.get_tracer("kim")
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("kim")
+    return _TRACER
 
 
 def current_traceparent() -> str | None:

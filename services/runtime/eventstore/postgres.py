@@ -32,7 +32,11 @@ from services.runtime.eventstore.base import (
 from services.runtime.eventstore.groupcommit import GroupCommitter
 from services.runtime.eventstore.postgres_batch import BatchWriter
 from services.runtime.eventstore.postgres_platform import PlatformTables
-from services.runtime.eventstore.postgres_sql import batch_append_sql, single_append_sql
+from services.runtime.eventstore.postgres_sql import (
+    batch_append_sql,
+    single_append_params,
+    single_append_sql,
+)
 from services.runtime.eventstore.records import (
     COLUMNS,
     REPLAY_COLUMNS,
@@ -141,6 +145,23 @@ class PostgresEventLogStore(PlatformTables, EventLogStore):
         meta: EventMetadata,
         idempotency: tuple[str, str, int] | None,
     ) -> list[int]:
+        digests = [
+            chain.content_digest(
+                tenant=tenant,
+                context=context,
+                event_id=eid,
+                originator_id=str(e.originator_id),
+                originator_version=e.originator_version,
+                topic=e.topic,
+                state=e.state,
+                actor=meta.actor,
+                correlation_id=meta.correlation_id,
+                causation_id=meta.causation_id,
+            )
+            for e, eid in zip(events, event_ids, strict=True)
+        ]
+        if idempotency is None and len(events) == 1:
+            return [self._append_single(tenant, context, events[0], event_ids[0], meta, digests[0])]
         params: dict[str, Any] = {
             "t": tenant,
             "c": context,
@@ -154,49 +175,43 @@ class PostgresEventLogStore(PlatformTables, EventLogStore):
             "vers": [e.originator_version for e in events],
             "topics": [e.topic for e in events],
             "states": [e.state for e in events],
-            "digests": [
-                chain.content_digest(
-                    tenant=tenant,
-                    context=context,
-                    event_id=eid,
-                    originator_id=str(e.originator_id),
-                    originator_version=e.originator_version,
-                    topic=e.topic,
-                    state=e.state,
-                    actor=meta.actor,
-                    correlation_id=meta.correlation_id,
-                    causation_id=meta.causation_id,
-                )
-                for e, eid in zip(events, event_ids, strict=True)
-            ],
+            "digests": digests,
         }
-        if idempotency is None and len(events) == 1:
-            return [self._append_single(params)]
         if idempotency is not None:
             params["key"], params["hash"], params["status"] = idempotency
         positions: list[int] = self._committer.submit(params)
         return positions
 
-    def _append_single(self, p: dict[str, Any]) -> int:
-        single = {
-            "t": p["t"],
-            "c": p["c"],
-            "eid": p["eids"][0],
-            "oid": p["oids"][0],
-            "ver": p["vers"][0],
-            "topic": p["topics"][0],
-            "state": p["states"][0],
-            "actor": p["actor"],
-            "corr": p["corr"],
-            "cause": p["cause"],
-            "tp": p["tp"],
-            "d": p["digests"][0],
-        }
+    def _append_single(
+        self,
+        tenant: str,
+        context: str,
+        event: StoredEvent,
+        event_id: str,
+        meta: EventMetadata,
+        digest: bytes,
+    ) -> int:
+        params = single_append_params(
+            tenant,
+            context,
+            event_id=event_id,
+            originator_id=event.originator_id,
+            originator_version=event.originator_version,
+            topic=event.topic,
+            state=event.state,
+            actor=meta.actor,
+            correlation_id=meta.correlation_id,
+            causation_id=meta.causation_id,
+            traceparent=meta.traceparent,
+            digest=digest,
+        )
+        conn = self.pool.getconn()
         try:
-            with self._conn() as conn:
-                row = conn.execute(self._sql_single, single, prepare=True).fetchone()
+            row = conn.execute(self._sql_single, params, prepare=True).fetchone()
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
+        finally:
+            self.pool.putconn(conn)
         assert row is not None
         return int(row[0])
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 
 def single_append_sql(s: str) -> bytes:
     """One command, one event, no idempotency key (the common case).
@@ -11,22 +14,45 @@ def single_append_sql(s: str) -> bytes:
     """
     # The head row's update computes the new hash from the head's previous hash: under
     # concurrency PostgreSQL re-evaluates it on the latest committed head, so the chain
-    # follows the order in which positions are given.
+    # follows the order in which positions are given. Positional parameters (cheaper for
+    # the driver than named ones), made by single_append_params.
     return (
-        "WITH cfg AS (SELECT set_config('kim.tenant', %(t)s, true) AS tenant),"
+        "WITH cfg AS (SELECT set_config('kim.tenant', %s, true) AS tenant),"
         f" head AS (INSERT INTO {s}.log_heads (tenant, context, position, hash)"
-        f" SELECT cfg.tenant, %(c)s, 1, sha256({s}.chain_genesis(cfg.tenant, %(c)s)"
-        " || int8send(1::bigint) || %(d)s) FROM cfg"
+        f" SELECT cfg.tenant, %s, 1, sha256({s}.chain_genesis(cfg.tenant, %s)"
+        " || int8send(1::bigint) || %s) FROM cfg"
         f" ON CONFLICT (tenant, context) DO UPDATE SET position = {s}.log_heads.position + 1,"
         f" hash = sha256(coalesce({s}.log_heads.hash, {s}.chain_genesis(EXCLUDED.tenant,"
-        f" EXCLUDED.context)) || int8send({s}.log_heads.position + 1) || %(d)s)"
-        " RETURNING position, hash)"
+        f" EXCLUDED.context)) || int8send({s}.log_heads.position + 1) || %s)"
+        " RETURNING tenant, context, position, hash)"
         f" INSERT INTO {s}.events (tenant, context, position, event_id, originator_id,"
         " originator_version, topic, state, actor, correlation_id, causation_id, traceparent,"
         " hash)"
-        " SELECT %(t)s, %(c)s, head.position, %(eid)s, %(oid)s, %(ver)s, %(topic)s, %(state)s,"
-        " %(actor)s, %(corr)s, %(cause)s, %(tp)s, head.hash FROM head RETURNING position"
+        " SELECT head.tenant, head.context, head.position, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " head.hash FROM head RETURNING position"
     ).encode()
+
+
+def single_append_params(
+    tenant: str,
+    context: str,
+    *,
+    event_id: str,
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    actor: str,
+    correlation_id: str,
+    causation_id: str | None,
+    traceparent: str | None,
+    digest: bytes,
+) -> tuple[Any, ...]:
+    """The parameters of single_append_sql, in the order of its placeholders."""
+    return (
+        tenant, context, context, digest, digest, event_id, originator_id, originator_version,
+        topic, state, actor, correlation_id, causation_id, traceparent,
+    )  # fmt: skip
 
 
 def batch_append_sql(s: str) -> bytes:
