@@ -149,11 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{host.python_implementation()} {host.python_version()}, {os.cpu_count()} CPUs"
     )
     with psycopg.connect(args.dsn, autocommit=True) as conn:
-        server = conn.execute("SHOW server_version").fetchone()
-        sync = conn.execute("SHOW synchronous_commit").fetchone()
-    console.print(
-        f"PostgreSQL {server[0] if server else '?'}, synchronous_commit={sync[0] if sync else '?'}"
-    )
+        settings = [
+            f"{name}={row[0] if row else '?'}"
+            for name in ("server_version", "synchronous_commit", "commit_delay", "commit_siblings")
+            for row in [conn.execute(f"SHOW {name}").fetchone()]
+        ]
+    # commit_delay (e.g. PGOPTIONS="-c commit_delay=2000 -c commit_siblings=0") emulates
+    # storage on which a durable commit takes longer; see docs/performance.md.
+    console.print("PostgreSQL " + ", ".join(settings))
 
     rounds: dict[str, list[Result]] = {}
     store = PostgresEventLogStore(args.dsn, schema=schema, max_connections=20)
