@@ -10,7 +10,6 @@ appends of different tenants never wait for each other (no table lock). See ADR 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +30,7 @@ from services.runtime.eventstore.base import (
 )
 from services.runtime.eventstore.groupcommit import GroupCommitter
 from services.runtime.eventstore.postgres_batch import BatchWriter
+from services.runtime.eventstore.postgres_keys import SubjectKeyTables
 from services.runtime.eventstore.postgres_platform import PlatformTables
 from services.runtime.eventstore.postgres_sql import (
     batch_append_sql,
@@ -58,7 +58,7 @@ def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
     conn.execute(f"SET ROLE {TENANT_ROLE}")
 
 
-class PostgresEventLogStore(PlatformTables, EventLogStore):
+class PostgresEventLogStore(PlatformTables, SubjectKeyTables, EventLogStore):
     kind = "postgresql"
 
     def __init__(self, dsn: str, *, schema: str = "kim", max_connections: int = 20) -> None:
@@ -309,38 +309,6 @@ class PostgresEventLogStore(PlatformTables, EventLogStore):
         if row is None:
             return None
         return IdempotencyRecord(tenant, key, row[0], int(row[1]), dict(row[2]))
-
-    def create_key(self, tenant: str, key_id: UUID) -> bytes:
-        with self._tenant_tx(tenant) as conn:
-            conn.execute(
-                f"INSERT INTO {self.schema}.subject_keys (tenant, key_id, key)"
-                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING".encode(),
-                (tenant, key_id, secrets.token_bytes(32)),
-            )
-            row = conn.execute(
-                f"SELECT key FROM {self.schema}.subject_keys"
-                " WHERE tenant=%s AND key_id=%s".encode(),
-                (tenant, key_id),
-            ).fetchone()
-        assert row is not None
-        return bytes(row[0])
-
-    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
-        with self._tenant_tx(tenant) as conn:
-            row = conn.execute(
-                f"SELECT key FROM {self.schema}.subject_keys"
-                " WHERE tenant=%s AND key_id=%s".encode(),
-                (tenant, key_id),
-            ).fetchone()
-        return bytes(row[0]) if row else None
-
-    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
-        with self._tenant_tx(tenant) as conn:
-            cur = conn.execute(
-                f"DELETE FROM {self.schema}.subject_keys WHERE tenant=%s AND key_id=%s".encode(),
-                (tenant, key_id),
-            )
-            return cur.rowcount > 0
 
     def import_records(self, records: Iterable[LogRecord]) -> int:
         count = 0

@@ -6,6 +6,7 @@ Platform-level and not tenant-scoped: these run on the store's small platform po
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import psycopg
@@ -16,9 +17,7 @@ class PlatformTables:
     """Mixed into ``PostgresEventLogStore``, which provides ``schema`` and ``_admin``."""
 
     schema: str
-
-    def _admin(self) -> AbstractContextManager[psycopg.Connection[TupleRow]]:
-        raise NotImplementedError
+    _admin: Callable[[], AbstractContextManager[psycopg.Connection[TupleRow]]]
 
     def heads(self) -> dict[tuple[str, str], int]:
         with self._admin() as conn:
