@@ -21,9 +21,9 @@ from contexts.case_management.domain import (
 )
 from contexts.case_management.people import ConsentPurpose, Person
 from contexts.tenancy.contracts import TenantKind
-from services.console import progress_bar
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.records import LogRecord
+from runtime.console import progress_bar
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import LogRecord
 
 DIMENSIONS = ["language", "work_and_livelihood", "housing", "health", "education", "family"]
 SOURCES = list(ReferralSource)
@@ -79,9 +79,19 @@ def _record(
 
 
 def tenant_history(
-    tenant: str, cases: int, app: CaseManagementApplication, rng: random.Random
+    tenant: str,
+    cases: int,
+    app: CaseManagementApplication,
+    rng: random.Random,
+    *,
+    closed_share: float = 0.4,
+    entries: list[tuple[str, str, str]] | None = None,
 ) -> Iterator[LogRecord]:
-    """One tenant's case-management log: positions, people and their cases."""
+    """One tenant's case-management log: positions, people and their cases.
+
+    ``entries`` collects the cases' index entries (what ``reindex`` would find), since an
+    import writes the log only.
+    """
     position = 0
 
     def emit(*aggregates: Any) -> Iterator[LogRecord]:
@@ -123,15 +133,17 @@ def tenant_history(
         case.propose_referral(rng.choice(SERVICES), "dienst", day + timedelta(days=9))
         case.answer_referral(0, rng.random() < 0.8, day + timedelta(days=20))
         case.start_monitoring(day + timedelta(days=30))
-        if rng.random() < 0.4:
+        if rng.random() < closed_share:
             reason = rng.choice(CLOSURES)
             case.close(reason, day + timedelta(days=200))
+        if entries is not None:
+            entries += [(i, k, str(case.id)) for i, k in case.index_entries()]
         yield from emit(person, case)
 
 
 def generate(store: EventLogStore, tenants: int, cases: int, seed: int = 7) -> World:
     from contexts.tenancy.application import TenancyApplication
-    from services.runtime.vault import StoreVault
+    from runtime.vault import StoreVault
 
     rng = random.Random(seed)
     plan = tenant_plan(tenants)
@@ -151,7 +163,9 @@ def generate(store: EventLogStore, tenants: int, cases: int, seed: int = 7) -> W
     with progress_bar() as bar:
         task = bar.add_task("generate + import cases", total=cases)
         for tenant, count in zip(case_tenants, per_tenant, strict=True):
-            events += store.import_records(tenant_history(tenant, count, app, rng))
+            entries: list[tuple[str, str, str]] = []
+            events += store.import_records(tenant_history(tenant, count, app, rng, entries=entries))
+            store.replace_index(tenant, "case_management", entries)
             bar.advance(task, count)
     districts = [k for k, _, kind, _ in plan if kind == TenantKind.DISTRICT]
     return World(districts=districts, case_tenants=case_tenants, events=events)

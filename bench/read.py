@@ -32,18 +32,18 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import (
     ContactChannel,
 )
-from services.console import console, progress_bar
-from services.runtime.bus import Bus
-from services.runtime.bus.memory import InMemoryBus
-from services.runtime.bus.nats import NatsBus
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.settings import Settings
+from runtime.bus import Bus
+from runtime.bus.memory import InMemoryBus
+from runtime.bus.nats import NatsBus
+from runtime.console import console, progress_bar
+from runtime.eventstore.base import EventLogStore
+from runtime.settings import Settings
 
 
 def vacuum(store: EventLogStore) -> None:
     """After a bulk import PostgreSQL's autovacuum would run in the middle of the
     measurements; a running platform has long been vacuumed, so vacuum before measuring."""
-    from services.runtime.eventstore.postgres import PostgresEventLogStore
+    from runtime.eventstore.postgres import PostgresEventLogStore
 
     if isinstance(store, PostgresEventLogStore):
         with (
@@ -57,7 +57,7 @@ def vacuum(store: EventLogStore) -> None:
 # -- measurements --------------------------------------------------------------------------
 def raw_read(store: EventLogStore) -> tuple[int, float]:
     """All case-management events straight from the event table (no decoding)."""
-    from services.runtime.eventstore.postgres import PostgresEventLogStore
+    from runtime.eventstore.postgres import PostgresEventLogStore
 
     started = time.perf_counter()
     count = 0
@@ -202,10 +202,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from fastapi.testclient import TestClient
 
+    from kim.assembly import build_app
     from projections.replay import ReplayJob, rebuild_parallel
-    from services.assembly import build_app
-    from services.runtime.http.auth import mint_token
-    from services.runtime.platform import Platform
+    from runtime.http.auth import mint_token
+    from runtime.platform import Platform
 
     unique = uuid.uuid4().hex[:8]
     tmp = tempfile.TemporaryDirectory()
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" p95 {figures['district_query_p95_ms']:.1f} ms ({args.queries} queries)"
             )
     finally:
-        from services.runtime.eventstore.postgres import PostgresEventLogStore
+        from runtime.eventstore.postgres import PostgresEventLogStore
 
         if isinstance(platform.store, PostgresEventLogStore):
             platform.close_read()

@@ -22,9 +22,9 @@ from bench.write_stock import stock_shared_table, stock_table_per_tenant
 from bench.writers import PAYLOAD, TOPIC, Result, console, on_connections, run_threads
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
-from services.runtime.eventstore.postgres import TENANT_ROLE, PostgresEventLogStore
-from services.runtime.eventstore.postgres_sql import single_append_params, single_append_sql
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime.eventstore.postgres import TENANT_ROLE, PostgresEventLogStore
+from runtime.eventstore.postgres_sql import single_append_params, single_append_sql
+from runtime.eventstore.sqlite import SqliteEventLogStore
 
 
 def raw_inserts(dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]) -> Result:

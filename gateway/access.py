@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from graphql import GraphQLError
 
 from contexts.tenancy.contracts import TenantDirectory
-from services.runtime.http.auth import Principal, Role
+from runtime.http.auth import Principal, Role
 
 FIGURE_ROLES = {
     Role.DISTRICT_COORDINATOR,

@@ -10,9 +10,9 @@ from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import GatewayContext
 from gateway.schema import schema
+from runtime.http.auth import Principal, Role, TokenVerifier
+from runtime.platform import Platform
 from services.audit.router import record
-from services.runtime.http.auth import Principal, Role, TokenVerifier
-from services.runtime.platform import Platform
 
 
 async def _context(request: Request) -> GatewayContext:

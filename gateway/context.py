@@ -6,9 +6,9 @@ from strawberry.fastapi import BaseContext
 
 from contexts.tenancy.contracts import TenantDirectory
 from gateway.loaders import rows_loader, summaries_loader
-from services.runtime.http.auth import Principal
-from services.runtime.http.problems import Problem
-from services.runtime.platform import Platform
+from runtime.http.auth import Principal
+from runtime.http.problems import Problem
+from runtime.platform import Platform
 
 
 class GatewayContext(BaseContext):

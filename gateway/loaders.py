@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from strawberry.dataloader import DataLoader
 
-from projections.store import Row
-from services.runtime.platform import Platform
+from runtime.platform import Platform
+from runtime.readstore import Row
 
 RowKey = tuple[str, str]  # (projection, tenant)
 

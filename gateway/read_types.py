@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from gateway.context import GatewayContext
 from projections import figures
-from projections.store import Row
+from runtime.readstore import Row
 
 
 async def rows_of(

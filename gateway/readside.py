@@ -45,8 +45,8 @@ from gateway.read_types import (
 )
 from projections import figures
 from projections.projection import SUMMARY_KIND
-from projections.store import Row
-from services.runtime.http.auth import Role
+from runtime.http.auth import Role
+from runtime.readstore import Row
 
 WAIT_LIMIT_SECONDS = 5.0
 

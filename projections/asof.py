@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from contexts.shared.application import TenantApplication
-from services.runtime.eventstore.base import EventLogStore
+from runtime.eventstore.base import EventLogStore
 
 
 @dataclass

@@ -13,7 +13,7 @@ from contexts.coordination.application import CoordinationApplication
 from contexts.shared.application import TenantApplication
 from projections.figures import case_contribution
 from projections.projection import AggregateProjection, Summarise
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 
 
 def _app_factories(platform: Platform) -> dict[str, Callable[[str], TenantApplication]]:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from projections.store import Row
+from runtime.readstore import Row
 
 CASELOAD_TARGET_PER_FTE = 100
 Doc = dict[str, Any]

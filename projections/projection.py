@@ -23,10 +23,10 @@ from eventsourcing.domain import Aggregate
 
 from contexts.shared.application import TenantApplication
 from projections.documents import document
-from projections.store import ReadStore, ReadTx
-from services.runtime.bus.consumer import TrackedConsumer
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.records import LogRecord
+from runtime.bus.consumer import TrackedConsumer
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import LogRecord
+from runtime.readstore import ReadStore, ReadTx
 
 AppFor = Callable[[str], TenantApplication]
 Summarise = Callable[[str, dict[str, Any]], Counter[str]]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from projections.projection import AggregateProjection
-    from services.runtime.settings import Settings
+    from runtime.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ _worker: dict[str, Any] = {}
 
 def _start_worker(job: ReplayJob, progress: Any) -> None:
     from projections.catalogue import build_projections
-    from services.runtime.platform import Platform
+    from runtime.platform import Platform
 
     platform = Platform(job.settings)
     if job.into is not None:
-        from projections.store import SqliteReadStore
+        from runtime.readstore import SqliteReadStore
 
         platform.use_read_store(SqliteReadStore(job.into))
     _worker["platform"] = platform

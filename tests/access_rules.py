@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
 from tests.support import Auth
 from tests.test_gateway import data_of, query

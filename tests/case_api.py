@@ -10,7 +10,7 @@ from uuid import UUID
 import httpx
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.case_support import CM, ok, open_case, register_person
 from tests.support import assert_problem
 

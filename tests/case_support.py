@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
 from contexts.coordination.positions import Position
-from services.runtime.eventstore.records import LogRecord
-from services.runtime.platform import Platform
+from runtime.eventstore.records import LogRecord
+from runtime.platform import Platform
 
 CM = "/case_management/tenants/{tenant}"
 

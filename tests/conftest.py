@@ -22,18 +22,18 @@ import pytest
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.assembly import build_app
-from services.demo import load_demo
-from services.runtime.bus import Bus
-from services.runtime.bus.memory import InMemoryBus
-from services.runtime.bus.nats import NatsBus
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.postgres import PostgresEventLogStore
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
-from services.runtime.http.auth import mint_token
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings
-from services.runtime.telemetry import add_exporter, setup_tracing
+from kim.assembly import build_app
+from kim.demo import load_demo
+from runtime.bus import Bus
+from runtime.bus.memory import InMemoryBus
+from runtime.bus.nats import NatsBus
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.postgres import PostgresEventLogStore
+from runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime.http.auth import mint_token
+from runtime.platform import Platform
+from runtime.settings import Settings
+from runtime.telemetry import add_exporter, setup_tracing
 
 PG_DSN = os.environ.get("KIM_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 NATS_URL = os.environ.get("KIM_TEST_NATS_URL", "nats://127.0.0.1:4222")

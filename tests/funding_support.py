@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 
 KS = "kreis-steinfurt"
 BASE = f"/coordination/tenants/{KS}"

@@ -16,6 +16,7 @@ TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     422: "Unprocessable Content",
+    503: "Service Unavailable",
 }
 Auth = Callable[..., dict[str, str]]
 

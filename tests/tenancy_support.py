@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 
 TENANTS = "/tenancy/tenants"
 DEMO_KEYS = {"nrw", "kreis-steinfurt", "rheine", "emsdetten", "staedteregion-aachen", "aachen"}

@@ -10,8 +10,8 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings
+from runtime.platform import Platform
+from runtime.settings import Settings
 from tests.support import Auth, assert_problem
 
 ORGS = "/coordination/tenants/{tenant}/organisations"

@@ -18,10 +18,10 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
+from runtime import audit
+from runtime.eventstore.records import LogRecord
+from runtime.platform import Platform
 from services.case_management.case_models import CaseView
-from services.runtime import audit
-from services.runtime.eventstore.records import LogRecord
-from services.runtime.platform import Platform
 from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
 from tests.support import Auth, assert_problem
 

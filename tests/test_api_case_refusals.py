@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.case_api import (
     ALLOWED,
     CASE_MANAGER,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.support import Auth, assert_problem
 
 ORGS = "/coordination/tenants/{tenant}/organisations"

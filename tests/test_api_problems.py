@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.support import PROBLEM, Auth, assert_problem
 
 ORGS = "/coordination/tenants/rheine/organisations"

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.support import Auth, assert_problem
 from tests.tenancy_support import DEMO_KEYS, EMSDETTEN, TENANTS, registry_head
 

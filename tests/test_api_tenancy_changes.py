@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.support import assert_problem
 from tests.tenancy_support import TENANTS, listed, registry_head
 

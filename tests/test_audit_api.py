@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
+from kim.cli import main
+from runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime.platform import Platform
+from runtime.settings import Settings, get_settings
 from services.audit.report import build
-from services.cli import main
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings, get_settings
 from tests.support import Auth, assert_problem
 
 STATEMENT = "/audit/tenants/{tenant}/statements/{notice}"

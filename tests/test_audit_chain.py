@@ -14,15 +14,15 @@ from fastapi.testclient import TestClient
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
-from services.cli import main
-from services.runtime import audit
-from services.runtime import context as request_context
-from services.runtime.eventstore import chain
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.postgres import PostgresEventLogStore
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings, get_settings
+from kim.cli import main
+from runtime import audit
+from runtime import context as request_context
+from runtime.eventstore import chain
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.postgres import PostgresEventLogStore
+from runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime.platform import Platform
+from runtime.settings import Settings, get_settings
 
 TENANT, CONTEXT = "rheine", "coordination"
 

@@ -1,6 +1,6 @@
 """The Verwendungsnachweis of the demo's Kreis Steinfurt for 2021, against figures by hand.
 
-The demo (services/demo.py) holds for 2021: notice B1 (3.5 FTE coordination at 55,000 EUR,
+The demo (kim/demo.py) holds for 2021: notice B1 (3.5 FTE coordination at 55,000 EUR,
 0.5 FTE assistance at 45,000 EUR) with 1.0 FTE coordination forwarded to Rheine from
 1 May (50,000 EUR a year, flat); Kreis Steinfurt's own coordination (2.5 FTE: 1.0 + 1.0 from
 January, 0.5 from 15 April) and assistance (0.5 FTE from 1 March); notice B2 (9.0 FTE case
@@ -18,9 +18,9 @@ import pytest
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import VacancyRule
 from contexts.shared.errors import DomainError
+from runtime import audit
+from runtime.platform import Platform
 from services.audit.report import build, to_csv, to_pdf
-from services.runtime import audit
-from services.runtime.platform import Platform
 
 D = Decimal
 

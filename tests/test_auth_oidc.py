@@ -13,9 +13,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from services.runtime.http.auth import Role, TokenVerifier
-from services.runtime.http.problems import Problem
-from services.runtime.settings import Settings
+from runtime.http.auth import Role, TokenVerifier
+from runtime.http.problems import Problem
+from runtime.settings import Settings
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)

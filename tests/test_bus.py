@@ -11,12 +11,12 @@ import pytest
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
-from services.runtime.bus import Bus
-from services.runtime.bus.consumer import TrackedConsumer
-from services.runtime.bus.relay import LogRelay
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.records import LogRecord
-from services.runtime.settings import Settings
+from runtime.bus import Bus
+from runtime.bus.consumer import TrackedConsumer
+from runtime.bus.relay import LogRelay
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import LogRecord
+from runtime.settings import Settings
 from tests.conftest import make_store
 
 
@@ -297,7 +297,7 @@ async def test_a_durable_consumer_with_sql_tracking_resumes_without_reapplying(
     ],
 )
 def test_subject_patterns_follow_nats_wildcards(pattern: str, subject: str, expected: bool) -> None:
-    from services.runtime.bus import subject_matches
+    from runtime.bus import subject_matches
 
     assert subject_matches(pattern, subject) is expected
 

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import KnownPosition, ReferralSource
 from contexts.case_management.people import ConsentPurpose
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.platform import Platform
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.platform import Platform
+from runtime.vault import StoreVault
 from tests.case_support import lf_position_record
 
 

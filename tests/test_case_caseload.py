@@ -13,8 +13,8 @@ from contexts.case_management.domain import ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.case_management.settings import OverLimit
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.vault import StoreVault
 
 
 def opened_cases(app: CaseManagementApplication, count: int) -> list[UUID]:

@@ -10,7 +10,7 @@ import pytest
 from contexts.case_management.domain import ALLOWED, Case, CaseState, ClosureReason
 from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
+from runtime.eventstore.base import EventLogStore
 
 
 class Cases(TenantApplication):

@@ -12,9 +12,9 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.jsonl import export_tenant
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.jsonl import export_tenant
+from runtime.vault import StoreVault
 
 AMINA = {"name": "Amina Haddad", "date_of_birth": "1990-04-02", "languages": ["ar", "fr"]}
 

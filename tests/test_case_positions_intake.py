@@ -6,7 +6,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.case_support import lf_position_record
 from tests.support import Auth
 

@@ -11,8 +11,8 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import ReferralSource, Service
 from contexts.case_management.people import ConsentPurpose, Programme
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.vault import StoreVault
 
 
 @pytest.fixture

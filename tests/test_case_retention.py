@@ -9,8 +9,8 @@ from contexts.case_management.domain import ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.case_management.retention import DataType, RetentionPolicy
 from contexts.case_management.settings import OverLimit
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.vault import StoreVault
 
 
 def test_people_are_due_three_years_after_their_last_case_closed(store: EventLogStore) -> None:

@@ -11,9 +11,9 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case, CaseState, ClosureReason, ReferralSource
 from contexts.case_management.people import ConsentPurpose
 from contexts.shared.errors import DomainError
+from runtime.eventstore.base import EventLogStore
+from runtime.vault import StoreVault
 from services.case_management.consumers import TransferIntake
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.vault import StoreVault
 
 DATA = {"name": "Lina S.", "languages": ["uk"]}
 

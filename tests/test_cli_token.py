@@ -6,9 +6,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.cli import main
-from services.runtime.http.auth import Role, TokenVerifier
-from services.runtime.settings import Settings
+from kim.cli import main
+from runtime.http.auth import Role, TokenVerifier
+from runtime.settings import Settings
 
 
 def test_a_case_managers_token_names_the_position(capsys: pytest.CaptureFixture[str]) -> None:

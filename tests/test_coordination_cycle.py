@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.gaps import SystemGap
 from contexts.shared.application import TenantApplication
+from runtime.bus import Bus
+from runtime.bus.relay import LogRelay
+from runtime.eventstore.base import EventLogStore
+from runtime.platform import Platform
 from services.coordination.consumers import GapIntake
-from services.runtime.bus import Bus
-from services.runtime.bus.relay import LogRelay
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.platform import Platform
 
 Auth = Callable[..., dict[str, str]]
 BASE = "/coordination/tenants/aachen"

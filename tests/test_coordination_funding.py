@@ -18,7 +18,7 @@ from contexts.coordination.funding import (
     RecipientKind,
 )
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
+from runtime.eventstore.base import EventLogStore
 
 CM = PositionType.CASE_MANAGEMENT
 

@@ -16,8 +16,8 @@ from contexts.coordination.domain import OrganisationKind
 from contexts.coordination.funding import AmountRule, FundingNotice, PositionType, RecipientKind
 from contexts.coordination.positions import propose_shares
 from contexts.shared.errors import DomainError
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.platform import Platform
+from runtime.eventstore.base import EventLogStore
+from runtime.platform import Platform
 from tests.case_support import lf_position_record
 
 CM = PositionType.CASE_MANAGEMENT

@@ -17,11 +17,11 @@ from contexts.coordination.funding import (
     PositionType,
     RecipientKind,
 )
-from services.cli import main
-from services.demo import DEMO_TENANTS, load_demo
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings, get_settings
+from kim.cli import main
+from kim.demo import DEMO_TENANTS, load_demo
+from runtime.eventstore.base import EventLogStore
+from runtime.platform import Platform
+from runtime.settings import Settings, get_settings
 
 COORD = PositionType.COORDINATION
 ASSIST = PositionType.ASSISTANCE

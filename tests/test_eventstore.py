@@ -13,10 +13,10 @@ from eventsourcing.persistence import IntegrityError
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
-from services.runtime import context as request_context
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.postgres import PostgresEventLogStore
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime import context as request_context
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.postgres import PostgresEventLogStore
+from runtime.eventstore.sqlite import SqliteEventLogStore
 
 
 def register(store: EventLogStore, tenant: str, name: str = "Caritas") -> Organisation:

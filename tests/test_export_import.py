@@ -9,14 +9,14 @@ import pytest
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
-from services.cli import main
-from services.runtime import audit
-from services.runtime import context as request_context
-from services.runtime.eventstore import LogNotEmpty
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.jsonl import export_tenant, import_jsonl
-from services.runtime.eventstore.sqlite import SqliteEventLogStore
-from services.runtime.settings import Settings, get_settings
+from kim.cli import main
+from runtime import audit
+from runtime import context as request_context
+from runtime.eventstore import LogNotEmpty
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.jsonl import export_tenant, import_jsonl
+from runtime.eventstore.sqlite import SqliteEventLogStore
+from runtime.settings import Settings, get_settings
 
 
 def fill(store: EventLogStore) -> list[Organisation]:

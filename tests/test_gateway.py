@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 
 PROBLEM = "application/problem+json"
 Auth = Callable[..., dict[str, str]]

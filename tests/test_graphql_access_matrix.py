@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from services.runtime.platform import Platform
+from runtime.platform import Platform
 from tests.access_rules import (
     NAMES,
     PARENT,

@@ -16,8 +16,8 @@ from gateway import readside
 from projections.catalogue import PROJECTIONS, build_projections
 from projections.figures import case_contribution
 from projections.projection import SUMMARY_KIND, AggregateProjection
-from services.runtime.platform import Platform
-from services.runtime.settings import Settings
+from runtime.platform import Platform
+from runtime.settings import Settings
 from tests.case_support import CM, demo_position, ok, open_case, register_person
 from tests.support import Auth
 
@@ -244,7 +244,7 @@ def test_too_many_aliases_are_refused(client: TestClient, auth: Auth) -> None:
 
 def test_read_models_as_of_a_point_in_time(platform: Platform, tmp_path: Path) -> None:
     """Replayed up to a recorded time, the rows show what was known then."""
-    from projections.store import SqliteReadStore
+    from runtime.readstore import SqliteReadStore
 
     records = platform.store.read_log("kreis-steinfurt", "coordination")
     cut = records[9]  # the first ten events of the district's coordination log
@@ -266,9 +266,9 @@ def test_read_models_as_of_a_point_in_time(platform: Platform, tmp_path: Path) -
 def test_kim_replay_as_of_writes_into_a_separate_file(
     platform: Platform, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from projections.store import SqliteReadStore
-    from services.cli import main
-    from services.runtime.settings import get_settings
+    from kim.cli import main
+    from runtime.readstore import SqliteReadStore
+    from runtime.settings import get_settings
 
     monkeypatch.setenv("KIM_EVENT_STORE", settings.event_store)
     monkeypatch.setenv("KIM_PG_SCHEMA", settings.pg_schema)
@@ -295,7 +295,7 @@ def test_kim_replay_as_of_writes_into_a_separate_file(
 
 def test_read_model_rows_are_isolated_below_the_gateway(platform: Platform) -> None:
     """On PostgreSQL a read session sees only the tenants it names, whatever it asks."""
-    from projections.store import PostgresReadStore
+    from runtime.readstore import PostgresReadStore
 
     build_projections(platform)["coordination"].rebuild(["kreis-steinfurt", "rheine", "aachen"])
     read = platform.read

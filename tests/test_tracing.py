@@ -10,12 +10,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
-from services.runtime import context as request_context
-from services.runtime.bus import Bus
-from services.runtime.bus.consumer import TrackedConsumer
-from services.runtime.bus.relay import LogRelay
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.telemetry import current_traceparent, tracer
+from runtime import context as request_context
+from runtime.bus import Bus
+from runtime.bus.consumer import TrackedConsumer
+from runtime.bus.relay import LogRelay
+from runtime.eventstore.base import EventLogStore
+from runtime.telemetry import current_traceparent, tracer
 
 
 def test_a_command_request_is_one_trace_down_to_the_append(

@@ -9,9 +9,9 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from contexts.shared.application import TenantApplication
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.jsonl import export_tenant
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.jsonl import export_tenant
+from runtime.vault import StoreVault
 
 PERSON = {"name": "Amina Haddad", "born": "1990-04-02", "languages": ["ar", "fr"]}
 

@@ -173,10 +173,12 @@ class CaseManagementApplication(TransferCommands):
         if others:
             case.note_other_programmes([str(p) for p in others], str(double_funding_reason))
         person.link_case(case.id)
+        bounds = []
         if position_id is not None:
             self._check_caseload(position_id, policy)
             case.assign(position_id, opened_on)
-        return self.save(case, person)  # the case's recordings first
+            bounds = self.caseload_bound(position_id, policy)
+        return self.save(case, person, bounds=bounds)  # the case's recordings first
 
     def assess(
         self, case_id: UUID, *, needs: dict[str, str], on: date, expected_version: int | None = None

@@ -10,9 +10,10 @@ from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
 from contexts.case_management.base import CaseManagementBase
-from contexts.case_management.domain import Case, KnownPosition
+from contexts.case_management.domain import OPEN_CASES_OF_POSITION, Case, KnownPosition
 from contexts.case_management.settings import OverLimit, Policy
 from contexts.shared.errors import DomainError
+from contexts.shared.indexes import IndexBound
 
 
 class PositionCommands(CaseManagementBase):
@@ -95,14 +96,36 @@ class PositionCommands(CaseManagementBase):
             )
         ]
 
+    def open_cases_of(self, position_id: UUID) -> int:
+        """Open cases assigned to the position, from the index kept with the events."""
+        return self.indexes.index_count(OPEN_CASES_OF_POSITION, str(position_id))
+
     def caseload(self, position_id: UUID) -> tuple[int, Decimal]:
         """Open cases assigned to the position, and open cases per full-time equivalent."""
         position = self.load(KnownPosition, position_id, "position")
-        open_cases = sum(
-            1 for c in self.cases() if c.position_id == position_id and not c.is_closed
-        )
+        open_cases = self.open_cases_of(position_id)
         per_fte = (Decimal(open_cases) / position.fte).quantize(Decimal("0.1"))
         return open_cases, per_fte
+
+    def caseload_bound(self, position_id: UUID, policy: Policy) -> list[IndexBound]:
+        """The limit as a bound checked in the append's transaction (tenants that refuse).
+
+        The check before the command reads the count; this bound holds it against a
+        concurrent assignment to the same position (one of the two gets a 409).
+        """
+        if policy.over_limit != OverLimit.REFUSE:
+            return []
+        position = self.load(KnownPosition, position_id, "position")
+        at_most = int(Decimal(policy.caseload_limit_per_fte) * position.fte)
+        return [
+            IndexBound(
+                OPEN_CASES_OF_POSITION,
+                str(position_id),
+                at_most,
+                rule="caseload-limit",
+                detail="a concurrent assignment reached the position's caseload limit first",
+            )
+        ]
 
     def _check_caseload(self, position_id: UUID, policy: Policy) -> str | None:
         position = self.load(KnownPosition, position_id, "position")
@@ -154,6 +177,7 @@ class PositionCommands(CaseManagementBase):
                 "already-assigned", "the case is already assigned to this position",
                 field="position_id",
             )  # fmt: skip
-        self._check_caseload(position_id, self.policy())
+        policy = self.policy()
+        self._check_caseload(position_id, policy)
         case.assign(position_id, on)
-        return self.save(case)
+        return self.save(case, bounds=self.caseload_bound(position_id, policy))

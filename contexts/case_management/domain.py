@@ -30,6 +30,9 @@ from contexts.case_management.vocabulary import (
 )
 from contexts.shared.errors import DomainError
 
+OPEN_CASES_OF_POSITION = "open_cases_of_position"
+"""Index of the open cases assigned to a position (its caseload), kept with the events."""
+
 
 class Case(Aggregate):
     """One person's case in one tenant; a person can have several cases over time."""
@@ -530,11 +533,19 @@ class Case(Aggregate):
     def _assigned(self, position_id: UUID, on: str) -> None:
         self.position_id = position_id
 
+    # -- index entries (contexts/shared/indexes.py) -----------------------------------------
+    def index_entries(self) -> frozenset[tuple[str, str]]:
+        """An open, assigned case counts in its position's caseload."""
+        if self.position_id is None or self.state == CaseState.CLOSED:
+            return frozenset()
+        return frozenset({(OPEN_CASES_OF_POSITION, str(self.position_id))})
+
 
 __all__ = [
     "ALLOWED",
     "GOALS_AGREED_STATES",
     "LIFE_DIMENSIONS",
+    "OPEN_CASES_OF_POSITION",
     "REFERRAL_ONLY",
     "REFERRAL_STATES",
     "AppointmentOutcome",

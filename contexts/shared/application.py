@@ -6,8 +6,8 @@ injected by the runtime (SQLite or PostgreSQL), so contexts never see storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -16,8 +16,40 @@ from eventsourcing.persistence import ApplicationRecorder, Recording
 from eventsourcing.utils import EnvType
 
 from contexts.shared.errors import NotFound, StaleVersion
+from contexts.shared.indexes import (
+    Entry,
+    IndexBound,
+    IndexChange,
+    Indexed,
+    IndexedRecorder,
+    changes_between,
+)
 
 A = TypeVar("A", bound=Aggregate)
+
+LOADED_ENTRIES = "_kim_index_entries_loaded"
+"""Where an indexed aggregate keeps the index entries it stood in when it was loaded."""
+
+
+def _indexed(aggregate: object) -> bool:
+    # A class attribute look-up: cheaper than isinstance of a runtime-checkable protocol.
+    return hasattr(type(aggregate), "index_entries")
+
+
+def _entries(aggregate: object) -> frozenset[Entry]:
+    return cast(Indexed, aggregate).index_entries()
+
+
+def _loaded_entries(aggregate: Aggregate, events: Sequence[Any]) -> frozenset[Entry]:
+    found: frozenset[Entry] | None = getattr(aggregate, LOADED_ENTRIES, None)
+    if found is not None:
+        return found
+    if events and events[0].originator_version == 1:
+        return frozenset()  # created by this command
+    raise RuntimeError(
+        f"{type(aggregate).__name__} {aggregate.id} was not loaded through load(): its index"
+        " entries before the change are unknown"
+    )
 
 
 class TenantApplication(Application[UUID]):
@@ -53,6 +85,8 @@ class TenantApplication(Application[UUID]):
             raise NotFound(what, aggregate_id) from None
         if not isinstance(aggregate, cls):
             raise NotFound(what, aggregate_id)
+        if _indexed(aggregate):
+            setattr(aggregate, LOADED_ENTRIES, _entries(aggregate))
         return aggregate
 
     def load_expecting(
@@ -75,18 +109,57 @@ class TenantApplication(Application[UUID]):
         takes eventsourcing's own path.
         """
         processing = ProcessingEvent[UUID]()
+        changes: list[IndexChange] = []
+        indexed: list[tuple[Aggregate, frozenset[Entry]]] = []
         for obj in objs:
             if isinstance(obj, Aggregate):
-                processing.events.extend(obj.collect_events())
+                events = obj.collect_events()
+                processing.events.extend(events)
                 processing.aggregates[obj.id] = obj
+                if _indexed(obj):
+                    after = _entries(obj)
+                    changes += changes_between(str(obj.id), _loaded_entries(obj, events), after)
+                    indexed.append((obj, after))
             elif obj is not None:
                 processing.collect_events(obj)
+        bounds: list[IndexBound] = list(kwargs.pop("bounds", None) or ())
+        if changes or bounds:
+            kwargs["index_changes"] = changes
+            kwargs["bounds"] = bounds
         processing.saved_kwargs.update(kwargs)
         recordings = self._record(processing)
+        for obj, after in indexed:
+            setattr(obj, LOADED_ENTRIES, after)
         self._take_snapshots(processing)
         self._notify(recordings)
         self.notify(processing.events)  # deprecated in eventsourcing, still called by it
         return recordings
+
+    # -- indexes kept with the events (see contexts/shared/indexes.py) ---------------------
+    @property
+    def indexes(self) -> IndexedRecorder:
+        recorder = self.recorder
+        assert hasattr(recorder, "index_count"), "the recorder keeps no indexes"
+        return recorder  # type: ignore[return-value]
+
+    def reindex(self) -> int:
+        """Rebuild this log's index entries from its aggregates (after an import); O(log)."""
+        ids: dict[UUID, None] = {}
+        start: int | None = None
+        while True:
+            batch = self.recorder.select_notifications(start=start, limit=1000)
+            for n in batch:
+                ids[UUID(str(n.originator_id))] = None
+            if len(batch) < 1000:
+                break
+            start = batch[-1].id + 1
+        entries = []
+        for aggregate_id in ids:
+            aggregate: Aggregate = self.repository.get(aggregate_id)
+            if _indexed(aggregate):
+                entries += [(i, k, str(aggregate_id)) for i, k in _entries(aggregate)]
+        self.indexes.replace_index(entries)
+        return len(entries)
 
     def save_command(self, *objs: Aggregate, **kwargs: Any) -> list[Recording[UUID]]:
         """Save the pending events of a command; kwargs reach the recorder (idempotency)."""

@@ -7,15 +7,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from services.console import console
-from services.console import progress_bar as _progress
-from services.runtime.settings import Settings
+from runtime.console import console
+from runtime.console import progress_bar as _progress
+from runtime.settings import Settings
 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """``kim audit verify`` (exit 1 on a break) and ``kim audit checkpoint``."""
-    from services.runtime import audit
-    from services.runtime.eventstore import open_store
+    from runtime import audit
+    from runtime.eventstore import open_store
 
     store = open_store(settings.event_store, pg_schema=settings.pg_schema)
     tenants = [args.tenant] if args.tenant else None
@@ -53,8 +53,8 @@ def _audit_export(args: argparse.Namespace, store: Any) -> int:
     import io
     import json
 
-    from services.runtime import audit
-    from services.runtime.eventstore.jsonl import export_tenant, tenant_logs
+    from runtime import audit
+    from runtime.eventstore.jsonl import export_tenant, tenant_logs
 
     if not args.tenant or not args.out:
         console.print("[red]kim audit export braucht --tenant und --out.")

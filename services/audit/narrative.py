@@ -17,8 +17,8 @@ from contexts.case_management.domain import Case
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.gaps import GapTopic, SystemGap
 from projections.asof import History, fold
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.vault import StoreVault
+from runtime.eventstore.base import EventLogStore
+from runtime.vault import StoreVault
 
 
 @dataclass

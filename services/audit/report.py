@@ -17,8 +17,8 @@ from contexts.coordination.positions import Position
 from contexts.coordination.statement import Statement, VacancyRule, statement
 from contexts.shared.errors import DomainError
 from projections.asof import History, fold
+from runtime.eventstore.base import EventLogStore
 from services.audit.narrative import Narrative, label_of
-from services.runtime.eventstore.base import EventLogStore
 
 LABELS = {
     "granted": "Bewilligt insgesamt",

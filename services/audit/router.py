@@ -18,14 +18,14 @@ from pydantic import BaseModel
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
+from runtime import audit as chain_audit
+from runtime import context as request_context
+from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from runtime.http.auth import Principal, Role, authorize
+from runtime.http.problems import Problem
+from runtime.platform import Platform
 from services.audit.narrative import narrative
 from services.audit.report import build, to_csv, to_pdf
-from services.runtime import audit as chain_audit
-from services.runtime import context as request_context
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Principal, Role, authorize
-from services.runtime.http.problems import Problem
-from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
 

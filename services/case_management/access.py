@@ -19,11 +19,11 @@ from fastapi import Depends, Request
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
 from contexts.shared.errors import NotFound
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Principal, Role, authorize
-from services.runtime.http.commands import CommandRunner
-from services.runtime.http.problems import Problem
-from services.runtime.platform import Platform
+from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from runtime.http.auth import Principal, Role, authorize
+from runtime.http.commands import CommandRunner
+from runtime.http.problems import Problem
+from runtime.platform import Platform
 
 COORDINATORS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
 STAFF = {Role.CASE_MANAGER, *COORDINATORS}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from contexts.case_management.domain import (
     ReferralSource,
     Service,
 )
-from services.runtime.http.commands import Strict
+from runtime.http.commands import Strict
 
 Level = Annotated[str, Field(min_length=1, max_length=40, examples=["high"])]
 Code = Annotated[str, Field(min_length=1, max_length=200)]
@@ -185,6 +185,38 @@ class CaseView(BaseModel):
             transferred_to=c.transferred_to,
             transferred_from=c.transferred_from[0] if c.transferred_from else None,
         )
+
+
+def case_view_of_row(doc: dict[str, Any]) -> CaseView:
+    """The same view from the case's read-model document (``projections.documents``)."""
+    closure = doc.get("closure") or [None, None]
+    others = doc.get("other_programmes")
+    origin = doc.get("transferred_from")
+    return CaseView(
+        id=doc["id"],
+        version=doc["version"],
+        person_id=doc["person_id"],
+        state=doc["state"],
+        referral_source=doc["referral_source"],
+        opened_on=doc["opened_on"],
+        catch_up_reason=doc.get("catch_up_reason"),
+        position_id=doc.get("position_id"),
+        needs=doc.get("needs") or {},
+        goals=doc.get("goals") or {},
+        pending_approval=doc.get("pending_approval"),
+        approvals=doc.get("approvals") or [],
+        referrals=doc.get("referrals") or [],
+        appointments=doc.get("appointments") or [],
+        contacts=doc.get("contacts") or [],
+        notes=len(doc.get("notes") or []),
+        gaps=doc.get("gaps") or [],
+        history=[StepView(state=s, on=d) for s, d in doc.get("history") or []],
+        closure_reason=closure[0],
+        closed_on=closure[1],
+        other_programmes=others[0] if others else [],
+        transferred_to=doc.get("transferred_to"),
+        transferred_from=origin[0] if origin else None,
+    )
 
 
 class NoteView(BaseModel):

@@ -8,9 +8,10 @@ nothing.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from contexts.case_management.domain import (
@@ -18,6 +19,7 @@ from contexts.case_management.domain import (
 )
 from contexts.shared.errors import DomainError
 from contexts.tenancy.contracts import TenantKind
+from runtime.http.reads import MAX_PAGE, caught_up, next_link
 from services.case_management.access import COORDINATORS, STAFF, Work
 from services.case_management.case_models import (
     AddNote,
@@ -38,6 +40,7 @@ from services.case_management.case_models import (
     ScheduleAppointment,
     Step,
     Transfer,
+    case_view_of_row,
 )
 
 router = APIRouter(prefix="/case_management/tenants/{tenant}", tags=["case management: cases"])
@@ -65,19 +68,40 @@ def open_case(body: OpenCase, work: Work) -> JSONResponse:
     )
 
 
-@router.get("/cases", summary="The tenant's cases (case managers: their position's)")
+@router.get(
+    "/cases",
+    summary="The tenant's cases (case managers: their position's), a page at a time",
+    response_model=list[CaseView],
+)
 def list_cases(
-    work: Work, state: CaseState | None = None, position_id: UUID | None = None
-) -> list[CaseView]:
+    request: Request,
+    work: Work,
+    state: CaseState | None = None,
+    position_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    after: UUID | None = None,
+) -> JSONResponse:
+    """From the read model, in id order; ``Link: rel="next"`` names the next page.
+
+    Reflects the ``KIM-Position`` given (or the log's head when the request arrives).
+    """
     work.own_tenant(STAFF)
     if not work.principal.roles & COORDINATORS:
         position_id = work.position()  # a case manager lists the own position's cases
-    return [
-        CaseView.of(c)
-        for c in work.app.cases()
-        if (state is None or c.state == state)
-        and (position_id is None or c.position_id == position_id)
-    ]
+    tenant = work.app.tenant
+    caught_up(request, work.platform, "case_management", tenant, "case_management")
+    match: dict[str, list[str]] = {}
+    if state is not None:
+        match["state"] = [state.value]
+    if position_id is not None:
+        match["position_id"] = [str(position_id)]
+    rows = work.platform.read.page(
+        "case_management", tenant, "Case", match=match,
+        after=str(after) if after else None, limit=limit,
+    )  # fmt: skip
+    views = [case_view_of_row(r.doc).model_dump(mode="json") for r in rows]
+    headers = next_link(request, rows[-1].key, len(rows), limit) if rows else {}
+    return JSONResponse(views, headers=headers)
 
 
 @router.get("/cases/{case_id}", summary="A case's facts (no personal data)")

@@ -12,9 +12,9 @@ from contexts.case_management import contracts
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
 from contexts.coordination import contracts as coordination
-from services.runtime.bus.consumer import Intake
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.records import LogRecord
+from runtime.bus.consumer import Intake
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import LogRecord
 
 AppFor = Callable[[str], CaseManagementApplication]
 

@@ -15,9 +15,9 @@ from contexts.case_management.domain import ApprovalStep
 from contexts.case_management.people import ConsentPurpose, Person, Programme
 from contexts.case_management.retention import DataType
 from contexts.case_management.settings import OverLimit
+from runtime.http.auth import Access, Role, authorize
+from runtime.http.commands import Strict
 from services.case_management.access import COORDINATORS, STAFF, Work
-from services.runtime.http.auth import Access, Role, authorize
-from services.runtime.http.commands import Strict
 
 router = APIRouter(prefix="/case_management/tenants/{tenant}", tags=["case management"])
 FIGURE_READERS = {

@@ -11,9 +11,9 @@ from eventsourcing.persistence import IntegrityError
 from contexts.case_management import contracts as case_management
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.gaps import LifeDimension
-from services.runtime.bus.consumer import Intake
-from services.runtime.eventstore.base import EventLogStore
-from services.runtime.eventstore.records import LogRecord
+from runtime.bus.consumer import Intake
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import LogRecord
 
 AppFor = Callable[[str], CoordinationApplication]
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from contexts.coordination.application import CoordinationApplication
-from services.runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from services.runtime.http.auth import Access, Role, authorize
-from services.runtime.http.commands import CommandRunner, Strict
+from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from runtime.http.auth import Access, Role, authorize
+from runtime.http.commands import CommandRunner, Strict
 
 __all__ = ["Command", "Reader", "Strict", "Writer"]
 

@@ -21,9 +21,9 @@ from contexts.coordination.funding import (
     RecipientKind,
 )
 from contexts.shared.errors import DomainError
+from runtime.http.app import PlatformDep
+from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict
-from services.runtime.http.app import PlatformDep
-from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
 

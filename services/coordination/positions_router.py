@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field
 from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position, propose_shares
 from contexts.shared.errors import DomainError
+from runtime.http.app import PlatformDep
+from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict
-from services.runtime.http.app import PlatformDep
-from services.runtime.platform import Platform
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 

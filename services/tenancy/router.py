@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexts.tenancy.contracts import Office, TenantInfo, TenantKind
-from services.runtime.http.app import PlatformDep, PrincipalDep
-from services.runtime.http.auth import Role
-from services.runtime.http.commands import run_command
-from services.runtime.http.problems import Problem
+from runtime.http.app import PlatformDep, PrincipalDep
+from runtime.http.auth import Role
+from runtime.http.commands import run_command
+from runtime.http.problems import Problem
 
 router = APIRouter(prefix="/tenancy", tags=["tenancy"])
 KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="tenant key")]

@@ -1,0 +1,351 @@
+"""``kim``: the platform's command line (messages for staff in German)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from functools import partial
+from pathlib import Path
+from typing import TextIO
+
+from runtime.console import console
+from runtime.console import progress_bar as _progress
+from runtime.eventstore.base import EventLogStore
+from runtime.settings import Settings, get_settings
+from services.audit.cli import add_audit_parser
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from kim.assembly import SERVICES, build_app
+
+    services = [args.service] if args.service else None
+    if args.service and args.service not in SERVICES:
+        console.print(f"[red]Unbekannter Dienst {args.service!r}; bekannt: {', '.join(SERVICES)}")
+        return 2
+    if args.demo:
+        cmd_demo(args, settings)
+    app = build_app(settings, services)
+    console.print(f"KIM läuft auf http://{args.host}:{args.port}")
+    console.print("API-Dokumentation: /docs   GraphQL (GraphiQL): /graphql")
+    console.print(f"Ereignisspeicher: {settings.event_store}   Bus: {settings.bus}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from kim.demo import load_demo
+    from runtime.platform import Platform
+
+    platform = Platform(settings)
+    try:
+        done = load_demo(platform)
+    finally:
+        platform.close()
+    if done:
+        for line in done:
+            console.print(f"[green]✓[/green] {line}")
+    else:
+        console.print("Demo-Daten sind bereits vollständig geladen; nichts geändert.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    from uuid import UUID
+
+    from runtime.http.auth import Role, mint_token
+
+    position = None
+    if args.position:
+        try:
+            position = UUID(args.position)
+        except ValueError:
+            console.print("[red]--position muss die UUID einer Stelle sein")
+            return 2
+    try:
+        token = mint_token(
+            settings,
+            tenant=args.tenant,
+            roles=args.role,
+            subject=args.subject,
+            position=position,
+            mandate=args.mandate,
+            ttl_seconds=args.ttl,
+        )
+    except ValueError:
+        console.print(f"[red]Unbekannte Rolle; erlaubt: {', '.join(r.value for r in Role)}")
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_tenants(args: argparse.Namespace, settings: Settings) -> int:
+    from runtime.platform import Platform
+
+    platform = Platform(settings)
+    try:
+        directory = platform.directory(refresh=True)
+        for key in sorted(directory.tenants):
+            t = directory.tenants[key]
+            held = ", ".join(f"{o}→{h}" for o, h in t.offices_held_by.items())
+            print(f"{t.key:24} {t.kind:20} {t.ags or '':9} {t.parent or '':18} {t.name} {held}")
+    finally:
+        platform.close()
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from runtime.eventstore import open_store
+    from runtime.eventstore.jsonl import export_tenant, tenant_logs
+
+    store = open_store(settings.event_store, pg_schema=settings.pg_schema)
+    try:
+        logs = tenant_logs(store, args.tenant, args.context)
+        if not logs:
+            console.print(f"[yellow]Mandant {args.tenant!r} hat keine Ereignisse.")
+        out: TextIO = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"Export {args.tenant}", total=sum(logs.values()))
+                count = export_tenant(
+                    store,
+                    args.tenant,
+                    out,
+                    context=args.context,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            if args.out:
+                out.close()
+    finally:
+        store.close()
+    console.print(f"{count} Ereignisse von {args.tenant} exportiert.")
+    return 0
+
+
+def reindex(store: EventLogStore) -> int:
+    """Rebuild the index entries an import does not carry (ADR 0004), with progress."""
+    from contexts.case_management.application import CaseManagementApplication
+    from runtime.vault import StoreVault
+
+    logs = [t for (t, c) in sorted(store.heads()) if c == CaseManagementApplication.context]
+    entries = 0
+    with _progress() as progress:
+        task = progress.add_task("Indizes neu aufbauen", total=len(logs))
+        for tenant in logs:
+            entries += CaseManagementApplication(
+                tenant, store.recorder, StoreVault(store)
+            ).reindex()
+            progress.advance(task)
+    return entries
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from runtime.eventstore import LogNotEmpty, open_store
+    from runtime.eventstore.jsonl import import_jsonl
+
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]Datei {path} nicht gefunden.")
+        return 2
+    lines = path.read_text(encoding="utf-8").splitlines()
+    store = open_store(settings.event_store, pg_schema=settings.pg_schema)
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"Import {path.name}", total=len(lines))
+            count = import_jsonl(store, lines, lambda n: progress.advance(task, n))
+        reindex(store)
+        manifest_path = path.with_name(path.name + ".manifest.json")
+        if manifest_path.is_file():
+            import json
+
+            from runtime import audit
+
+            problems = audit.check_against_manifest(
+                store, json.loads(manifest_path.read_text(encoding="utf-8"))
+            )
+            verification = audit.verify(store)
+            problems += [
+                f"{f.tenant}/{f.context} Position {f.position}: {f.reason}"
+                for f in verification.findings
+            ]
+            if problems:
+                for problem in problems:
+                    console.print(f"[red]Abweichung vom Manifest: {problem}")
+                return 1
+            console.print("Manifest geprüft: Ereignisse und Hash-Ketten stimmen überein.")
+    except LogNotEmpty as e:
+        console.print(f"[red]Import abgelehnt: {e}. Importieren Sie in einen leeren Speicher.")
+        return 1
+    except ValueError as e:
+        console.print(f"[red]Import abgelehnt: {e}")
+        return 1
+    finally:
+        store.close()
+    console.print(f"{count} Ereignisse importiert.")
+    return 0
+
+
+PARALLEL_FROM = 20_000
+"""Events from which ``kim replay`` starts worker processes (each costs about a second)."""
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Rebuild read models from the event log (all, or one tenant / one projection)."""
+    import time
+
+    from projections.catalogue import PROJECTIONS, build_projections
+    from projections.replay import ReplayJob, rebuild_parallel
+    from runtime.platform import Platform
+
+    chosen = [args.projection] if args.projection else list(PROJECTIONS)
+    unknown = [p for p in chosen if p not in PROJECTIONS]
+    if unknown:
+        console.print(
+            f"[red]Unbekannte Projektion {unknown[0]!r}; bekannt: {', '.join(PROJECTIONS)}"
+        )
+        return 2
+    until = None
+    if args.as_of:
+        from datetime import UTC, date, datetime
+        from datetime import time as day_time
+
+        try:
+            until = datetime.combine(date.fromisoformat(args.as_of), day_time.max, tzinfo=UTC)
+        except ValueError:
+            console.print("[red]--as-of erwartet ein Datum wie 2022-12-31.")
+            return 2
+    if (args.as_of or args.position) and not args.into:
+        console.print("[red]Mit --as-of oder --position bitte --into DATEI angeben (die"
+                      " Live-Lesemodelle bleiben unberührt).")  # fmt: skip
+        return 2
+    if args.position and not args.tenant:
+        console.print("[red]--position gilt für die Protokolle eines Mandanten: --tenant angeben.")
+        return 2
+    if args.workers is not None and args.workers < 1:
+        console.print("[red]--workers erwartet eine Zahl ab 1.")
+        return 2
+    workers = args.workers or os.cpu_count() or 1
+    platform = Platform(settings)
+    if args.into:
+        from runtime.readstore import SqliteReadStore
+
+        platform.use_read_store(SqliteReadStore(args.into))
+    try:
+        heads = platform.store.heads()
+        tenants = sorted({t for t, _ in heads})
+        if args.tenant:
+            if args.tenant not in platform.directory(refresh=True).tenants:
+                console.print(f"[red]Unbekannter Mandant {args.tenant!r}.")
+                return 2
+            tenants = [args.tenant]
+        projections = build_projections(platform)
+        for name in chosen:
+            projection = projections[name]
+            total = sum(
+                h for (t, c), h in heads.items() if c == projection.context and t in tenants
+            )
+            started = time.perf_counter()
+            sizes = {t: h for (t, c), h in heads.items() if c == projection.context}
+            with _progress() as progress:
+                task = progress.add_task(f"Neuaufbau {name}", total=total)
+                advance = partial(progress.advance, task)
+                if workers > 1 and len(tenants) > 1 and total >= PARALLEL_FROM:
+                    job = ReplayJob(settings, name, args.position, until, args.into)
+                    count = rebuild_parallel(job, tenants, workers, advance, sizes)
+                else:
+                    count = projection.rebuild(
+                        tenants, progress=advance, until=until, upto=args.position
+                    )
+            seconds = time.perf_counter() - started
+            rate = count / seconds if seconds > 0 else 0.0
+            console.print(
+                f"{name}: {count} Ereignisse in {seconds:.1f} s ({rate:,.0f}/s) neu aufgebaut;"
+                f" Prüfsumme {platform.read.checksum(name)[:16]}"
+            )
+    finally:
+        platform.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kim",
+        description="KIM-Plattform: Kommunales Integrationsmanagement NRW. "
+        "Der Ereignisspeicher kommt aus KIM_EVENT_STORE, der Bus aus KIM_BUS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="Plattform starten (alle Kontexte und GraphQL)")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--service", help="nur diesen Dienst starten (z. B. coordination)")
+    serve.add_argument("--demo", action="store_true", help="vorher die Demo-Daten laden")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="Demo-Mandanten und -Daten laden (idempotent)")
+    demo.set_defaults(func=cmd_demo)
+
+    token = sub.add_parser("token", help="Entwicklungs-Token ausgeben")
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--role", action="append", required=True, help="mehrfach möglich")
+    token.add_argument("--subject", default=None)
+    token.add_argument(
+        "--position", default=None, help="UUID der Fallmanagement-Stelle (für Fallmanager:innen)"
+    )
+    token.add_argument(
+        "--mandate", action="append", default=None,
+        help="Mandant im Prüfauftrag (für Prüfer:innen, mehrfach möglich)",
+    )  # fmt: skip
+    token.add_argument("--ttl", type=int, default=8 * 3600, help="Gültigkeit in Sekunden")
+    token.set_defaults(func=cmd_token)
+
+    tenants = sub.add_parser("tenants", help="registrierte Mandanten anzeigen")
+    tenants.set_defaults(func=cmd_tenants)
+
+    export = sub.add_parser("export", help="Ereignisse eines Mandanten als JSON Lines exportieren")
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--context", default=None)
+    export.add_argument("--out", default=None, help="Datei (Standard: Standardausgabe)")
+    export.set_defaults(func=cmd_export)
+
+    replay = sub.add_parser("replay", help="Lesemodelle aus dem Ereignisprotokoll neu aufbauen")
+    replay.add_argument("--tenant", default=None, help="nur diesen Mandanten")
+    replay.add_argument("--projection", default=None, help="nur diese Projektion")
+    replay.add_argument("--as-of", default=None, help="Stand am Ende dieses Tages (JJJJ-MM-TT)")
+    replay.add_argument(
+        "--position", type=int, default=None, help="Stand an dieser Protokollposition"
+    )
+    replay.add_argument("--into", default=None, help="Lesemodelle in diese SQLite-Datei")
+    replay.add_argument(
+        "--workers", type=int, default=None,
+        help="Prozesse für den Neuaufbau (Standard: Anzahl der CPUs; 1 = im eigenen Prozess)",
+    )  # fmt: skip
+    replay.set_defaults(func=cmd_replay)
+
+    add_audit_parser(sub)
+
+    imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    if getattr(args, "host", None) is None and hasattr(args, "host"):
+        args.host = settings.host
+    if getattr(args, "port", None) is None and hasattr(args, "port"):
+        args.port = settings.port
+    try:
+        result: int = args.func(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

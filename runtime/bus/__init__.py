@@ -1,0 +1,19 @@
+"""The event bus: the log relay publishes committed events; consumers track positions."""
+
+from __future__ import annotations
+
+from runtime.bus.base import Bus, BusSubscription, Handler, subject_for, subject_matches
+
+
+def open_bus(url: str, *, stream: str = "KIM") -> Bus:
+    """``memory`` for the in-process bus, ``nats://...`` for NATS JetStream."""
+    if url == "memory":
+        from runtime.bus.memory import InMemoryBus
+
+        return InMemoryBus()
+    from runtime.bus.nats import NatsBus
+
+    return NatsBus(url, stream=stream)
+
+
+__all__ = ["Bus", "BusSubscription", "Handler", "open_bus", "subject_for", "subject_matches"]

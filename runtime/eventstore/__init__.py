@@ -1,0 +1,48 @@
+"""Per-tenant event logs on SQLite (embedded) or PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from runtime.eventstore.base import (
+    PLATFORM_TENANT,
+    EventLogStore,
+    IdempotencyKeyTaken,
+    LogNotEmpty,
+    TenantLogRecorder,
+)
+from runtime.eventstore.records import LogRecord
+
+__all__ = [
+    "PLATFORM_TENANT",
+    "EventLogStore",
+    "IdempotencyKeyTaken",
+    "LogNotEmpty",
+    "LogRecord",
+    "TenantLogRecorder",
+    "open_store",
+]
+
+
+def open_store(url: str, *, pg_schema: str = "kim", pg_max_connections: int = 20) -> EventLogStore:
+    """Open the store named by ``KIM_EVENT_STORE``.
+
+    ``sqlite:///relative/dir``, ``sqlite:////absolute/dir`` or a path ending in ``.db``
+    for a single file; ``postgresql://user@host:port/db`` for PostgreSQL.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        from runtime.eventstore.sqlite import SqliteEventLogStore
+
+        raw = unquote(url[len("sqlite://") :])
+        # sqlite:///rel -> "/rel" is relative (three slashes), sqlite:////abs is absolute.
+        path = raw[1:] if raw.startswith("/") else raw
+        if not path:
+            raise ValueError("sqlite URL needs a path, e.g. sqlite:///kim-data")
+        return SqliteEventLogStore(Path(path))
+    if parsed.scheme in {"postgresql", "postgres"}:
+        from runtime.eventstore.postgres import PostgresEventLogStore
+
+        return PostgresEventLogStore(url, schema=pg_schema, max_connections=pg_max_connections)
+    raise ValueError(f"KIM_EVENT_STORE must be sqlite:///<path> or postgresql://..., got {url!r}")

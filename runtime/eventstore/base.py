@@ -1,0 +1,408 @@
+"""The storage port of the per-tenant logs, and the eventsourcing recorder on top of it."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Notification,
+    StoredEvent,
+    Subscription,
+)
+
+from contexts.shared.indexes import IndexBound, IndexChange
+from runtime import context as request_context
+from runtime.eventstore.records import (
+    CommandOutcome,
+    EventMetadata,
+    IdempotencyRecord,
+    LogRecord,
+    ReplayRecord,
+    event_type_of,
+)
+from runtime.telemetry import tracer
+
+TENANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+PLATFORM_TENANT = "_platform"  # the registry's own log; no tenant slug can collide with it
+CONTEXT_NAME = re.compile(r"^[a-z][a-z_]{0,30}$")
+
+
+class IdempotencyKeyTaken(IntegrityError):
+    """Another request with the same idempotency key was stored first."""
+
+
+class LogNotEmpty(Exception):
+    """Import refused: the target log already holds events."""
+
+
+def check_log_address(tenant: str, context: str) -> None:
+    """Refuse log addresses that could escape a file name or a policy."""
+    if tenant != PLATFORM_TENANT and not TENANT_KEY.match(tenant):
+        raise ValueError(f"invalid tenant key {tenant!r}")
+    if not CONTEXT_NAME.match(context):
+        raise ValueError(f"invalid context name {context!r}")
+
+
+def current_metadata() -> EventMetadata:
+    ctx = request_context.current()
+    return EventMetadata(
+        actor=ctx.actor,
+        correlation_id=ctx.correlation_id or request_context.new_correlation_id(),
+        causation_id=ctx.causation_id,
+        traceparent=ctx.traceparent,
+    )
+
+
+def outcome_of(
+    tenant: str, context: str, events: Sequence[StoredEvent], positions: Sequence[int]
+) -> CommandOutcome:
+    return CommandOutcome(
+        tenant=tenant,
+        context=context,
+        events=[
+            {
+                "aggregate_id": str(e.originator_id),
+                "version": e.originator_version,
+                "type": event_type_of(e.topic),
+                "position": p,
+            }
+            for e, p in zip(events, positions, strict=True)
+        ],
+    )
+
+
+AppendListener = Callable[[str, str, int], None]
+
+
+class EventLogStore(ABC):
+    """Per-tenant, per-context ordered logs with gapless positions.
+
+    Positions of one (tenant, context) log are assigned under that log's own lock and
+    become visible in position order, so a reader that tails a log never skips an event.
+    Writes to different tenants never wait for each other.
+    """
+
+    kind: str = ""
+
+    def __init__(self) -> None:
+        self._listeners: list[AppendListener] = []
+        self._listeners_lock = threading.Lock()
+
+    # -- writing -------------------------------------------------------------------------
+    def append(
+        self,
+        tenant: str,
+        context: str,
+        events: Sequence[StoredEvent],
+        *,
+        metadata: EventMetadata | None = None,
+        idempotency: tuple[str, str, int] | None = None,
+        index_changes: Sequence[IndexChange] = (),
+        bounds: Sequence[IndexBound] = (),
+    ) -> list[int]:
+        """Append events atomically; returns their positions.
+
+        ``idempotency`` is (key, request hash, response status): the key is stored in the
+        same transaction, so a retried command can never append twice. ``index_changes``
+        are written in that transaction too, and ``bounds`` checked after them under the
+        log's lock (``IndexBoundExceeded``: nothing is written).
+        """
+        check_log_address(tenant, context)
+        if not events:
+            return []
+        meta = metadata or current_metadata()
+        event_ids = [str(uuid.uuid4()) for _ in events]
+        with tracer().start_as_current_span(
+            f"append {context}",
+            attributes={"kim.tenant": tenant, "kim.events": len(events), "db.system": self.kind},
+        ):
+            positions = self._append(
+                tenant, context, events, event_ids, meta, idempotency, index_changes, bounds
+            )
+        self._notify(tenant, context, positions[-1])
+        return positions
+
+    @abstractmethod
+    def _append(
+        self,
+        tenant: str,
+        context: str,
+        events: Sequence[StoredEvent],
+        event_ids: Sequence[str],
+        meta: EventMetadata,
+        idempotency: tuple[str, str, int] | None,
+        index_changes: Sequence[IndexChange] = (),
+        bounds: Sequence[IndexBound] = (),
+    ) -> list[int]: ...
+
+    def add_listener(self, listener: AppendListener) -> None:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: AppendListener) -> None:
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _notify(self, tenant: str, context: str, position: int) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(tenant, context, position)
+
+    # -- reading -------------------------------------------------------------------------
+    @abstractmethod
+    def select_events(
+        self,
+        tenant: str,
+        context: str,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]: ...
+
+    @abstractmethod
+    def read_log(
+        self,
+        tenant: str,
+        context: str,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        limit: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> list[LogRecord]:
+        """Records with ``after < position <= upto``, in position order."""
+
+    def read_replay(
+        self, tenant: str, context: str, *, after: int = 0, upto: int | None = None,
+        limit: int | None = None,
+    ) -> list[ReplayRecord]:  # fmt: skip
+        """Like ``read_log``, only the columns a fold needs (stores may read less)."""
+        return [
+            ReplayRecord(r.position, r.originator_id, r.originator_version, r.topic, r.state,
+                         datetime.fromisoformat(r.recorded_at))
+            for r in self.read_log(tenant, context, after=after, upto=upto, limit=limit)
+        ]  # fmt: skip
+
+    @abstractmethod
+    def head(self, tenant: str, context: str) -> int:
+        """The last position of a log (0 when empty)."""
+
+    @abstractmethod
+    def heads(self) -> dict[tuple[str, str], int]:
+        """The last position of every log in the store (platform-level, not tenant-scoped)."""
+
+    # -- indexes written with the events (contexts/shared/indexes.py) ----------------------
+    @abstractmethod
+    def index_count(self, tenant: str, context: str, index: str, key: str) -> int: ...
+
+    @abstractmethod
+    def index_members(self, tenant: str, context: str, index: str, key: str) -> list[str]: ...
+
+    @abstractmethod
+    def replace_index(
+        self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
+    ) -> None:
+        """Replace every index entry of the log (a rebuild from its aggregates)."""
+
+    @abstractmethod
+    def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None: ...
+
+    # -- keys of data subjects (crypto-shredding) ----------------------------------------------
+    @abstractmethod
+    def create_key(self, tenant: str, key_id: UUID) -> bytes:
+        """The subject's key, created (256 random bits) if it does not exist yet."""
+
+    @abstractmethod
+    def get_key(self, tenant: str, key_id: UUID) -> bytes | None: ...
+
+    @abstractmethod
+    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
+        """Delete the key for good; True if there was one."""
+
+    # -- relay bookkeeping -----------------------------------------------------------------
+    @abstractmethod
+    def relay_positions(self, relay: str) -> dict[tuple[str, str], int]: ...
+
+    @abstractmethod
+    def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None: ...
+
+    # -- audit: checkpoints of the hash chain, kept apart from the events ------------------
+    @abstractmethod
+    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
+        """Record that the log had this head (position and hash); idempotent."""
+
+    def add_checkpoints(self, heads: dict[tuple[str, str], tuple[int, bytes]]) -> None:
+        """Record several heads at once (stores may do it in one transaction)."""
+        for (tenant, context), (position, hash_) in sorted(heads.items()):
+            self.add_checkpoint(tenant, context, position, hash_)
+
+    @abstractmethod
+    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
+        """The recorded checkpoints of a log, oldest first."""
+
+    def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
+        """Heads the store keeps apart from the events (position, hash), where it has any."""
+        return {}
+
+    def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
+        """Save several logs' relay positions (stores may do it in one transaction)."""
+        for (tenant, context), position in sorted(positions.items()):
+            self.set_relay_position(relay, tenant, context, position)
+
+    # -- import / lifecycle ---------------------------------------------------------------
+    @abstractmethod
+    def import_records(self, records: Iterable[LogRecord]) -> int:
+        """Write exported records verbatim (positions, ids, metadata) into empty logs."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def recorder(self, tenant: str, context: str) -> TenantLogRecorder:
+        return TenantLogRecorder(self, tenant, context)
+
+    def tenants(self) -> list[str]:
+        return sorted({t for (t, _c) in self.heads()})
+
+
+class TenantLogRecorder(ApplicationRecorder):
+    """eventsourcing's recorder interface over one (tenant, context) log."""
+
+    def __init__(self, store: EventLogStore, tenant: str, context: str) -> None:
+        check_log_address(tenant, context)
+        self.store = store
+        self.tenant = tenant
+        self.context = context
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        ctx = request_context.current()
+        idempotency = None
+        if ctx.idempotency_key and ctx.request_hash and ctx.tenant == self.tenant:
+            idempotency = (ctx.idempotency_key, ctx.request_hash, ctx.response_status)
+        return self.store.append(
+            self.tenant,
+            self.context,
+            stored_events,
+            idempotency=idempotency,
+            index_changes=kwargs.get("index_changes") or (),
+            bounds=kwargs.get("bounds") or (),
+        )
+
+    def index_count(self, index: str, key: str) -> int:
+        return self.store.index_count(self.tenant, self.context, index, key)
+
+    def index_members(self, index: str, key: str) -> list[str]:
+        return self.store.index_members(self.tenant, self.context, index, key)
+
+    def replace_index(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        self.store.replace_index(self.tenant, self.context, entries)
+
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        oid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        return self.store.select_events(
+            self.tenant, self.context, oid, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        after = 0 if start is None else (start - 1 if inclusive_of_start else start)
+        records = self.store.read_log(
+            self.tenant, self.context, after=after, upto=stop, limit=limit, topics=topics
+        )
+        return [
+            Notification(
+                id=r.position,
+                originator_id=r.originator_id,
+                originator_version=r.originator_version,
+                topic=r.topic,
+                state=r.state,
+            )
+            for r in records
+        ]
+
+    def max_notification_id(self) -> int | None:
+        return self.store.head(self.tenant, self.context) or None
+
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return LogTailSubscription(self, gt=gt, topics=topics)
+
+
+class LogTailSubscription(Subscription[ApplicationRecorder]):
+    """Tails one log: yields what is there, then blocks until more is appended.
+
+    Woken by the store's append listeners in this process and by polling for appends
+    made by other processes.
+    """
+
+    poll_interval = 0.2
+
+    def __init__(
+        self, recorder: TenantLogRecorder, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> None:
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
+        self._tenant_recorder = recorder
+        self._buffer: list[Notification] = []
+        self._woken = threading.Event()
+        recorder.store.add_listener(self._on_append)
+
+    def _on_append(self, tenant: str, context: str, position: int) -> None:
+        if (tenant, context) == (self._tenant_recorder.tenant, self._tenant_recorder.context):
+            self._woken.set()
+
+    def stop(self) -> None:
+        super().stop()
+        self._tenant_recorder.store.remove_listener(self._on_append)
+        self._woken.set()
+
+    def __next__(self) -> Notification:
+        while not self._buffer:
+            if self._has_been_stopped:
+                raise StopIteration
+            self._woken.clear()
+            self._buffer = list(
+                self._tenant_recorder.select_notifications(
+                    start=self._last_notification_id or 0,
+                    limit=500,
+                    topics=self._topics,
+                    inclusive_of_start=False,
+                )
+            )
+            if not self._buffer:
+                self._woken.wait(self.poll_interval)
+        notification = self._buffer.pop(0)
+        self._last_notification_id = notification.id
+        return notification

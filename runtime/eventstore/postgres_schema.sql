@@ -1,0 +1,174 @@
+-- Schema of the PostgreSQL event store; {schema} is replaced by the configured schema.
+-- Applied at start-up under an advisory lock; every statement is idempotent.
+CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {schema}.events (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    event_id uuid NOT NULL,
+    originator_id uuid NOT NULL,
+    originator_version bigint NOT NULL,
+    topic text NOT NULL,
+    state bytea NOT NULL,
+    actor text NOT NULL,
+    correlation_id text NOT NULL,
+    causation_id text,
+    traceparent text,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (tenant, context, position)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
+    ON {schema}.events (tenant, context, originator_id, originator_version);
+CREATE TABLE IF NOT EXISTS {schema}.log_heads (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (tenant, context)
+);
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS hash bytea;
+ALTER TABLE {schema}.log_heads ADD COLUMN IF NOT EXISTS hash bytea;
+CREATE TABLE IF NOT EXISTS {schema}.checkpoints (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    hash bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, context, position)
+);
+CREATE OR REPLACE FUNCTION {schema}.chain_genesis(p_tenant text, p_context text)
+RETURNS bytea LANGUAGE sql IMMUTABLE AS $g$
+    SELECT sha256(convert_to('kim-chain:' || p_tenant || ':' || p_context, 'UTF8'))
+$g$;
+CREATE TABLE IF NOT EXISTS {schema}.idempotency (
+    tenant text NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    status int NOT NULL,
+    outcome jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, key)
+);
+CREATE TABLE IF NOT EXISTS {schema}.relay_positions (
+    relay text NOT NULL,
+    tenant text NOT NULL,
+    context text NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (relay, tenant, context)
+);
+DROP FUNCTION IF EXISTS {schema}.append_batch(
+    text[], text[], int[], text[], text[], text[], text[], text[], text[], int[],
+    int[], uuid[], uuid[], bigint[], text[], bytea[]);
+CREATE OR REPLACE FUNCTION {schema}.append_batch(
+    p_tenant text[], p_context text[], p_count int[],
+    p_actor text[], p_corr text[], p_cause text[], p_tp text[],
+    p_key text[], p_hash text[], p_status int[],
+    p_req int[], p_eids uuid[], p_oids uuid[], p_vers bigint[], p_topics text[], p_states bytea[],
+    p_digests bytea[]
+) RETURNS TABLE (req int, pos bigint) LANGUAGE plpgsql AS $fn$
+-- Appends a group of commands in one transaction. Per command it switches to that
+-- command's tenant, so row-level security checks every row it writes. The head row is
+-- locked first; each event's hash links to the previous one (see chain.py).
+DECLARE
+    i int;
+    j int;
+    first bigint;
+    prev bytea;
+BEGIN
+    PERFORM set_config('role', 'kim_tenant', true);
+    FOR i IN 1 .. cardinality(p_tenant) LOOP
+        PERFORM set_config('kim.tenant', p_tenant[i], true);
+        INSERT INTO {schema}.log_heads AS h (tenant, context, position, hash)
+            VALUES (p_tenant[i], p_context[i], 0, NULL)
+            ON CONFLICT (tenant, context) DO NOTHING;
+        SELECT h.position, h.hash INTO first, prev FROM {schema}.log_heads h
+            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i] FOR UPDATE;
+        prev := coalesce(prev, {schema}.chain_genesis(p_tenant[i], p_context[i]));
+        j := 0;
+        FOR pos, req IN
+            SELECT first + row_number() OVER (ORDER BY e.ord), e.ord
+            FROM unnest(p_req) WITH ORDINALITY AS e(r, ord) WHERE e.r = i ORDER BY e.ord
+        LOOP
+            prev := sha256(prev || int8send(pos) || p_digests[req]);
+            INSERT INTO {schema}.events (tenant, context, position, event_id, originator_id,
+                originator_version, topic, state, actor, correlation_id, causation_id,
+                traceparent, hash)
+            VALUES (p_tenant[i], p_context[i], pos, p_eids[req], p_oids[req], p_vers[req],
+                p_topics[req], p_states[req], p_actor[i], p_corr[i], p_cause[i], p_tp[i], prev);
+            j := j + 1;
+            req := i;
+            RETURN NEXT;
+        END LOOP;
+        UPDATE {schema}.log_heads h SET position = first + j, hash = prev
+            WHERE h.tenant = p_tenant[i] AND h.context = p_context[i];
+        IF p_key[i] IS NOT NULL THEN
+            INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome)
+            SELECT p_tenant[i], p_key[i], p_hash[i], p_status[i], jsonb_build_object(
+                'tenant', p_tenant[i], 'context', p_context[i], 'position', first + j,
+                'events', jsonb_agg(jsonb_build_object(
+                    'aggregate_id', ev.originator_id, 'version', ev.originator_version,
+                    'type', replace(split_part(ev.topic, ':', 2), '.', ''),
+                    'position', ev.position) ORDER BY ev.position))
+            FROM {schema}.events ev
+            WHERE ev.tenant = p_tenant[i] AND ev.context = p_context[i]
+                AND ev.position > first AND ev.position <= first + j;
+        END IF;
+    END LOOP;
+END
+$fn$;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kim_tenant') THEN
+        CREATE ROLE kim_tenant NOLOGIN;
+    END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END $$;
+GRANT kim_tenant TO CURRENT_USER;
+GRANT USAGE ON SCHEMA {schema} TO kim_tenant;
+GRANT SELECT, INSERT ON {schema}.events TO kim_tenant;
+GRANT SELECT, INSERT, UPDATE ON {schema}.log_heads TO kim_tenant;
+GRANT SELECT, INSERT ON {schema}.idempotency TO kim_tenant;
+ALTER TABLE {schema}.events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {schema}.log_heads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {schema}.idempotency ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.events;
+CREATE POLICY tenant_isolation ON {schema}.events
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.log_heads;
+CREATE POLICY tenant_isolation ON {schema}.log_heads
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.idempotency;
+CREATE POLICY tenant_isolation ON {schema}.idempotency
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+-- Keys for personal data, one per data subject (crypto-shredding: delete the key, and the
+-- personal data in events, snapshots, read models and bus messages can no longer be read).
+CREATE TABLE IF NOT EXISTS {schema}.subject_keys (
+    tenant text NOT NULL,
+    key_id uuid NOT NULL,
+    key bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, key_id)
+);
+GRANT SELECT, INSERT, DELETE ON {schema}.subject_keys TO kim_tenant;
+ALTER TABLE {schema}.subject_keys ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.subject_keys;
+CREATE POLICY tenant_isolation ON {schema}.subject_keys
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+-- Index entries written in the same transaction as the events (contexts/shared/indexes.py):
+-- facts across aggregates (the open cases of a position) without replaying the log.
+CREATE TABLE IF NOT EXISTS {schema}.index_entries (
+    tenant text NOT NULL,
+    context text NOT NULL,
+    index_name text NOT NULL,
+    key text NOT NULL,
+    member text NOT NULL,
+    PRIMARY KEY (tenant, context, index_name, key, member)
+);
+GRANT SELECT, INSERT, DELETE ON {schema}.index_entries TO kim_tenant;
+ALTER TABLE {schema}.index_entries ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.index_entries;
+CREATE POLICY tenant_isolation ON {schema}.index_entries
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));

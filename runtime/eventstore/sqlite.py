@@ -1,0 +1,434 @@
+"""Embedded store: SQLite, one database file per tenant in a directory (or one file).
+
+Directory mode gives each tenant its own file, so isolation holds in the file system and
+writes of different tenants never share a lock. Single-file mode (a path ending in
+``.db``/``.sqlite``) keeps every tenant in one file, filtered by the tenant column.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from contexts.shared.indexes import IndexBound, IndexBoundExceeded, IndexChange
+from runtime.eventstore import chain
+from runtime.eventstore.base import (
+    EventLogStore,
+    IdempotencyKeyTaken,
+    LogNotEmpty,
+    check_log_address,
+    outcome_of,
+)
+from runtime.eventstore.records import (
+    COLUMNS,
+    EventMetadata,
+    IdempotencyRecord,
+    LogRecord,
+    record_of,
+    row_of,
+)
+from runtime.eventstore.sqlite_file import TenantFile, utcnow
+
+
+class SqliteEventLogStore(EventLogStore):
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.single_file = self.path.suffix in {".db", ".sqlite", ".sqlite3"}
+        if self.single_file:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+        self._files: dict[str, TenantFile] = {}
+        self._files_lock = threading.Lock()
+        self._heads_seen: dict[Path, tuple[tuple[int, int], dict[tuple[str, str], int]]] = {}
+
+    def _file(self, tenant: str, create: bool = True) -> TenantFile | None:
+        name = "" if self.single_file else tenant
+        with self._files_lock:
+            found = self._files.get(name)
+            if found is None:
+                file_path = self.path if self.single_file else self.path / f"{tenant}.sqlite"
+                if not create and not file_path.exists():
+                    return None
+                found = TenantFile(file_path)
+                self._files[name] = found
+            return found
+
+    def _must(self, tenant: str) -> TenantFile:
+        found = self._file(tenant)
+        assert found is not None
+        return found
+
+    def _append(
+        self,
+        tenant: str,
+        context: str,
+        events: Sequence[StoredEvent],
+        event_ids: Sequence[str],
+        meta: EventMetadata,
+        idempotency: tuple[str, str, int] | None,
+        index_changes: Sequence[IndexChange] = (),
+        bounds: Sequence[IndexBound] = (),
+    ) -> list[int]:
+        db = self._must(tenant)
+        now = utcnow()
+        try:
+            with db.write() as conn:
+                last = conn.execute(
+                    "SELECT position, hash FROM events WHERE tenant=? AND context=?"
+                    " ORDER BY position DESC LIMIT 1",
+                    (tenant, context),
+                ).fetchone()
+                head, previous = (int(last[0]), last[1]) if last else (0, None)
+                if previous is None:
+                    previous = chain.genesis(tenant, context)
+                positions = [head + i + 1 for i in range(len(events))]
+                records = []
+                for e, eid, pos in zip(events, event_ids, positions, strict=True):
+                    unsealed = LogRecord(
+                        tenant,
+                        context,
+                        pos,
+                        eid,
+                        UUID(str(e.originator_id)),
+                        e.originator_version,
+                        e.topic,
+                        e.state,
+                        meta.actor,
+                        meta.correlation_id,
+                        meta.causation_id,
+                        meta.traceparent,
+                        now,
+                    )
+                    previous = chain.link(bytes(previous), pos, chain.record_digest(unsealed))
+                    records.append(replace(unsealed, hash=previous))
+                conn.executemany(
+                    f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [_sqlite_row(r) for r in records],
+                )
+                if idempotency is not None:
+                    key, request_hash, status = idempotency
+                    outcome = outcome_of(tenant, context, events, positions).to_json()
+                    try:
+                        conn.execute(
+                            "INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                            (tenant, key, request_hash, status, json.dumps(outcome), now),
+                        )
+                    except sqlite3.IntegrityError as e:
+                        raise IdempotencyKeyTaken(str(e)) from e
+                if index_changes or bounds:
+                    _write_index(conn, tenant, context, index_changes, bounds)
+        except (IdempotencyKeyTaken, IndexBoundExceeded):
+            raise
+        except sqlite3.IntegrityError as e:
+            raise IntegrityError(str(e)) from e
+        return positions
+
+    def select_events(
+        self,
+        tenant: str,
+        context: str,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        sql = (
+            "SELECT originator_id, originator_version, topic, state FROM events "
+            "WHERE tenant=? AND context=? AND originator_id=?"
+        )
+        params: list[object] = [tenant, context, str(originator_id)]
+        if gt is not None:
+            sql += " AND originator_version > ?"
+            params.append(gt)
+        if lte is not None:
+            sql += " AND originator_version <= ?"
+            params.append(lte)
+        sql += " ORDER BY originator_version" + (" DESC" if desc else "")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [StoredEvent(UUID(r[0]), r[1], r[2], bytes(r[3])) for r in rows]
+
+    def read_log(
+        self,
+        tenant: str,
+        context: str,
+        *,
+        after: int = 0,
+        upto: int | None = None,
+        limit: int | None = None,
+        topics: Sequence[str] = (),
+    ) -> list[LogRecord]:
+        check_log_address(tenant, context)
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        sql = f"SELECT {COLUMNS} FROM events WHERE tenant=? AND context=? AND position > ?"
+        params: list[object] = [tenant, context, after]
+        if upto is not None:
+            sql += " AND position <= ?"
+            params.append(upto)
+        if topics:
+            sql += f" AND topic IN ({','.join('?' * len(topics))})"
+            params.extend(topics)
+        sql += " ORDER BY position"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with db.read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [record_of(r) for r in rows]
+
+    def head(self, tenant: str, context: str) -> int:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return 0
+        with db.read() as conn:
+            (head,) = conn.execute(
+                "SELECT COALESCE(MAX(position), 0) FROM events WHERE tenant=? AND context=?",
+                (tenant, context),
+            ).fetchone()
+        return int(head)
+
+    def _all_files(self) -> list[TenantFile]:
+        if self.single_file:
+            return [self._must("")] if self.path.exists() else []
+        return [self._must(p.stem) for p in sorted(self.path.glob("*.sqlite"))]
+
+    def heads(self) -> dict[tuple[str, str], int]:
+        """Heads of every log; a file unchanged since its last scan is not read again.
+
+        The relay asks for all heads several times a second (appends of other processes show
+        up only there); reading hundreds of tenant files each time would keep it busy.
+        """
+        found: dict[tuple[str, str], int] = {}
+        for db in self._all_files():
+            with db.read() as conn:
+                # Commits of other connections change data_version, this one's count writes.
+                stamp = (conn.execute("PRAGMA data_version").fetchone()[0], db.writes)
+                cached = self._heads_seen.get(db.path)
+                if cached is not None and cached[0] == stamp:
+                    found.update(cached[1])
+                    continue
+                rows = conn.execute(
+                    "SELECT tenant, context, MAX(position) FROM events GROUP BY tenant, context"
+                ).fetchall()
+            file_heads = {(tenant, context): int(head) for tenant, context, head in rows}
+            self._heads_seen[db.path] = (stamp, file_heads)
+            found.update(file_heads)
+        return found
+
+    def index_count(self, tenant: str, context: str, index: str, key: str) -> int:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return 0
+        with db.read() as conn:
+            (count,) = conn.execute(
+                "SELECT count(*) FROM index_entries"
+                " WHERE tenant=? AND context=? AND index_name=? AND key=?",
+                (tenant, context, index, key),
+            ).fetchone()
+        return int(count)
+
+    def index_members(self, tenant: str, context: str, index: str, key: str) -> list[str]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT member FROM index_entries"
+                " WHERE tenant=? AND context=? AND index_name=? AND key=? ORDER BY member",
+                (tenant, context, index, key),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def replace_index(
+        self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
+    ) -> None:
+        check_log_address(tenant, context)
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "DELETE FROM index_entries WHERE tenant=? AND context=?", (tenant, context)
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO index_entries VALUES (?, ?, ?, ?, ?)",
+                ((tenant, context, i, k, m) for i, k, m in entries),
+            )
+
+    def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return None
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT request_hash, status, outcome FROM idempotency WHERE tenant=? AND key=?",
+                (tenant, key),
+            ).fetchone()
+        if row is None:
+            return None
+        return IdempotencyRecord(tenant, key, row[0], int(row[1]), json.loads(row[2]))
+
+    def create_key(self, tenant: str, key_id: UUID) -> bytes:
+        check_log_address(tenant, "keys")
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT INTO subject_keys VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                (tenant, str(key_id), secrets.token_bytes(32)),
+            )
+            (key,) = conn.execute(
+                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).fetchone()
+        return bytes(key)
+
+    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return None
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return False
+        with db.write() as conn:
+            deleted = conn.execute(
+                "DELETE FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
+            ).rowcount
+        # Overwrite freed pages, so the key does not linger in the database file.
+        with db.lock:
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(deleted)
+
+    def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for db in self._all_files():
+            with db.read() as conn:
+                for tenant, context, position in conn.execute(
+                    "SELECT tenant, context, position FROM relay_positions WHERE relay=?",
+                    (relay,),
+                ):
+                    found[(tenant, context)] = int(position)
+        return found
+
+    def set_relay_position(self, relay: str, tenant: str, context: str, position: int) -> None:
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT INTO relay_positions VALUES (?,?,?,?) ON CONFLICT (relay, tenant, context)"
+                " DO UPDATE SET position=MAX(position, excluded.position)",
+                (relay, tenant, context, position),
+            )
+
+    def import_records(self, records: Iterable[LogRecord]) -> int:
+        count = 0
+        checked: set[tuple[str, str]] = set()
+        batch: list[LogRecord] = []
+
+        def flush() -> None:
+            by_tenant: dict[str, list[LogRecord]] = {}
+            for r in batch:
+                by_tenant.setdefault(r.tenant, []).append(r)
+            for tenant, rows in by_tenant.items():
+                with self._must(tenant).write() as conn:
+                    conn.executemany(
+                        f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        [_sqlite_row(r) for r in rows],
+                    )
+            batch.clear()
+
+        for r in records:
+            check_log_address(r.tenant, r.context)
+            if (r.tenant, r.context) not in checked:
+                if self.head(r.tenant, r.context):
+                    raise LogNotEmpty(f"log {r.tenant}/{r.context} already holds events")
+                checked.add((r.tenant, r.context))
+            batch.append(r)
+            count += 1
+            if len(batch) >= 1000:
+                flush()
+        flush()
+        return count
+
+    def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
+        with self._must(tenant).write() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (tenant, context, position, hash_, utcnow()),
+            )
+
+    def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT position, hash FROM checkpoints WHERE tenant=? AND context=?"
+                " ORDER BY position",
+                (tenant, context),
+            ).fetchall()
+        return [(int(p), bytes(h)) for p, h in rows]
+
+    def ping(self) -> None:
+        if not self.single_file and not self.path.is_dir():
+            raise OSError(f"event store directory {self.path} is missing")
+
+    def close(self) -> None:
+        with self._files_lock:
+            for db in self._files.values():
+                with db.lock:
+                    db.conn.close()
+            self._files.clear()
+
+
+def _write_index(
+    conn: sqlite3.Connection,
+    tenant: str,
+    context: str,
+    changes: Sequence[IndexChange],
+    bounds: Sequence[IndexBound],
+) -> None:
+    """Inside the append's write transaction (the file's lock is held): apply, then check."""
+    for c in changes:
+        conn.execute(
+            "INSERT OR IGNORE INTO index_entries VALUES (?, ?, ?, ?, ?)"
+            if c.present
+            else "DELETE FROM index_entries WHERE tenant=? AND context=? AND index_name=?"
+            " AND key=? AND member=?",
+            (tenant, context, c.index, c.key, c.member),
+        )
+    for b in bounds:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM index_entries"
+            " WHERE tenant=? AND context=? AND index_name=? AND key=?",
+            (tenant, context, b.index, b.key),
+        ).fetchone()
+        if count > b.at_most:
+            raise IndexBoundExceeded(b, int(count))
+
+
+def _sqlite_row(r: LogRecord) -> tuple[object, ...]:
+    row = list(row_of(r))
+    row[4] = str(r.originator_id)  # SQLite keeps ids as text
+    return tuple(row)

@@ -1,0 +1,111 @@
+"""One SQLite database file of the embedded store, shared by the threads of a process."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    originator_id TEXT NOT NULL,
+    originator_version INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    state BLOB NOT NULL,
+    actor TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    causation_id TEXT,
+    traceparent TEXT,
+    recorded_at TEXT NOT NULL,
+    hash BLOB,
+    PRIMARY KEY (tenant, context, position)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_aggregate
+    ON events (tenant, context, originator_id, originator_version);
+CREATE TABLE IF NOT EXISTS idempotency (
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, key)
+);
+CREATE TABLE IF NOT EXISTS subject_keys (
+    tenant TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (tenant, key_id)
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant, context, position)
+);
+CREATE TABLE IF NOT EXISTS index_entries (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    index_name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    member TEXT NOT NULL,
+    PRIMARY KEY (tenant, context, index_name, key, member)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS relay_positions (
+    relay TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (relay, tenant, context)
+);
+"""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class TenantFile:
+    """One SQLite database file, used by many threads under one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.writes = 0  # commits through this connection (see the store's ``heads``)
+        self.conn = sqlite3.connect(
+            str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
+        self.conn.executescript(SCHEMA)
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(events)")}
+        if "hash" not in columns:  # a file from before the hash chain
+            self.conn.execute("ALTER TABLE events ADD COLUMN hash BLOB")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+                self.writes += 1
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            yield self.conn

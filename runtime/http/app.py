@@ -1,0 +1,90 @@
+"""The service skeleton every context gets: health, readiness, problems, correlation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from contexts.tenancy.contracts import TenantInfo
+from runtime import context as request_context
+from runtime.http.auth import Principal, TokenVerifier
+from runtime.http.problems import install_problem_handlers
+from runtime.platform import Platform
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def get_platform(request: Request) -> Platform:
+    platform = request.app.state.platform
+    assert isinstance(platform, Platform)
+    return platform
+
+
+def get_principal(request: Request) -> Principal:
+    verifier = request.app.state.verifier
+    assert isinstance(verifier, TokenVerifier)
+    return verifier.from_request(request)
+
+
+def get_tenant(tenant: str, platform: Annotated[Platform, Depends(get_platform)]) -> TenantInfo:
+    """The path's tenant, which must be registered (404 problem otherwise)."""
+    return platform.tenant(tenant)
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+TenantDep = Annotated[TenantInfo, Depends(get_tenant)]
+
+
+async def _correlation(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    incoming = request.headers.get(CORRELATION_HEADER, "")
+    correlation_id = incoming if 0 < len(incoming) <= 128 else request_context.new_correlation_id()
+    with request_context.bound(correlation_id=correlation_id):
+        response = await call_next(request)
+    response.headers[CORRELATION_HEADER] = correlation_id
+    return response
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: event store and bus reachable")
+    async def readyz(request: Request) -> JSONResponse:
+        platform = get_platform(request)
+        checks = await platform.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def create_service_app(
+    platform: Platform,
+    *,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    **kwargs: Any,
+) -> FastAPI:
+    """A FastAPI app with the platform's conventions; ``routers`` carry the context's API."""
+    app = FastAPI(title=title, description=description, version="0.1.0", **kwargs)
+    app.state.platform = platform
+    app.state.verifier = TokenVerifier(platform.settings)
+    install_problem_handlers(app)
+    app.middleware("http")(_correlation)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,169 @@
+"""Running a command at the edge: idempotency key, request context, tracing, response.
+
+Every command endpoint calls ``run_command``. A retried request with the same
+``Idempotency-Key`` and the same body gets the first response again and appends nothing;
+the same key with a different body is refused (422). The key is stored in the same
+transaction as the command's events, so no race can append twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import Recording
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from contexts.shared.application import TenantApplication
+from runtime import context as request_context
+from runtime.eventstore import IdempotencyKeyTaken
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.records import CommandOutcome, IdempotencyRecord, event_type_of
+from runtime.http.auth import Principal
+from runtime.http.problems import Problem
+from runtime.platform import Platform
+from runtime.telemetry import current_traceparent, tracer
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+AppT = TypeVar("AppT", bound=TenantApplication)
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields and trim strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def request_hash(request: Request, body: BaseModel | None) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    if body is not None:
+        digest.update(body.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord, hash_: str) -> JSONResponse:
+    if record.request_hash != hash_:
+        raise Problem(
+            422,
+            "idempotency-key-reused",
+            "this Idempotency-Key was already used for a different request",
+            errors=[{"field": "Idempotency-Key", "reason": "reused with a different body"}],
+        )
+    return _response(record.status, record.outcome, replayed=True)
+
+
+def _response(status: int, outcome: dict[str, Any], *, replayed: bool = False) -> JSONResponse:
+    headers = {"KIM-Position": str(outcome.get("position", 0))}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome, status_code=status, headers=headers)
+
+
+def run_command(
+    request: Request,
+    store: EventLogStore,
+    principal: Principal,
+    tenant: str,
+    context: str,
+    name: str,
+    command: Callable[[], list[Recording[UUID]]],
+    body: BaseModel | None = None,
+    status: int = 200,
+    warnings: list[str] | None = None,
+) -> JSONResponse:
+    """Run ``command`` once; ``warnings`` go into this response (a replay omits them)."""
+    key = request.headers.get("idempotency-key")
+    hash_ = None
+    if key is not None:
+        if not IDEMPOTENCY_KEY.match(key):
+            raise Problem(
+                400,
+                "invalid-idempotency-key",
+                "Idempotency-Key must be 8-128 characters of letters, digits, '.', '_', ':' or '-'",
+                errors=[{"field": "Idempotency-Key", "reason": "malformed"}],
+            )
+        hash_ = request_hash(request, body)
+        existing = store.find_idempotency(tenant, key)
+        if existing is not None:
+            return _replay(existing, hash_)
+
+    with (
+        tracer().start_as_current_span(
+            f"command {context}.{name}",
+            attributes={"kim.tenant": tenant, "kim.actor": principal.actor},
+        ),
+        request_context.bound(
+            actor=principal.actor,
+            tenant=tenant,
+            traceparent=current_traceparent(),
+            idempotency_key=key,
+            request_hash=hash_,
+            response_status=status,
+        ),
+    ):
+        try:
+            recordings = command()
+        except IdempotencyKeyTaken:
+            # A concurrent retry with the same key won; answer as it was answered.
+            assert key is not None
+            assert hash_ is not None
+            existing = store.find_idempotency(tenant, key)
+            if existing is None:
+                raise Problem(
+                    409, "idempotency-key-in-flight", "a request with this key is in progress"
+                ) from None
+            return _replay(existing, hash_)
+    outcome = CommandOutcome(
+        tenant=tenant,
+        context=context,
+        events=[
+            {
+                "aggregate_id": str(r.notification.originator_id),
+                "version": r.notification.originator_version,
+                "type": event_type_of(r.notification.topic),
+                "position": r.notification.id,
+            }
+            for r in recordings
+        ],
+    )
+    result = outcome.to_json()
+    if warnings:
+        result["warnings"] = warnings
+    return _response(status, result)
+
+
+@dataclass(frozen=True)
+class CommandRunner(Generic[AppT]):
+    """A command endpoint's helper: access already checked, the tenant's application at hand."""
+
+    request: Request
+    platform: Platform
+    principal: Principal
+    app: AppT
+
+    def __call__(
+        self,
+        name: str,
+        body: BaseModel | None,
+        run: Callable[[], list[Recording[UUID]]],
+        status: int = 200,
+        warnings: list[str] | None = None,
+    ) -> JSONResponse:
+        return run_command(
+            self.request,
+            self.platform.store,
+            self.principal,
+            self.app.tenant,
+            self.app.context,
+            name,
+            run,
+            body,
+            status=status,
+            warnings=warnings,
+        )

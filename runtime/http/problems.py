@@ -1,0 +1,172 @@
+"""RFC 9457 problem details for every error a service returns.
+
+Routers raise domain errors or ``Problem``; the handlers here turn each into an
+``application/problem+json`` response. An unexpected exception is a 500 problem with
+no internals in it (and a bug to fix).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from contexts.shared.errors import DomainError
+from contexts.shared.indexes import IndexBoundExceeded
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class Problem(Exception):
+    """An error response in RFC 9457 form."""
+
+    def __init__(
+        self,
+        status: int,
+        rule: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.rule = rule
+        self.detail = detail
+        self.headers = headers
+        self.extensions = extensions
+
+
+def problem_body(
+    request: Request, status: int, rule: str, detail: str, **extensions: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:kim:problem:{rule}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "rule": rule,
+    }
+    body.update({k: v for k, v in extensions.items() if v is not None})
+    return body
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    rule: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(request, status, rule, detail, **extensions),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    for e in exc.errors():
+        if e.get("type") == "json_invalid":
+            where = e.get("loc", ("body", "?"))[-1]
+            reason = f"{e.get('ctx', {}).get('error', 'invalid JSON')} at character {where}"
+            return problem_response(
+                request,
+                400,
+                "malformed-json",
+                "the request body is not valid JSON",
+                errors=[{"field": "body", "reason": reason}],
+            )
+    errors = [
+        {"field": _field_of(e.get("loc", ())), "reason": e.get("msg", "")} for e in exc.errors()
+    ]
+    fields = ", ".join(e["field"] for e in errors)
+    return problem_response(
+        request, 422, "validation-failed", f"invalid or missing fields: {fields}", errors=errors
+    )
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    facts = dict(exc.facts)
+    field = facts.pop("field", None)
+    errors = [{"field": field, "reason": exc.detail}] if field else None
+    return problem_response(
+        request, exc.status, exc.rule, exc.detail, errors=errors, facts=facts or None
+    )
+
+
+async def _problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        request, exc.status, exc.rule, exc.detail, headers=exc.headers, **exc.extensions
+    )
+
+
+async def _integrity(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(
+        request,
+        409,
+        "concurrent-write",
+        "another write changed the same record first; reload and retry",
+    )
+
+
+async def _index_bound(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IndexBoundExceeded)
+    return problem_response(request, 409, exc.bound.rule, exc.bound.detail)
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    rule = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+    detail = str(exc.detail) if exc.detail else TITLES.get(exc.status_code, "Error")
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(request, exc.status_code, rule, detail, headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request, 500, "internal-error", "an unexpected error occurred; it has been logged"
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(IndexBoundExceeded, _index_bound)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
