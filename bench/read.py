@@ -32,6 +32,7 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import (
     ContactChannel,
 )
+from projections.case_management import PROJECTION as CASE_MANAGEMENT_PROJECTION
 from runtime.bus import Bus
 from runtime.bus.memory import InMemoryBus
 from runtime.bus.nats import NatsBus
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             task = bar.add_task(f"replay case_management, {workers} processes", total=raw_count)
             started = time.perf_counter()
             replayed = rebuild_parallel(
-                ReplayJob(settings, "case_management"), world.case_tenants, workers,
+                ReplayJob(settings, CASE_MANAGEMENT_PROJECTION), world.case_tenants, workers,
                 lambda n: bar.advance(task, n), sizes,
             )  # fmt: skip
             replay_seconds = time.perf_counter() - started

@@ -3,20 +3,19 @@
 - Figures (counts, caseloads, funding, gaps; no personal data): the tenant's own staff, and
   every tenant above it (a district sees its member towns' aggregates, the state programme
   all), for the roles in ``FIGURE_ROLES``.
-- Case rows (pseudonymous facts of single cases): a case manager sees the cases of their
-  position; a coordination post the cases of the positions it supervises; an auditor of the
-  tenant or above sees all cases read-only with the person id replaced by an audit
-  pseudonym. Nobody else sees case rows; no read model holds personal data at all.
+- Case rows (pseudonymous facts of single cases): the rules are case management's own
+  (``contexts/case_management/access.py``, shared with REST); here only who audits a tenant
+  and the pseudonyms auditors see. No read model holds personal data at all.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 
 from graphql import GraphQLError
 
+from contexts.case_management.access import Caller, case_rows_refusal
 from contexts.tenancy.contracts import TenantDirectory
 from runtime.http.auth import Principal, Role
 
@@ -74,17 +73,17 @@ def audits(principal: Principal, directory: TenantDirectory, tenant: str) -> boo
     return principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
 
 
+def caller_of(principal: Principal) -> Caller:
+    return Caller(principal.tenant, frozenset(r.value for r in principal.roles), principal.position)
+
+
 def may_list_cases(principal: Principal, directory: TenantDirectory, tenant: str) -> None:
     """Refuse case rows to everyone but case managers, coordination posts and auditors."""
-    if audits(principal, directory, tenant):
-        return
-    if Role.CASE_MANAGER in principal.roles and principal.tenant == tenant:
-        if principal.position is None:
-            raise Forbidden("a case manager's token needs the position claim to list cases")
-        return
-    if principal.roles & COORDINATORS:
-        return  # filtered to the positions the post supervises
-    raise Forbidden("case rows are for case managers, supervising posts and auditors")
+    refusal = case_rows_refusal(
+        caller_of(principal), tenant, audits=audits(principal, directory, tenant)
+    )
+    if refusal is not None:
+        raise Forbidden(refusal)
 
 
 def audit_pseudonym(secret: str, tenant: str, person_id: str) -> str:
@@ -92,15 +91,3 @@ def audit_pseudonym(secret: str, tenant: str, person_id: str) -> str:
     key = hashlib.sha256(f"kim-audit-pseudonyms:{secret}".encode()).digest()
     digest = hmac.new(key, f"{tenant}:{person_id}".encode(), hashlib.sha256).hexdigest()
     return f"P-{digest[:16]}"
-
-
-def supervised_positions(
-    principal: Principal, positions: Iterable[tuple[str, list[list[str | None]]]], day: str
-) -> set[str]:
-    """Ids of the positions ``principal``'s tenant supervises on ``day`` (ISO date)."""
-    found = set()
-    for position_id, lines in positions:
-        for post, start, end in lines:
-            if post == principal.tenant and str(start) <= day and (end is None or day <= end):
-                found.add(position_id)
-    return found

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import GatewayContext
-from gateway.schema import schema
+from gateway.schema import build_schema
 from runtime.http.auth import Principal, Role, TokenVerifier
 from runtime.platform import Platform
 from services.audit.router import record
@@ -51,5 +52,8 @@ async def _record_auditor_query(platform: Platform, principal: Principal, reques
             )
 
 
-def graphql_router() -> GraphQLRouter[GatewayContext, None]:
-    return GraphQLRouter(schema, context_getter=_context, graphql_ide="graphiql", path="/graphql")
+def graphql_router(queries: Sequence[type]) -> GraphQLRouter[GatewayContext, None]:
+    """GraphiQL and the endpoint, over the registry and the contexts' query types."""
+    return GraphQLRouter(
+        build_schema(queries), context_getter=_context, graphql_ide="graphiql", path="/graphql"
+    )

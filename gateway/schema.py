@@ -1,11 +1,13 @@
-"""The GraphQL schema: one query root merged from per-context types.
+"""The GraphQL schema: one query root merged from the registry and each context's query type.
 
-Issue 5 adds the read models of the contexts; the registry types live here because
-every view starts from a tenant.
+The registry types live here because every view starts from a tenant; each context's
+query type comes from its spec (``services/<context>/spec.py``), so adding a context adds
+its fields without a change here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -21,7 +23,6 @@ from strawberry.types import Info
 
 from contexts.tenancy.contracts import TenantInfo
 from gateway.context import GatewayContext
-from gateway.readside import ReadQuery
 
 
 @strawberry.type(description="A tenant of the platform: district, city, region or member town")
@@ -102,17 +103,19 @@ def _mask(error: Any) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-Query = merge_types("Query", (RegistryQuery, ReadQuery))
+EXTENSIONS: list[Any] = [
+    # Depth and cost: at most ten levels, 2,000 tokens and 15 aliases per operation
+    # (aliases multiply the work of one field; tokens bound the fields asked for).
+    lambda: QueryDepthLimiter(max_depth=10),
+    lambda: MaxTokensLimiter(max_token_count=2000),
+    lambda: MaxAliasesLimiter(max_alias_count=15),
+    lambda: MaskErrors(should_mask_error=_mask),
+]
 
 
-schema = strawberry.Schema(
-    query=Query,
-    extensions=[
-        # Depth and cost: at most ten levels, 2,000 tokens and 15 aliases per operation
-        # (aliases multiply the work of one field; tokens bound the fields asked for).
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-        lambda: MaxAliasesLimiter(max_alias_count=15),
-        lambda: MaskErrors(should_mask_error=_mask),
-    ],
-)
+def build_schema(queries: Sequence[type]) -> strawberry.Schema:
+    """The schema of the registry and the given context query types."""
+    return strawberry.Schema(
+        query=merge_types("Query", (RegistryQuery, *queries)),
+        extensions=EXTENSIONS,
+    )

@@ -7,56 +7,26 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from kim.contexts import CONTEXTS, PROJECTIONS
 from runtime.http.app import create_service_app
 from runtime.platform import Platform
 from runtime.settings import Settings
 from runtime.telemetry import setup_tracing
 
 
-def _tenancy() -> list[APIRouter]:
-    from services.tenancy.router import router
-
-    return [router]
-
-
-def _coordination() -> list[APIRouter]:
-    from services.coordination.cycle_router import router as cycle
-    from services.coordination.funding_router import router as funding
-    from services.coordination.positions_router import router as positions
-    from services.coordination.router import router
-
-    return [router, funding, positions, cycle]
-
-
-def _case_management() -> list[APIRouter]:
-    from services.case_management.cases_router import router as cases
-    from services.case_management.router import router
-
-    return [router, cases]
-
-
-def _audit() -> list[APIRouter]:
-    from services.audit.router import router
-
-    return [router]
-
-
 def _gateway() -> list[APIRouter]:
     from gateway.app import graphql_router
 
-    return [graphql_router()]
+    return [graphql_router([spec.graphql() for spec in CONTEXTS if spec.graphql is not None])]
 
 
 SERVICES: dict[str, Callable[[], list[APIRouter]]] = {
-    "tenancy": _tenancy,
-    "coordination": _coordination,
-    "case_management": _case_management,
-    "audit": _audit,
+    **{spec.name: spec.routers for spec in CONTEXTS},
     "gateway": _gateway,
 }
-"""Each deployable service and the routers it serves. Its log context has the same name."""
+"""Each deployable service and the routers it serves: the contexts, and the gateway."""
 
-LOG_CONTEXTS = {"tenancy", "coordination", "case_management", "audit"}
+LOG_CONTEXTS = {spec.name for spec in CONTEXTS if spec.has_log}
 
 
 def build_app(
@@ -86,30 +56,14 @@ def build_app(
             if platform is None:
                 the_platform.close()
 
-    if "coordination" in chosen:
-        from contexts.coordination.application import CoordinationApplication
-        from services.coordination.consumers import GapIntake
-
-        intake = GapIntake(
-            the_platform.store,
-            lambda tenant: the_platform.app(CoordinationApplication, tenant),
-            prefix=the_platform.bus.prefix,
-        )
-        the_platform.add_consumer(intake.consumer)
-    if "case_management" in chosen:
-        from contexts.case_management.application import CaseManagementApplication
-        from services.case_management.consumers import PositionIntake, TransferIntake
-
-        def case_app(tenant: str) -> CaseManagementApplication:
-            return the_platform.app(CaseManagementApplication, tenant, vault=the_platform.vault)
-
-        prefix = the_platform.bus.prefix
-        the_platform.add_consumer(PositionIntake(the_platform.store, case_app, prefix).consumer)
-        the_platform.add_consumer(TransferIntake(the_platform.store, case_app, prefix).consumer)
+    for spec in CONTEXTS:
+        if spec.name in chosen:
+            for consumer in spec.consumers(the_platform):
+                the_platform.add_consumer(consumer)
     if "gateway" in chosen:
         from projections.catalogue import build_projections
 
-        the_platform.projections = build_projections(the_platform)
+        the_platform.projections = build_projections(the_platform, PROJECTIONS.values())
         for projection in the_platform.projections.values():
             the_platform.add_consumer(projection.consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]

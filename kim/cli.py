@@ -11,9 +11,7 @@ from typing import TextIO
 
 from runtime.console import console
 from runtime.console import progress_bar as _progress
-from runtime.eventstore.base import EventLogStore
 from runtime.settings import Settings, get_settings
-from services.audit.cli import add_audit_parser
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -125,20 +123,23 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def reindex(store: EventLogStore) -> int:
+def reindex(settings: Settings) -> int:
     """Rebuild the index entries an import does not carry (ADR 0004), with progress."""
-    from contexts.case_management.application import CaseManagementApplication
-    from runtime.vault import StoreVault
+    from kim.contexts import CONTEXTS
+    from runtime.platform import Platform
 
-    logs = [t for (t, c) in sorted(store.heads()) if c == CaseManagementApplication.context]
-    entries = 0
-    with _progress() as progress:
-        task = progress.add_task("Indizes neu aufbauen", total=len(logs))
-        for tenant in logs:
-            entries += CaseManagementApplication(
-                tenant, store.recorder, StoreVault(store)
-            ).reindex()
-            progress.advance(task)
+    platform = Platform(settings)
+    try:
+        apps = {s.name: s.application for s in CONTEXTS if s.application is not None}
+        logs = [(t, c) for (t, c) in sorted(platform.store.heads()) if c in apps]
+        entries = 0
+        with _progress() as progress:
+            task = progress.add_task("Indizes neu aufbauen", total=len(logs))
+            for tenant, context in logs:
+                entries += apps[context](platform, tenant).reindex()
+                progress.advance(task)
+    finally:
+        platform.close()
     return entries
 
 
@@ -156,7 +157,6 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         with _progress() as progress:
             task = progress.add_task(f"Import {path.name}", total=len(lines))
             count = import_jsonl(store, lines, lambda n: progress.advance(task, n))
-        reindex(store)
         manifest_path = path.with_name(path.name + ".manifest.json")
         if manifest_path.is_file():
             import json
@@ -184,6 +184,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     finally:
         store.close()
+    reindex(settings)
     console.print(f"{count} Ereignisse importiert.")
     return 0
 
@@ -196,7 +197,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Rebuild read models from the event log (all, or one tenant / one projection)."""
     import time
 
-    from projections.catalogue import PROJECTIONS, build_projections
+    from kim.contexts import PROJECTIONS
+    from projections.catalogue import build_projections
     from projections.replay import ReplayJob, rebuild_parallel
     from runtime.platform import Platform
 
@@ -241,7 +243,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 console.print(f"[red]Unbekannter Mandant {args.tenant!r}.")
                 return 2
             tenants = [args.tenant]
-        projections = build_projections(platform)
+        projections = build_projections(platform, PROJECTIONS.values())
         for name in chosen:
             projection = projections[name]
             total = sum(
@@ -253,7 +255,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                 task = progress.add_task(f"Neuaufbau {name}", total=total)
                 advance = partial(progress.advance, task)
                 if workers > 1 and len(tenants) > 1 and total >= PARALLEL_FROM:
-                    job = ReplayJob(settings, name, args.position, until, args.into)
+                    job = ReplayJob(settings, PROJECTIONS[name], args.position, until, args.into)
                     count = rebuild_parallel(job, tenants, workers, advance, sizes)
                 else:
                     count = projection.rebuild(
@@ -325,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     replay.set_defaults(func=cmd_replay)
 
-    add_audit_parser(sub)
+    from kim.contexts import CONTEXTS
+
+    for spec in CONTEXTS:
+        if spec.cli is not None:
+            spec.cli(sub)
 
     imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
     imp.add_argument("file")

@@ -1,46 +1,43 @@
-"""The projections the platform runs: one per context's log.
+"""How a context declares its read model, and how the platform builds the ones it runs.
 
-Adding a context's read model is one entry here: its name, its context and how to get the
-tenant's application (which decodes the events).
+Each context's module under ``projections/`` names its ``PROJECTION``; its spec object
+(``services/<context>/spec.py``) hands it to the composition root, which builds them here.
+A spec is picklable (module-level functions), so ``kim replay`` can send it to workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
 
-from contexts.case_management.application import CaseManagementApplication
-from contexts.coordination.application import CoordinationApplication
 from contexts.shared.application import TenantApplication
-from projections.figures import case_contribution
 from projections.projection import AggregateProjection, Summarise
 from runtime.platform import Platform
 
 
-def _app_factories(platform: Platform) -> dict[str, Callable[[str], TenantApplication]]:
+@dataclass(frozen=True)
+class ProjectionSpec:
+    """A read model following one context's log (named like the context)."""
+
+    name: str
+    application: Callable[[Platform, str], TenantApplication]  # decodes the tenant's events
+    summarise: Summarise | None = None  # what a row adds to the tenant's summary counters
+
+
+def build_projections(
+    platform: Platform, specs: Iterable[ProjectionSpec]
+) -> dict[str, AggregateProjection]:
+    """One live projection per spec, keyed by its name."""
     return {
-        "coordination": lambda t: platform.app(CoordinationApplication, t),
-        "case_management": lambda t: platform.app(
-            CaseManagementApplication, t, vault=platform.vault
-        ),
-    }
-
-
-PROJECTIONS = ("coordination", "case_management")
-SUMMARIES: dict[str, Summarise] = {"case_management": case_contribution}
-
-
-def build_projections(platform: Platform) -> dict[str, AggregateProjection]:
-    """One projection per context, named like the context."""
-    factories = _app_factories(platform)
-    return {
-        name: AggregateProjection(
-            name,
-            name,
+        spec.name: AggregateProjection(
+            spec.name,
+            spec.name,
             platform.read,
             platform.store,
-            factories[name],
+            partial(spec.application, platform),
             platform.bus.prefix,
-            summarise=SUMMARIES.get(name),
+            summarise=spec.summarise,
         )
-        for name in PROJECTIONS
+        for spec in specs
     }

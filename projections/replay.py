@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from projections.catalogue import ProjectionSpec
     from projections.projection import AggregateProjection
     from runtime.settings import Settings
 
@@ -27,7 +28,7 @@ class ReplayJob:
     """What every worker needs to rebuild its share: picklable, no open connections."""
 
     settings: Settings
-    projection: str
+    projection: ProjectionSpec
     upto: int | None = None
     until: datetime | None = None
     into: str | None = None  # a SQLite read store instead of the configured one
@@ -46,7 +47,7 @@ def _start_worker(job: ReplayJob, progress: Any) -> None:
 
         platform.use_read_store(SqliteReadStore(job.into))
     _worker["platform"] = platform
-    _worker["projection"] = build_projections(platform)[job.projection]
+    _worker["projection"] = build_projections(platform, [job.projection])[job.projection.name]
     _worker["job"] = job
     _worker["progress"] = progress
 

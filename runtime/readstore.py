@@ -72,15 +72,15 @@ class ReadStore(ABC):
         tenant: str,
         kind: str,
         *,
-        match: dict[str, list[str]] | None = None,
+        match: dict[str, list[str | None]] | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> list[Row]:
         """One page of a tenant's rows of ``kind`` in key order, after the key ``after``.
 
         ``match`` keeps rows whose document field (one of ``PAGE_FIELDS``) has one of the
-        values; the fields have indexes, so a page costs the same however many rows the
-        tenant has.
+        values (``None``: the field is null or missing); the fields have indexes, so a page
+        costs the same however many rows the tenant has.
         """
 
     @abstractmethod
@@ -118,12 +118,15 @@ PAGE_FIELDS = ("position_id", "state")
 """Document fields a page may be filtered by (each has an index with the key behind it)."""
 
 
-def _page_fields(match: dict[str, list[str]] | None) -> list[tuple[str, list[str]]]:
+def _page_fields(
+    match: dict[str, list[str | None]] | None,
+) -> list[tuple[str, list[str], bool]]:
+    """(field, values, also null) per filter, checked against ``PAGE_FIELDS``."""
     found = sorted((match or {}).items())
     unknown = [f for f, _ in found if f not in PAGE_FIELDS]
     if unknown:
         raise ValueError(f"rows can be filtered by {', '.join(PAGE_FIELDS)}, not {unknown}")
-    return found
+    return [(f, [v for v in values if v is not None], None in values) for f, values in found]
 
 
 def _dump(doc: Doc) -> str:
@@ -249,16 +252,18 @@ class SqliteReadStore(ReadStore):
         tenant: str,
         kind: str,
         *,
-        match: dict[str, list[str]] | None = None,
+        match: dict[str, list[str | None]] | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> list[Row]:
         sql = "SELECT tenant, key, kind, doc FROM rows WHERE projection=? AND tenant=? AND kind=?"
         args: list[Any] = [projection, tenant, kind]
-        for field, values in _page_fields(match):
-            if not values:
+        for field, values, null in _page_fields(match):
+            if not values and not null:
                 return []
-            sql += f" AND json_extract(doc, '$.{field}') IN ({','.join('?' * len(values))})"
+            expr = f"json_extract(doc, '$.{field}')"
+            alternatives = [f"{expr} IN ({','.join('?' * len(values))})"] if values else []
+            sql += f" AND ({' OR '.join([*alternatives, *([f'{expr} IS NULL'] if null else [])])})"
             args.extend(values)
         if after is not None:
             sql += " AND key > ?"
@@ -426,7 +431,7 @@ class PostgresReadStore(ReadStore):
         tenant: str,
         kind: str,
         *,
-        match: dict[str, list[str]] | None = None,
+        match: dict[str, list[str | None]] | None = None,
         after: str | None = None,
         limit: int = 50,
     ) -> list[Row]:
@@ -435,8 +440,9 @@ class PostgresReadStore(ReadStore):
             " WHERE projection=%s AND tenant=%s AND kind=%s"
         )
         args: list[Any] = [projection, tenant, kind]
-        for field, values in _page_fields(match):
-            sql += f" AND (doc->>'{field}') = ANY(%s)"
+        for field, values, null in _page_fields(match):
+            expr = f"(doc->>'{field}')"
+            sql += f" AND ({expr} = ANY(%s){f' OR {expr} IS NULL' if null else ''})"
             args.append(list(values))
         if after is not None:
             sql += " AND key > %s"

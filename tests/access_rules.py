@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from runtime.platform import Platform
 from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
+from tests.gateway.test_gateway import data_of, query
 from tests.support import Auth
-from tests.test_gateway import data_of, query
 
 # -- the rules, restated -------------------------------------------------------------------
 PARENT: dict[str, str | None] = {

@@ -28,6 +28,7 @@ from runtime.bus import Bus
 from runtime.bus.memory import InMemoryBus
 from runtime.bus.nats import NatsBus
 from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.memory import MemoryEventLogStore
 from runtime.eventstore.postgres import PostgresEventLogStore
 from runtime.eventstore.sqlite import SqliteEventLogStore
 from runtime.http.auth import mint_token
@@ -244,3 +245,11 @@ def auth(token: Callable[..., str]) -> Callable[..., dict[str, str]]:
 def admin(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
     """Headers of a platform administrator (of the state programme's tenant)."""
     return auth("nrw", "platform_admin")
+
+
+@pytest.fixture
+def memory_store() -> Iterator[MemoryEventLogStore]:
+    """A fresh in-memory store (no files, no server) for domain and application tests."""
+    s = MemoryEventLogStore()
+    yield s
+    s.close()

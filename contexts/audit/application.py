@@ -36,8 +36,11 @@ class AuditApplication(TenantApplication):
                  for k, v in parameters.items()}  # fmt: skip
         return self.save(AuditQuery(auditor=auditor, view=view, parameters=clean))
 
-    def queries(self) -> list[AuditQuery]:
-        found = []
-        for n in self.recorder.select_notifications(start=None, limit=1_000_000):
-            found.append(self.load(AuditQuery, UUID(str(n.originator_id)), "audit query"))
-        return found
+    def queries(self, *, after: int = 0, limit: int = 100) -> list[tuple[int, AuditQuery]]:
+        """A page of the recorded queries in log order: (position, query), after ``after``."""
+        return [
+            (n.id, self.load(AuditQuery, UUID(str(n.originator_id)), "audit query"))
+            for n in self.recorder.select_notifications(
+                start=after, limit=limit, inclusive_of_start=False
+            )
+        ]

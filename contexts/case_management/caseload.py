@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -9,6 +10,8 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 from eventsourcing.utils import get_topic
 
+from contexts.case_management import access
+from contexts.case_management.access import Caller
 from contexts.case_management.base import CaseManagementBase
 from contexts.case_management.domain import OPEN_CASES_OF_POSITION, Case, KnownPosition
 from contexts.case_management.settings import OverLimit, Policy
@@ -60,32 +63,24 @@ class PositionCommands(CaseManagementBase):
     ) -> bool:
         """Only the case manager of the assigned position and the post supervising it."""
         case = self.get_case(case_id)
-        if case.position_id is None:
-            return False
-        if "case_manager" in roles and tenant == self.tenant and position == case.position_id:
-            return True
-        if "coordinator" in roles or "district_coordinator" in roles:
-            return self.supervising_post(case, on) == tenant
-        return False
+        caller = Caller(tenant, frozenset(roles), position)
+        return access.sees_personal_data(
+            caller, self.tenant, case.position_id, self.supervising_post(case, on)
+        )
 
     def may_see_person(
         self, *, tenant: str, roles: set[str], position: UUID | None, person_id: UUID, on: date
     ) -> bool:
         """Whoever may see one of the person's cases; before any case, who registered them."""
         person = self.get_person(person_id)
-        if (
-            "case_manager" in roles
-            and tenant == self.tenant
-            and position is not None
-            and person.registered_by == position
-        ):
-            return True
-        return any(
-            self.may_see_personal_data(
-                tenant=tenant, roles=roles, position=position, case_id=c, on=on
-            )
-            for c in person.cases
-        )
+        caller = Caller(tenant, frozenset(roles), position)
+
+        def facts() -> Iterator[tuple[UUID | None, str | None]]:
+            for case_id in person.cases:
+                case = self.get_case(case_id)
+                yield case.position_id, self.supervising_post(case, on)
+
+        return access.sees_person(caller, self.tenant, person.registered_by, facts())
 
     def cases(self) -> list[Case]:
         """All cases of the tenant, oldest first (no personal data in them)."""

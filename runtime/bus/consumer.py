@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
@@ -127,15 +128,22 @@ class Intake(ABC):
     """Base of the consumers that react to another context's events idempotently.
 
     Their effect is idempotent by itself (ids derived from the source), so the processed
-    positions are kept in memory only: after a restart the consumer starts at 0 and catches
-    up from the log, skipping what it finds done. Subclasses set ``name`` and implement
-    ``handle``; ``consumer`` is what the platform subscribes.
+    positions need not be written with the effect: they are saved beside the relay's
+    (``intake:<name>``) at most every ``SAVE_EVERY`` seconds. After a restart the consumer
+    resumes there and repeats at most the unsaved tail, skipping what it finds done, instead
+    of reading every log from the start (a cost that would grow with the history).
+    Subclasses set ``name`` and implement ``handle``; ``consumer`` is what the platform
+    subscribes.
     """
 
     name = "intake"
+    SAVE_EVERY = 0.5
 
     def __init__(self, store: EventLogStore, subject: str) -> None:
-        self.positions: dict[tuple[str, str], int] = {}
+        self._store = store
+        self.positions: dict[tuple[str, str], int] = store.relay_positions(self.saved_as)
+        self._unsaved: dict[tuple[str, str], int] = {}
+        self._saved_at = time.monotonic()
         self._lock = threading.Lock()
         self.consumer = TrackedConsumer(
             name=self.name,
@@ -149,7 +157,18 @@ class Intake(ABC):
     def handle(self, record: LogRecord) -> None:
         """Apply one record (idempotently)."""
 
+    @property
+    def saved_as(self) -> str:
+        return f"intake:{self.name}"
+
     def process(self, record: LogRecord) -> None:
         self.handle(record)
+        key = (record.tenant, record.context)
         with self._lock:
-            self.positions[(record.tenant, record.context)] = record.position
+            self.positions[key] = record.position
+            self._unsaved[key] = record.position
+            if time.monotonic() - self._saved_at < self.SAVE_EVERY:
+                return
+            unsaved, self._unsaved = self._unsaved, {}
+            self._saved_at = time.monotonic()
+        self._store.set_relay_positions(self.saved_as, unsaved)

@@ -1,4 +1,4 @@
-"""Per-tenant event logs on SQLite (embedded) or PostgreSQL (production)."""
+"""Per-tenant event logs on SQLite (embedded), PostgreSQL (production) or in memory (tests)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def open_store(url: str, *, pg_schema: str = "kim", pg_max_connections: int = 20
     """Open the store named by ``KIM_EVENT_STORE``.
 
     ``sqlite:///relative/dir``, ``sqlite:////absolute/dir`` or a path ending in ``.db``
-    for a single file; ``postgresql://user@host:port/db`` for PostgreSQL.
+    for a single file; ``postgresql://user@host:port/db`` for PostgreSQL; ``memory://``
+    for a new, empty store in this process (tests only: nothing survives the process).
     """
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -45,4 +46,12 @@ def open_store(url: str, *, pg_schema: str = "kim", pg_max_connections: int = 20
         from runtime.eventstore.postgres import PostgresEventLogStore
 
         return PostgresEventLogStore(url, schema=pg_schema, max_connections=pg_max_connections)
-    raise ValueError(f"KIM_EVENT_STORE must be sqlite:///<path> or postgresql://..., got {url!r}")
+    if parsed.scheme == "memory":
+        if url != "memory://":
+            raise ValueError(f"a memory store has no name or path: memory://, got {url!r}")
+        from runtime.eventstore.memory import MemoryEventLogStore
+
+        return MemoryEventLogStore()
+    raise ValueError(
+        f"KIM_EVENT_STORE must be sqlite:///<path>, postgresql://... or memory://, got {url!r}"
+    )

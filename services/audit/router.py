@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from contexts.audit.application import AuditApplication
@@ -23,6 +23,7 @@ from runtime import context as request_context
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Principal, Role, authorize
 from runtime.http.problems import Problem
+from runtime.http.reads import MAX_PAGE, next_link
 from runtime.platform import Platform
 from services.audit.narrative import narrative
 from services.audit.report import build, to_csv, to_pdf
@@ -165,9 +166,23 @@ class QueryView(BaseModel):
     at: datetime
 
 
-@router.get("/queries", summary="Who of the auditors saw what, when (the audit trail)")
-def queries(principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep) -> list[QueryView]:
-    """For the tenant's own coordination posts and auditors (the latter are recorded too)."""
+@router.get(
+    "/queries",
+    summary="Who of the auditors saw what, when (the audit trail), a page at a time",
+    response_model=list[QueryView],
+)
+def queries(
+    request: Request,
+    principal: PrincipalDep,
+    tenant: TenantDep,
+    platform: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: Annotated[int, Query(ge=0, description="the log position of the last one seen")] = 0,
+) -> JSONResponse:
+    """For the tenant's own coordination posts and auditors (the latter are recorded too).
+
+    In log order; ``Link: rel="next"`` names the next page.
+    """
     if Role.AUDITOR in principal.roles:
         check_mandate(principal, tenant.key, platform)
         record(platform, principal, tenant.key, "queries")
@@ -176,8 +191,12 @@ def queries(principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep) -
             principal, tenant.key, platform.directory(),
             roles={Role.COORDINATOR, Role.DISTRICT_COORDINATOR},
         )  # fmt: skip
-    app = platform.app(AuditApplication, tenant.key)
-    return [
-        QueryView(auditor=q.auditor, view=q.view, parameters=q.parameters, at=q.created_on)
-        for q in app.queries()
+    page = platform.app(AuditApplication, tenant.key).queries(after=after, limit=limit)
+    views = [
+        QueryView(
+            auditor=q.auditor, view=q.view, parameters=q.parameters, at=q.created_on
+        ).model_dump(mode="json")
+        for _, q in page
     ]
+    headers = next_link(request, str(page[-1][0]), len(page), limit) if page else {}
+    return JSONResponse(views, headers=headers)

@@ -1,10 +1,9 @@
-"""Who may do what in case management: the checks every router shares.
+"""The REST edge's access checks in case management: facts gathered, rules asked, 403s.
 
-Personal data: only the case manager of the assigned position (token claim ``position``)
-and the coordination post that supervises that position on the day (Fachaufsicht).
-Case facts (states, life dimensions, referrals: pseudonymous) are read by the tenant's
-case managers and coordinators and by the supervising post. Nobody else, and no other
-tenant, reaches either: the path's tenant selects the log, and the checks below decide.
+The rules themselves are pure functions in ``contexts/case_management/access.py`` (shared
+with GraphQL and the application); here each check gathers the facts of the request (the
+path's tenant selects the log, the case, its position, the supervising post on the day) and
+turns a refusal into a problem response with its rule.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 
+from contexts.case_management import access
+from contexts.case_management.access import Caller, RowScope
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
 from contexts.shared.errors import NotFound
@@ -50,6 +51,22 @@ class CaseWork:
     def roles(self) -> set[str]:
         return {r.value for r in self.principal.roles}
 
+    @property
+    def caller(self) -> Caller:
+        return Caller(self.principal.tenant, frozenset(self.roles), self.principal.position)
+
+    def case_rows_scope(self) -> RowScope:
+        """The read-model case rows of this tenant the caller sees (REST lists)."""
+        known = self.platform.read.rows("case_management", [self.app.tenant], "KnownPosition")
+        supervised = access.supervised_by(
+            self.principal.tenant,
+            [(r.key, r.doc.get("supervision") or []) for r in known],
+            date.today().isoformat(),
+        )
+        return access.case_rows_scope(
+            self.caller, self.app.tenant, audits=False, supervised=supervised
+        )
+
     def own_tenant(self, roles: set[Role]) -> None:
         authorize(self.principal, self.app.tenant, self.platform.directory(), roles=roles)
 
@@ -65,13 +82,13 @@ class CaseWork:
 
     def case_worker(self, case_id: UUID) -> Case:
         """The case manager of the position the case is assigned to."""
-        position = self.position()
+        self.position()  # a case manager of this tenant with a position claim
         case = self.app.get_case(case_id)
         if case.position_id is None:
             raise forbidden(
                 "case-not-assigned", "the case is not assigned to a position yet; assign it first"
             )
-        if case.position_id != position:
+        if not access.works_on(self.caller, self.app.tenant, case.position_id):
             raise forbidden(
                 "not-assigned-to-you", "the case is assigned to another case-management position"
             )
@@ -93,7 +110,7 @@ class CaseWork:
             self.own_tenant(STAFF)
             return self.app.get_case(case_id)
         case = self._case_for_outsider(case_id)
-        if self.app.supervising_post(case, on) != self.principal.tenant:
+        if not access.reads_case(self.caller, self.app.tenant, self.app.supervising_post(case, on)):
             self.own_tenant(STAFF)
         return case
 
@@ -148,7 +165,7 @@ class CaseWork:
         else:
             case = self._case_for_outsider(case_id)
         post = self.app.supervising_post(case, on)
-        if post != self.principal.tenant:
+        if not access.supervises(self.caller, post):
             raise forbidden(
                 "not-the-supervising-post",
                 f"only the post supervising the case's position on {on} decides"

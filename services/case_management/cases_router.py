@@ -85,16 +85,21 @@ def list_cases(
 
     Reflects the ``KIM-Position`` given (or the log's head when the request arrives).
     """
-    work.own_tenant(STAFF)
+    work.own_tenant(STAFF)  # the REST list is the tenant's own worklist
     if not work.principal.roles & COORDINATORS:
-        position_id = work.position()  # a case manager lists the own position's cases
+        work.position()  # a case manager needs the position claim
     tenant = work.app.tenant
     caught_up(request, work.platform, "case_management", tenant, "case_management")
-    match: dict[str, list[str]] = {}
+    wanted = work.case_rows_scope().position_filter()
+    match: dict[str, list[str | None]] = {}
     if state is not None:
         match["state"] = [state.value]
     if position_id is not None:
         match["position_id"] = [str(position_id)]
+        if wanted is not None and str(position_id) not in wanted:
+            match["position_id"] = []  # not in the caller's scope: nothing
+    elif wanted is not None:
+        match["position_id"] = wanted
     rows = work.platform.read.page(
         "case_management", tenant, "Case", match=match,
         after=str(after) if after else None, limit=limit,

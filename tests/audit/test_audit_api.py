@@ -55,6 +55,18 @@ def test_an_auditor_reads_the_statement_and_the_query_is_recorded(
         ("kreis-steinfurt/dev-auditor", "statement", "pdf"),
     ]
     assert platform.store.head("kreis-steinfurt", "audit") == 3
+    # A page at a time: the next page after the second query holds the third.
+    first = client.get(
+        "/audit/tenants/kreis-steinfurt/queries?limit=2",
+        headers=auth("kreis-steinfurt", "district_coordinator"),
+    )
+    assert [q["parameters"]["format"] for q in first.json()] == ["json", "csv"]
+    link = first.headers["link"]
+    rest = client.get(
+        link[1 : link.index(">")], headers=auth("kreis-steinfurt", "district_coordinator")
+    )
+    assert [q["parameters"]["format"] for q in rest.json()] == ["pdf"]
+    assert "link" not in rest.headers
 
 
 def test_the_mandate_decides_which_tenants_an_auditor_reaches(
@@ -116,7 +128,7 @@ def test_graphql_queries_of_auditors_are_recorded_too(
     )
     assert response.status_code == 200, response.text
     assert "errors" not in response.json()
-    (query,) = platform.app(AuditApplication, "rheine").queries()
+    ((_, query),) = platform.app(AuditApplication, "rheine").queries()
     assert (query.auditor, query.view) == ("kreis-steinfurt/dev-auditor", "graphql")
     assert "caseFigures" in query.parameters["query"]
 

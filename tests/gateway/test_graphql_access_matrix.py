@@ -30,8 +30,8 @@ from tests.access_rules import (
     fields,
     principals,
 )
+from tests.gateway.test_gateway import data_of, query
 from tests.support import Auth
-from tests.test_gateway import data_of, query
 
 
 # -- checking one answer -------------------------------------------------------------------

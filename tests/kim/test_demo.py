@@ -18,10 +18,11 @@ from contexts.coordination.funding import (
     RecipientKind,
 )
 from kim.cli import main
-from kim.demo import DEMO_TENANTS, load_demo
+from kim.demo import load_demo
 from runtime.eventstore.base import EventLogStore
 from runtime.platform import Platform
 from runtime.settings import Settings, get_settings
+from services.tenancy.demo import DEMO_TENANTS
 
 COORD = PositionType.COORDINATION
 ASSIST = PositionType.ASSISTANCE

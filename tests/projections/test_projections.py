@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway import readside
-from projections.catalogue import PROJECTIONS, build_projections
-from projections.figures import case_contribution
+from kim.contexts import PROJECTIONS
+from projections import catalogue
+from projections.case_management import case_contribution
 from projections.projection import SUMMARY_KIND, AggregateProjection
 from runtime.platform import Platform
 from runtime.settings import Settings
@@ -22,6 +23,11 @@ from tests.case_support import CM, demo_position, ok, open_case, register_person
 from tests.support import Auth
 
 RHEINE = CM.format(tenant="rheine")
+
+
+def build_projections(platform: Platform) -> dict[str, AggregateProjection]:
+    """As ``kim replay`` builds them: every registered read model."""
+    return catalogue.build_projections(platform, PROJECTIONS.values())
 
 
 def graphql(client: TestClient, text: str, headers: dict[str, str]) -> Any:
@@ -106,7 +112,8 @@ def test_a_rebuild_in_worker_processes_equals_the_live_rows(
         tenants = sorted({t for t, c in heads if c == context})
         assert len(tenants) >= (2 if name == "coordination" else 1)
         advanced: list[int] = []
-        applied = rebuild_parallel(ReplayJob(settings, name), tenants, 2, advanced.append)
+        job = ReplayJob(settings, PROJECTIONS[name])
+        applied = rebuild_parallel(job, tenants, 2, advanced.append)
         assert applied == sum(h for (t, c), h in heads.items() if c == context)
         assert sum(advanced) == applied  # the workers reported every event as progress
         assert platform.read.checksum(name) == checksum

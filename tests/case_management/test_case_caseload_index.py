@@ -16,7 +16,7 @@ from contexts.case_management.settings import OverLimit
 from contexts.shared.indexes import IndexBoundExceeded
 from runtime.eventstore.base import EventLogStore
 from runtime.vault import StoreVault
-from tests.test_case_caseload import opened_cases
+from tests.case_management.test_case_caseload import opened_cases
 
 
 def app_of(store: EventLogStore) -> CaseManagementApplication:

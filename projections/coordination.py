@@ -1,4 +1,4 @@
-"""Figures computed from read-model rows: per tenant, or summed over a district's towns.
+"""Coordination's read side: funding, positions, gaps and regional areas from its rows.
 
 Pure functions over documents (see ``documents``); no personal data goes in or out.
 """
@@ -7,140 +7,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from typing import Any
 
+from contexts.coordination.application import CoordinationApplication
+from contexts.shared.application import TenantApplication
+from projections.catalogue import ProjectionSpec
+from projections.rows import Doc, of_kind, sorted_counts
+from runtime.platform import Platform
 from runtime.readstore import Row
 
-CASELOAD_TARGET_PER_FTE = 100
-Doc = dict[str, Any]
 
-
-def _of(rows: list[Row], kind: str) -> list[Row]:
-    return [r for r in rows if r.kind == kind]
-
-
-def _counts(counter: Counter[str]) -> list[tuple[str, int]]:
-    return sorted(counter.items())
-
-
-@dataclass(frozen=True)
-class CaseloadFigure:
-    position_id: str
-    tenant: str
-    fte: Decimal
-    open_cases: int
-
-    @property
-    def per_fte(self) -> Decimal:
-        if not self.fte:
-            return Decimal(0)
-        return (Decimal(self.open_cases) / self.fte).quantize(Decimal("0.1"))
-
-
-@dataclass(frozen=True)
-class CaseFigures:
-    open_cases: int
-    closed_cases: int
-    by_state: list[tuple[str, int]]
-    by_life_dimension: list[tuple[str, int]]
-    by_referral_source: list[tuple[str, int]]
-    by_closure_reason: list[tuple[str, int]]
-    referrals: list[tuple[str, str, int]]  # service, status, count
-    caseload: list[CaseloadFigure]
-    gaps_reported: int
-
-
-def case_contribution(kind: str, doc: Doc) -> Counter[str]:
-    """What one row adds to its tenant's case-management summary (see ``projection``)."""
-    found: Counter[str] = Counter()
-    if kind != "Case":
-        return found
-    state = str(doc["state"])
-    found["cases"] += 1
-    found[f"state:{state}"] += 1
-    found[f"source:{doc['referral_source']}"] += 1
-    if state == "closed":
-        if doc.get("closure"):
-            found[f"closure:{doc['closure'][0]}"] += 1
-    else:
-        found["open"] += 1
-        for dimension in doc.get("needs") or {}:
-            found[f"dim:{dimension}"] += 1
-        if doc.get("position_id"):
-            found[f"pos:{doc['position_id']}"] += 1
-    for ref in doc.get("referrals") or []:
-        found[f"ref:{ref['service']}:{ref['status']}"] += 1
-    found["gaps"] += len(doc.get("gaps") or [])
-    return found
-
-
-def _prefixed(total: Counter[str], prefix: str) -> list[tuple[str, int]]:
-    return sorted((k[len(prefix) :], n) for k, n in total.items() if k.startswith(prefix) and n)
-
-
-def case_figures(summaries: list[Doc], positions: list[Row]) -> CaseFigures:
-    """Figures of one tenant or many, from their summary rows and known positions."""
-    total: Counter[str] = Counter()
-    for summary in summaries:
-        total.update({k: int(v) for k, v in summary.items()})
-    caseload = [
-        CaseloadFigure(
-            position_id=r.key,
-            tenant=r.tenant,
-            fte=Decimal(str(r.doc["fte"])),
-            open_cases=total.get(f"pos:{r.key}", 0),
-        )
-        for r in positions
-    ]
-    referrals = []
-    for key, n in _prefixed(total, "ref:"):
-        service, _, status = key.partition(":")
-        referrals.append((service, status, n))
-    return CaseFigures(
-        open_cases=total.get("open", 0),
-        closed_cases=total.get("cases", 0) - total.get("open", 0),
-        by_state=_prefixed(total, "state:"),
-        by_life_dimension=_prefixed(total, "dim:"),
-        by_referral_source=_prefixed(total, "source:"),
-        by_closure_reason=_prefixed(total, "closure:"),
-        referrals=sorted(referrals),
-        caseload=sorted(caseload, key=lambda f: (f.tenant, f.position_id)),
-        gaps_reported=total.get("gaps", 0),
-    )
-
-
-@dataclass(frozen=True)
-class ExpiringConsent:
-    tenant: str
-    person_id: str
-    purpose: str
-    recipient: str
-    expires_on: date
-
-
-def expiring_consents(rows: list[Row], today: date, within_days: int) -> list[ExpiringConsent]:
-    """Valid consents whose expiry lies within the next ``within_days`` days."""
-    until = today + timedelta(days=within_days)
-    found = []
-    for r in _of(rows, "Person"):
-        if r.doc.get("erased_on"):
-            continue
-        for c in r.doc.get("consents") or []:
-            if not c.get("expires_on") or c.get("revoked_on"):
-                continue
-            expires = date.fromisoformat(str(c["expires_on"]))
-            if today <= expires <= until:
-                found.append(
-                    ExpiringConsent(
-                        r.tenant, r.key, str(c["purpose"]), str(c["recipient"]), expires
-                    )
-                )
-    return sorted(found, key=lambda e: (e.expires_on, e.tenant, e.person_id))
-
-
-# -- coordination --------------------------------------------------------------------------
 def staffed_on(position: Doc, day: date) -> Decimal:
     total = Decimal(0)
     for s in position.get("staffing") or []:
@@ -172,10 +49,10 @@ class NoticeFigure:
 def funding_figures(rows: list[Row], month: str) -> list[NoticeFigure]:
     """Per funding notice: granted vs forwarded vs filled FTE and money in ``month``."""
     day = date.fromisoformat(f"{month}-01")
-    contracts = [r for r in _of(rows, "ForwardingContract") if not r.doc.get("terminated")]
-    positions = _of(rows, "Position")
+    contracts = [r for r in of_kind(rows, "ForwardingContract") if not r.doc.get("terminated")]
+    positions = of_kind(rows, "Position")
     figures = []
-    for n in _of(rows, "FundingNotice"):
+    for n in of_kind(rows, "FundingNotice"):
         grants = n.doc.get("grants") or {}
         granted_fte = sum((Decimal(str(g[0])) for g in grants.values()), Decimal(0))
         granted_money = sum(
@@ -222,12 +99,12 @@ class GapFigures:
 
 
 def gap_figures(rows: list[Row]) -> GapFigures:
-    gaps = [r.doc for r in _of(rows, "SystemGap")]
-    topics = [r.doc for r in _of(rows, "GapTopic")]
+    gaps = [r.doc for r in of_kind(rows, "SystemGap")]
+    topics = [r.doc for r in of_kind(rows, "GapTopic")]
     return GapFigures(
-        by_life_dimension=_counts(Counter(str(g["life_dimension"]) for g in gaps)),
-        by_source=_counts(Counter(str(g["source"]) for g in gaps)),
-        topics_by_step=_counts(Counter(str(t["step"]) for t in topics)),
+        by_life_dimension=sorted_counts(Counter(str(g["life_dimension"]) for g in gaps)),
+        by_source=sorted_counts(Counter(str(g["source"]) for g in gaps)),
+        topics_by_step=sorted_counts(Counter(str(t["step"]) for t in topics)),
         topics=sorted(topics, key=lambda t: str(t["title"])),
     )
 
@@ -263,9 +140,9 @@ def regional_area_figures(
         for key, n in summary.items():
             if key.startswith("pos:"):
                 open_by_position[key[4:]] += int(n)
-    positions = _of(coordination, "Position")
+    positions = of_kind(coordination, "Position")
     found = []
-    for area in _of(coordination, "RegionalArea"):
+    for area in of_kind(coordination, "RegionalArea"):
         mine = [p for p in positions if p.doc.get("regional_area_id") == area.key]
         found.append(
             AreaFigure(
@@ -280,3 +157,10 @@ def regional_area_figures(
             )
         )
     return sorted(found, key=lambda a: a.name)
+
+
+def _application(platform: Platform, tenant: str) -> TenantApplication:
+    return platform.app(CoordinationApplication, tenant)
+
+
+PROJECTION = ProjectionSpec("coordination", _application)

@@ -1,0 +1,266 @@
+"""Case management in GraphQL: case figures, pseudonymous case rows, expiring consents."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from contexts.case_management.access import RowScope, case_rows_scope, supervised_by
+from gateway.access import (
+    BadInput,
+    audit_pseudonym,
+    audits,
+    caller_of,
+    figure_tenants,
+    may_list_cases,
+)
+from gateway.context import GatewayContext
+from gateway.readside import Count, caught_up, counts, rows_of, summary_rows_of
+from projections import case_management as figures
+from projections.projection import SUMMARY_KIND
+from runtime.readstore import Row
+
+
+@strawberry.type
+class ReferralCount:
+    service: str
+    status: str
+    count: int
+
+
+@strawberry.type(description="Open cases of a case-management position against 1:100")
+class Caseload:
+    position_id: strawberry.ID
+    tenant: str
+    fte: str
+    open_cases: int
+    cases_per_fte: str
+    target_per_fte: int
+
+
+@strawberry.type(description="Case-management figures; no personal data")
+class CaseFigures:
+    tenants: list[str]
+    open_cases: int
+    closed_cases: int
+    by_state: list[Count]
+    by_life_dimension: list[Count] = strawberry.field(description="needs of open cases")
+    by_referral_source: list[Count]
+    by_closure_reason: list[Count]
+    referrals: list[ReferralCount]
+    caseload: list[Caseload]
+    gaps_reported: int
+
+    @strawberry.field(description="valid consents ending within the next days (default 30)")
+    async def consents_expiring(
+        self, info: Info[GatewayContext, Any], within_days: int = 30
+    ) -> int:
+        rows = await rows_of(info, "case_management", self.tenants)
+        days = max(0, min(within_days, 366))
+        return len(figures.expiring_consents(rows, date.today(), days))
+
+
+@strawberry.type
+class Referral:
+    service: str
+    recipient: str
+    status: str
+    referral_only: bool
+    outcome: str | None
+
+
+@strawberry.type(description="One case's facts; the person only as a pseudonym")
+class CaseRow:
+    id: strawberry.ID
+    tenant: str
+    person: str = strawberry.field(description="person id, or an audit pseudonym for auditors")
+    state: str
+    position_id: str | None
+    referral_source: str
+    opened_on: str
+    closed_on: str | None
+    closure_reason: str | None
+    needs: list[str]
+    goals: list[str]
+    referrals: list[Referral]
+    pending_approval: str | None
+
+
+@strawberry.type
+class ExpiringConsent:
+    person: str
+    purpose: str
+    recipient: str
+    expires_on: str
+
+
+def _case_figures(tenants: list[str], rows: list[Row]) -> CaseFigures:
+    f = figures.case_figures(
+        [r.doc for r in rows if r.kind == SUMMARY_KIND],
+        [r for r in rows if r.kind == "KnownPosition"],
+    )
+    return CaseFigures(
+        tenants=tenants,
+        open_cases=f.open_cases,
+        closed_cases=f.closed_cases,
+        by_state=counts(f.by_state),
+        by_life_dimension=counts(f.by_life_dimension),
+        by_referral_source=counts(f.by_referral_source),
+        by_closure_reason=counts(f.by_closure_reason),
+        referrals=[ReferralCount(service=s, status=st, count=n) for s, st, n in f.referrals],
+        caseload=[
+            Caseload(
+                position_id=strawberry.ID(c.position_id),
+                tenant=c.tenant,
+                fte=str(c.fte),
+                open_cases=c.open_cases,
+                cases_per_fte=str(c.per_fte),
+                target_per_fte=figures.CASELOAD_TARGET_PER_FTE,
+            )
+            for c in f.caseload
+        ],
+        gaps_reported=f.gaps_reported,
+    )
+
+
+async def case_figures(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    include_members: bool = False,
+    at_position: int | None = None,
+) -> CaseFigures:
+    ctx = info.context
+    tenants = figure_tenants(ctx.principal, ctx.directory, tenant, include_members)
+    await caught_up(info, "case_management", tenant, at_position)
+    rows = await summary_rows_of(info, tenants)
+    return _case_figures(tenants, rows)
+
+
+def _case_scope(info: Info[GatewayContext, Any], tenant: str, rows: list[Row]) -> RowScope:
+    """The case rows the principal sees (``contexts.case_management.access``); ``rows``
+    are the tenant's known positions (their supervision lines)."""
+    principal, directory = info.context.principal, info.context.directory
+    may_list_cases(principal, directory, tenant)
+    supervised = supervised_by(
+        principal.tenant,
+        [(r.key, r.doc.get("supervision") or []) for r in rows if r.kind == "KnownPosition"],
+        date.today().isoformat(),
+    )
+    return case_rows_scope(
+        caller_of(principal), tenant, audits=audits(principal, directory, tenant),
+        supervised=supervised,
+    )  # fmt: skip
+
+
+def _visible_cases(
+    info: Info[GatewayContext, Any], tenant: str, rows: list[Row]
+) -> tuple[list[Row], bool]:
+    """The case rows among ``rows`` the principal may see, and whether pseudonymised."""
+    scope = _case_scope(info, tenant, rows)
+    wanted = scope.position_filter()
+    cases = [r for r in rows if r.kind == "Case"]
+    if wanted is not None:
+        cases = [r for r in cases if r.doc.get("position_id") in wanted]
+    return cases, scope.pseudonymised
+
+
+MAX_CASES = 200
+
+
+async def cases(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    state: str | None = None,
+    at_position: int | None = None,
+    first: int = 50,
+    after: strawberry.ID | None = None,
+) -> list[CaseRow]:
+    """A page of case rows in id order (``first`` at most 200, ``after`` the last id seen)."""
+    if not 1 <= first <= MAX_CASES:
+        raise BadInput(f"first must lie between 1 and {MAX_CASES}, not {first}")
+    may_list_cases(info.context.principal, info.context.directory, tenant)
+    await caught_up(info, "case_management", tenant, at_position)
+    read = info.context.platform.read
+    known = await asyncio.to_thread(read.rows, "case_management", [tenant], "KnownPosition")
+    scope = _case_scope(info, tenant, known)
+    wanted = scope.position_filter()
+    match: dict[str, list[str | None]] = {} if wanted is None else {"position_id": wanted}
+    if state is not None:
+        match["state"] = [state]
+    page = await asyncio.to_thread(
+        read.page, "case_management", tenant, "Case", match=match,
+        after=str(after) if after else None, limit=first,
+    )  # fmt: skip
+    secret = info.context.platform.settings.jwt_secret
+    return [_case_row(r, secret, scope.pseudonymised) for r in page]
+
+
+def _case_row(r: Row, secret: str, pseudonymise: bool) -> CaseRow:
+    d = r.doc
+    person = str(d["person_id"])
+    closure = d.get("closure") or [None, None]
+    return CaseRow(
+        id=strawberry.ID(r.key),
+        tenant=r.tenant,
+        person=audit_pseudonym(secret, r.tenant, person) if pseudonymise else person,
+        state=str(d["state"]),
+        position_id=d.get("position_id"),
+        referral_source=str(d["referral_source"]),
+        opened_on=str(d["opened_on"]),
+        closed_on=closure[1],
+        closure_reason=closure[0],
+        needs=sorted(d.get("needs") or {}),
+        goals=sorted(d.get("goals") or {}),
+        referrals=[
+            Referral(
+                service=str(x["service"]),
+                recipient=str(x["recipient"]),
+                status=str(x["status"]),
+                referral_only=bool(x["referral_only"]),
+                outcome=x.get("outcome"),
+            )
+            for x in d.get("referrals") or []
+        ],
+        pending_approval=d.get("pending_approval"),
+    )
+
+
+async def expiring_consents(
+    info: Info[GatewayContext, Any],
+    tenant: str,
+    within_days: int = 30,
+    at_position: int | None = None,
+) -> list[ExpiringConsent]:
+    """Consents of the people in the cases the principal sees, ending soon."""
+    may_list_cases(info.context.principal, info.context.directory, tenant)
+    await caught_up(info, "case_management", tenant, at_position)
+    rows = await rows_of(info, "case_management", [tenant])
+    visible, pseudonymise = _visible_cases(info, tenant, rows)
+    people = {str(r.doc["person_id"]) for r in visible}
+    secret = info.context.platform.settings.jwt_secret
+    return [
+        ExpiringConsent(
+            person=audit_pseudonym(secret, e.tenant, e.person_id) if pseudonymise else e.person_id,
+            purpose=e.purpose,
+            recipient=e.recipient,
+            expires_on=e.expires_on.isoformat(),
+        )
+        for e in figures.expiring_consents(rows, date.today(), max(0, min(within_days, 366)))
+        if e.person_id in people
+    ]
+
+
+@strawberry.type
+class CaseManagementQuery:
+    case_figures: CaseFigures = strawberry.field(
+        resolver=case_figures,
+        description="Case figures of a tenant, or with includeMembers over the towns below it",
+    )
+    cases: list[CaseRow] = strawberry.field(
+        resolver=cases, description="Case rows: own position, supervised positions, or audit"
+    )
+    expiring_consents: list[ExpiringConsent] = strawberry.field(resolver=expiring_consents)

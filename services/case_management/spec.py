@@ -1,0 +1,56 @@
+"""Case management's spec: people, cases and their cycle, transfer, retention."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from contexts.case_management.application import CaseManagementApplication
+from contexts.shared.application import TenantApplication
+from projections.case_management import PROJECTION
+from runtime.bus.consumer import TrackedConsumer
+from runtime.platform import Platform
+from services.spec import ContextSpec
+
+
+def _routers() -> list[APIRouter]:
+    from services.case_management.cases_router import router as cases
+    from services.case_management.router import router
+
+    return [router, cases]
+
+
+def application(platform: Platform, tenant: str) -> CaseManagementApplication:
+    return platform.app(CaseManagementApplication, tenant, vault=platform.vault)
+
+
+def _application(platform: Platform, tenant: str) -> TenantApplication:
+    return application(platform, tenant)
+
+
+def _consumers(platform: Platform) -> list[TrackedConsumer]:
+    from services.case_management.consumers import PositionIntake, TransferIntake
+
+    def app_for(tenant: str) -> CaseManagementApplication:
+        return application(platform, tenant)
+
+    prefix = platform.bus.prefix
+    return [
+        PositionIntake(platform.store, app_for, prefix).consumer,
+        TransferIntake(platform.store, app_for, prefix).consumer,
+    ]
+
+
+def _graphql() -> type:
+    from gateway.case_management import CaseManagementQuery
+
+    return CaseManagementQuery
+
+
+SPEC = ContextSpec(
+    "case_management",
+    _routers,
+    application=_application,
+    consumers=_consumers,
+    projection=PROJECTION,
+    graphql=_graphql,
+)
