@@ -86,6 +86,7 @@ def tenant_history(
     *,
     closed_share: float = 0.4,
     entries: list[tuple[str, str, str]] | None = None,
+    cases_per_position: int = 90,
 ) -> Iterator[LogRecord]:
     """One tenant's case-management log: positions, people and their cases.
 
@@ -102,7 +103,7 @@ def tenant_history(
                 yield _record(tenant, "case_management", position, app, event)
 
     positions = []
-    for _ in range(max(1, cases // 90)):
+    for _ in range(max(1, cases // cases_per_position)):
         known = KnownPosition(id=uuid.uuid4(), fte="1.00", work_tenant=tenant)
         known.note_supervision(tenant, "2021-01-01")
         positions.append(known.id)

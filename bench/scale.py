@@ -6,7 +6,9 @@ entries and read models are built as an import leaves them (``replace_index``,
 ``kim replay``). Then a real ``kim serve`` process on that store answers, over HTTP, the
 commands of a case manager's day: open a case, assign it to a colleague's position, record
 a contact, list the first page of cases. p50/p95 of each, and their ratio to the empty
-tenant's measured in the same run: the target is at most 1.2 at 50,000 cases.
+tenant's measured in the same run: the target is at most 1.2 at 50,000 cases. All sizes'
+servers run side by side and the rounds go to each in turn, so that the machine's drift
+during the run falls on every size alike.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,9 @@ TENANT = "skala"
 CM = f"/case_management/tenants/{TENANT}"
 OPERATIONS = ("open case", "assign", "record contact", "list first page")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+CASES_PER_POSITION = 500
+"""One case-management position per 500 cases of the history: a position's cases over some
+five years (about 100 open at a time, most lasting a year)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,11 @@ def fill(store: EventLogStore, cases: int, seed: int = 11) -> tuple[int, uuid.UU
                     stored.topic, stored.state, "bench", str(uuid.uuid4()), None, None,
                     event.timestamp.isoformat(),
                 )  # fmt: skip
-        for r in tenant_history(TENANT, cases, app, rng, closed_share=0.95, entries=entries):
+        history = tenant_history(
+            TENANT, cases, app, rng, closed_share=0.95, entries=entries,
+            cases_per_position=CASES_PER_POSITION,
+        )  # fmt: skip
+        for r in history:
             yield LogRecord(**{**r.__dict__, "position": r.position + position})
 
     events = store.import_records(records()) if cases else 0
@@ -144,83 +153,139 @@ def serving(url: str, schema: str) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def measure(
-    base: str, first: uuid.UUID, second: uuid.UUID, ops: int, warmup: int
-) -> dict[str, list[float]]:
-    settings = Settings()
+@dataclass
+class Tenant:
+    """One size's store, its server and the ids the rounds use."""
 
-    def token(position: uuid.UUID) -> dict[str, str]:
+    cases: int
+    events: int
+    base: str
+    first: uuid.UUID
+    second: uuid.UUID
+    times: dict[str, list[float]]
+
+
+class Rounds:
+    """The case manager's day, one round at a time, against one server."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        settings = Settings()
+        self.tenant = tenant
+        self.client = httpx.Client(base_url=tenant.base, timeout=60)
+        self.mine = self._token(settings, tenant.first)
+        self.colleague = self._token(settings, tenant.second)
+        self.n = 0
+
+    @staticmethod
+    def _token(settings: Settings, position: uuid.UUID) -> dict[str, str]:
         t = mint_token(settings, tenant=TENANT, roles=["case_manager"], position=position)
         return {"Authorization": f"Bearer {t}"}
 
-    mine, colleague = token(first), token(second)
-    times: dict[str, list[float]] = {op: [] for op in OPERATIONS}
-    with httpx.Client(base_url=base, timeout=60) as client:
+    def _call(
+        self, op: str | None, method: str, path: str, h: dict[str, str], **kw: Any
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        response = self.client.request(method, path, headers=h, **kw)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+        if op is not None:
+            self.tenant.times[op].append(elapsed)
+        found = response.json()
+        return found if isinstance(found, dict) else {}
 
-        def call(
-            op: str | None, method: str, path: str, h: dict[str, str], **kw: object
-        ) -> dict[str, Any]:
-            started = time.perf_counter()
-            response = client.request(method, path, headers=h, **kw)  # type: ignore[arg-type]
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code >= 300:
-                raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-            if op is not None:
-                times[op].append(elapsed)
-            found = response.json()
-            body: dict[str, Any] = found if isinstance(found, dict) else {}
-            return body
+    def round(self, measured: bool) -> None:
+        """Register a person with consent (not timed), then the four timed operations."""
+        self.n += 1
+        op: Callable[[str], str | None] = (lambda name: name) if measured else (lambda _: None)
+        person = self._call(None, "POST", f"{CM}/people", self.mine, json={
+            "personal_data": {"name": f"Person {self.n}", "arrival_on": "2024-04-01"}
+        })["events"][0]["aggregate_id"]  # fmt: skip
+        self._call(None, "POST", f"{CM}/people/{person}/consents", self.mine, json={
+            "purpose": "case_management", "recipient": TENANT, "given_on": "2024-05-01"
+        })  # fmt: skip
+        opened = self._call(op("open case"), "POST", f"{CM}/cases", self.mine, json={
+            "person_id": person, "referral_source": "self_referral", "opened_on": "2024-05-02",
+        })  # fmt: skip
+        case = opened["events"][0]["aggregate_id"]
+        self._call(op("assign"), "POST", f"{CM}/cases/{case}/assignment", self.mine, json={
+            "position_id": str(self.tenant.second), "on": "2024-05-03"
+        })  # fmt: skip
+        self._call(op("record contact"), "POST", f"{CM}/cases/{case}/contacts", self.colleague,
+                   json={"on": "2024-05-04", "channel": "in_person",
+                         "life_dimensions": ["language"]})  # fmt: skip
+        self._call(op("list first page"), "GET", f"{CM}/cases?limit=50", self.colleague)
 
-        with progress_bar() as bar:
-            task = bar.add_task("measure", total=warmup + ops)
-            for n in range(warmup + ops):
-                op = (lambda name: name) if n >= warmup else (lambda name: None)
-                person = call(None, "POST", f"{CM}/people", mine, json={
-                    "personal_data": {"name": f"Person {n}", "arrival_on": "2024-04-01"}
-                })["events"][0]["aggregate_id"]  # fmt: skip
-                call(None, "POST", f"{CM}/people/{person}/consents", mine, json={
-                    "purpose": "case_management", "recipient": TENANT, "given_on": "2024-05-01"
-                })  # fmt: skip
-                opened = call(op("open case"), "POST", f"{CM}/cases", mine, json={
-                    "person_id": person, "referral_source": "self_referral",
-                    "opened_on": "2024-05-02",
-                })  # fmt: skip
-                case = opened["events"][0]["aggregate_id"]
-                call(op("assign"), "POST", f"{CM}/cases/{case}/assignment", mine, json={
-                    "position_id": str(second), "on": "2024-05-03"
-                })  # fmt: skip
-                call(op("record contact"), "POST", f"{CM}/cases/{case}/contacts", colleague, json={
-                    "on": "2024-05-04", "channel": "in_person", "life_dimensions": ["language"]
-                })  # fmt: skip
-                call(op("list first page"), "GET", f"{CM}/cases?limit=50", colleague)
+
+def interleave(tenants: list[Tenant], ops: int, warmup: int) -> None:
+    """Warm-up, then the measured rounds in turn over all sizes (a different size first in
+    each round), so the machine's drift falls on every size alike."""
+    rounds = [Rounds(t) for t in tenants]
+    with progress_bar() as bar:
+        task = bar.add_task("measure (all sizes in turn)", total=(warmup + ops) * len(rounds))
+        for n in range(warmup + ops):
+            for k in range(len(rounds)):
+                rounds[(n + k) % len(rounds)].round(measured=n >= warmup)
                 bar.advance(task)
-    return times
+    for r in rounds:
+        r.client.close()
 
 
-def run_one(kind: str, cases: int, ops: int, warmup: int, pg_dsn: str) -> Figures:
+def run_store(kind: str, sizes: list[int], ops: int, warmup: int, pg_dsn: str) -> list[Figures]:
     workdir = Path(tempfile.mkdtemp(prefix="kim-scale-"))
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
-    url = f"sqlite:///{workdir / 'store'}" if kind == "sqlite" else pg_dsn
-    store = open_store(url, pg_schema=schema)
+    made: list[tuple[str, str]] = []
     try:
-        console.print(f"[bold]{kind}, {cases:,} cases[/]: generating the history")
-        events, first, second = fill(store, cases)
-        store.close()
-        with serving(url, schema) as base:
-            times = measure(base, first, second, ops, warmup)
-        return Figures(
-            kind,
-            cases,
-            events,
-            {op: statistics.median(v) for op, v in times.items()},
-            {op: _percentile(v, 0.95) for op, v in times.items()},
-        )
+        with ExitStack() as servers:
+            tenants = []
+            for cases in sizes:
+                schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
+                url = f"sqlite:///{workdir / f'store-{cases}'}" if kind == "sqlite" else pg_dsn
+                made.append((url, schema))
+                store = open_store(url, pg_schema=schema)
+                console.print(f"[bold]{kind}, {cases:,} cases[/]: generating the history")
+                events, first, second = fill(store, cases)
+                settle(store)
+                store.close()
+                base = servers.enter_context(serving(url, schema))
+                tenants.append(
+                    Tenant(cases, events, base, first, second, {op: [] for op in OPERATIONS})
+                )
+            interleave(tenants, ops, warmup)
+        return [
+            Figures(
+                kind,
+                t.cases,
+                t.events,
+                {op: statistics.median(v) for op, v in t.times.items()},
+                {op: _percentile(v, 0.95) for op, v in t.times.items()},
+            )
+            for t in tenants
+        ]
     finally:
         if kind == "postgresql":
-            cleanup = open_store(url, pg_schema=schema)
-            cleanup.drop_schema()  # type: ignore[attr-defined]
-            cleanup.close()
+            for url, schema in made:
+                cleanup = open_store(url, pg_schema=schema)
+                cleanup.drop_schema()  # type: ignore[attr-defined]
+                cleanup.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def settle(store: EventLogStore) -> None:
+    """What an operator does after a bulk import: statistics (PostgreSQL), a WAL checkpoint
+    (SQLite), so that no background catch-up runs during the measurement."""
+    if store.kind == "postgresql":
+        import psycopg
+
+        dsn, schema = store.dsn, store.schema  # type: ignore[attr-defined]
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            for table in ("events", "log_heads", "index_entries"):
+                conn.execute(f"VACUUM ANALYZE {schema}.{table}".encode())
+    else:
+        import sqlite3
+
+        for file in Path(store.path).glob("*.sqlite"):  # type: ignore[attr-defined]
+            with sqlite3.connect(file) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def report(results: list[Figures]) -> None:
@@ -250,9 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     results = [
-        run_one(kind, n, args.ops, args.warmup, args.pg_dsn)
+        figure
         for kind in args.stores.split(",")
-        for n in sizes
+        for figure in run_store(kind, sizes, args.ops, args.warmup, args.pg_dsn)
     ]
     report(results)
     return 0

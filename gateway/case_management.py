@@ -185,7 +185,12 @@ async def cases(
     may_list_cases(info.context.principal, info.context.directory, tenant)
     await caught_up(info, "case_management", tenant, at_position)
     read = info.context.platform.read
-    known = await asyncio.to_thread(read.rows, "case_management", [tenant], "KnownPosition")
+    coordinates = caller_of(info.context.principal).coordinates
+    known = (  # only a coordination post's rows depend on the supervision lines
+        await asyncio.to_thread(read.rows, "case_management", [tenant], "KnownPosition")
+        if coordinates
+        else []
+    )
     scope = _case_scope(info, tenant, known)
     wanted = scope.position_filter()
     match: dict[str, list[str | None]] = {} if wanted is None else {"position_id": wanted}

@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +114,9 @@ class ReadStore(ABC):
         return digest.hexdigest()
 
 
+ANALYZE_FROM = 5000
+"""Rows of one rebuilt tenant from which the PostgreSQL read store refreshes its statistics."""
+
 PAGE_FIELDS = ("position_id", "state")
 """Document fields a page may be filtered by (each has an index with the key behind it)."""
 
@@ -127,6 +130,58 @@ def _page_fields(
     if unknown:
         raise ValueError(f"rows can be filtered by {', '.join(PAGE_FIELDS)}, not {unknown}")
     return [(f, [v for v in values if v is not None], None in values) for f, values in found]
+
+
+def page_query(
+    table: str,
+    expr: Callable[[str], str],
+    mark: str,
+    hint: Callable[[str | None], str],
+    projection: str,
+    tenant: str,
+    kind: str,
+    match: dict[str, list[str | None]] | None,
+    after: str | None,
+    limit: int,
+) -> tuple[str, list[Any]] | None:
+    """The SQL of ``page`` (None: nothing can match), the same shape on both stores.
+
+    The first filter field leads: one sub-select per wanted value, each an equality on the
+    field's index followed by the key (so it reads at most ``limit`` index entries), merged
+    in key order. Planners choose that index without statistics, which a freshly rebuilt
+    read model does not have yet.
+    """
+    fields = _page_fields(match)
+    lead, rest = (fields[0], fields[1:]) if fields else (None, [])
+    where = f"projection={mark} AND tenant={mark} AND kind={mark}"
+    args: list[Any] = [projection, tenant, kind]
+    for field, values, null in rest:
+        if not values and not null:
+            return None
+        alternatives = [f"{expr(field)} IN ({','.join([mark] * len(values))})"] if values else []
+        alternatives += [f"{expr(field)} IS NULL"] if null else []
+        where += f" AND ({' OR '.join(alternatives)})"
+        args += values
+    if after is not None:
+        where += f" AND key > {mark}"
+        args.append(after)
+    if lead is None:
+        conditions: list[tuple[str, list[Any]]] = [("", [])]
+    else:
+        field, values, null = lead
+        conditions = [(f" AND {expr(field)} = {mark}", [v]) for v in values]
+        conditions += [(f" AND {expr(field)} IS NULL", [])] if null else []
+    if not conditions:
+        return None
+    selects, all_args = [], []
+    source = f"{table}{hint(lead[0] if lead else None)}"
+    for number, (condition, values) in enumerate(conditions):
+        selects.append(
+            f"SELECT * FROM (SELECT tenant, key, kind, doc FROM {source} WHERE {where}{condition}"
+            f" ORDER BY key LIMIT {mark}) AS page_{number}"
+        )
+        all_args += [*args, *values, limit]
+    return " UNION ALL ".join(selects) + f" ORDER BY key LIMIT {mark}", [*all_args, limit]
 
 
 def _dump(doc: Doc) -> str:
@@ -226,6 +281,14 @@ class SqliteReadStore(ReadStore):
             ).fetchall()
         return {(t, c): int(p) for t, c, p in rows}
 
+    def position(self, projection: str, tenant: str, context: str) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT position FROM positions WHERE projection=? AND tenant=? AND context=?",
+                (projection, tenant, context),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def rows(self, projection: str, tenants: Iterable[str], kind: str | None = None) -> list[Row]:
         wanted = sorted(set(tenants))
         if not wanted:
@@ -256,20 +319,15 @@ class SqliteReadStore(ReadStore):
         after: str | None = None,
         limit: int = 50,
     ) -> list[Row]:
-        sql = "SELECT tenant, key, kind, doc FROM rows WHERE projection=? AND tenant=? AND kind=?"
-        args: list[Any] = [projection, tenant, kind]
-        for field, values, null in _page_fields(match):
-            if not values and not null:
-                return []
-            expr = f"json_extract(doc, '$.{field}')"
-            alternatives = [f"{expr} IN ({','.join('?' * len(values))})"] if values else []
-            sql += f" AND ({' OR '.join([*alternatives, *([f'{expr} IS NULL'] if null else [])])})"
-            args.extend(values)
-        if after is not None:
-            sql += " AND key > ?"
-            args.append(after)
+        query = page_query(
+            "rows", lambda f: f"json_extract(doc, '$.{f}')", "?",
+            lambda lead: f" INDEXED BY rows_{lead or 'kind'}",
+            projection, tenant, kind, match, after, limit,
+        )  # fmt: skip
+        if query is None:
+            return []
         with self._lock:
-            found = self._conn.execute(sql + " ORDER BY key LIMIT ?", [*args, limit]).fetchall()
+            found = self._conn.execute(*query).fetchall()
         return [Row(t, k, kd, json.loads(d)) for t, k, kd, d in found]
 
     def all_rows(self, projection: str) -> Iterator[Row]:
@@ -311,10 +369,16 @@ CREATE TABLE IF NOT EXISTS {schema}.rm_rows (
     doc JSONB NOT NULL, PRIMARY KEY (projection, tenant, key)
 );
 CREATE INDEX IF NOT EXISTS rm_rows_kind ON {schema}.rm_rows (projection, tenant, kind);
-CREATE INDEX IF NOT EXISTS rm_rows_position_id ON {schema}.rm_rows
-    (projection, tenant, kind, (doc->>'position_id'), key);
-CREATE INDEX IF NOT EXISTS rm_rows_state ON {schema}.rm_rows
-    (projection, tenant, kind, (doc->>'state'), key);
+-- Page filters as generated columns: under row-level security only leakproof operators may
+-- be index conditions, and jsonb's ->> is not, so an expression index would go unused.
+ALTER TABLE {schema}.rm_rows ADD COLUMN IF NOT EXISTS position_id TEXT
+    GENERATED ALWAYS AS (doc->>'position_id') STORED;
+ALTER TABLE {schema}.rm_rows ADD COLUMN IF NOT EXISTS state TEXT
+    GENERATED ALWAYS AS (doc->>'state') STORED;
+CREATE INDEX IF NOT EXISTS rm_rows_by_position_id ON {schema}.rm_rows
+    (projection, tenant, kind, position_id, key);
+CREATE INDEX IF NOT EXISTS rm_rows_by_state ON {schema}.rm_rows
+    (projection, tenant, kind, state, key);
 CREATE TABLE IF NOT EXISTS {schema}.rm_positions (
     projection TEXT NOT NULL, tenant TEXT NOT NULL, context TEXT NOT NULL,
     position BIGINT NOT NULL, PRIMARY KEY (projection, tenant, context)
@@ -397,6 +461,15 @@ class PostgresReadStore(ReadStore):
             conn.execute("SET LOCAL synchronous_commit = off", prepare=True)
             yield _PgTx(conn, self.schema, projection)
 
+    def position(self, projection: str, tenant: str, context: str) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT position FROM {self.schema}.rm_positions"
+                " WHERE projection=%s AND tenant=%s AND context=%s".encode(),
+                (projection, tenant, context),
+            ).fetchone()
+        return int(row[0]) if row else 0
+
     def positions(self, projection: str) -> dict[tuple[str, str], int]:
         with self.pool.connection() as conn:
             rows = conn.execute(
@@ -435,24 +508,16 @@ class PostgresReadStore(ReadStore):
         after: str | None = None,
         limit: int = 50,
     ) -> list[Row]:
-        sql = (
-            f"SELECT tenant, key, kind, doc FROM {self.schema}.rm_rows"
-            " WHERE projection=%s AND tenant=%s AND kind=%s"
-        )
-        args: list[Any] = [projection, tenant, kind]
-        for field, values, null in _page_fields(match):
-            expr = f"(doc->>'{field}')"
-            sql += f" AND ({expr} = ANY(%s){f' OR {expr} IS NULL' if null else ''})"
-            args.append(list(values))
-        if after is not None:
-            sql += " AND key > %s"
-            args.append(after)
+        query = page_query(
+            f"{self.schema}.rm_rows", lambda f: f, "%s", lambda lead: "",
+            projection, tenant, kind, match, after, limit,
+        )  # fmt: skip
+        if query is None:
+            return []
         with self.pool.connection() as conn, conn.transaction():
             conn.execute("SET LOCAL ROLE kim_tenant")
             conn.execute("SELECT set_config('kim.tenants', %s, true)", (tenant,))
-            found = conn.execute(
-                (sql + " ORDER BY key LIMIT %s").encode(), [*args, limit]
-            ).fetchall()
+            found = conn.execute(query[0].encode(), query[1]).fetchall()
         return [Row(t, k, kd, dict(d)) for t, k, kd, d in found]
 
     def all_rows(self, projection: str) -> Iterator[Row]:
@@ -480,11 +545,18 @@ class PostgresReadStore(ReadStore):
                 f"COPY {self.schema}.rm_rows (projection, tenant, key, kind, doc)"
                 " FROM STDIN".encode()
             ) as copy:
+                written = 0
                 for key, kind, doc in rows:
                     copy.write_row((projection, tenant, key, kind, _dump(doc)))
+                    written += 1
             tx = _PgTx(conn, self.schema, projection)
             for (t, context), position in positions.items():
                 tx.set_position(t, context, position)
+        if written >= ANALYZE_FROM:
+            # A large tenant just rebuilt: statistics now, so pages use their indexes at
+            # once rather than after autovacuum's next round.
+            with self.pool.connection() as conn:
+                conn.execute(f"ANALYZE {self.schema}.rm_rows".encode())
 
     def close(self) -> None:
         self.pool.close()

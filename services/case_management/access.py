@@ -57,7 +57,11 @@ class CaseWork:
 
     def case_rows_scope(self) -> RowScope:
         """The read-model case rows of this tenant the caller sees (REST lists)."""
-        known = self.platform.read.rows("case_management", [self.app.tenant], "KnownPosition")
+        known = (  # only a coordination post's rows depend on the supervision lines
+            self.platform.read.rows("case_management", [self.app.tenant], "KnownPosition")
+            if self.caller.coordinates
+            else []
+        )
         supervised = access.supervised_by(
             self.principal.tenant,
             [(r.key, r.doc.get("supervision") or []) for r in known],
