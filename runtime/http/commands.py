@@ -140,14 +140,20 @@ def run_command(
 
 @dataclass(frozen=True)
 class CommandRunner(Generic[AppT]):
-    """A command endpoint's helper: access already checked, the tenant's application at hand."""
+    """A command endpoint's request, the one way every context writes a handler.
+
+    A context's dependency checks access and hands this over with the tenant's application
+    (a context may subclass it with access checks that need the facts of the request, as
+    case management does); the handler then makes one application call through ``run``:
+    parse (the body model) -> access -> ``run(name, body, call)`` -> problem mapping.
+    """
 
     request: Request
     platform: Platform
     principal: Principal
     app: AppT
 
-    def __call__(
+    def run(
         self,
         name: str,
         body: BaseModel | None,

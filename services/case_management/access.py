@@ -21,10 +21,9 @@ from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
 from contexts.shared.errors import NotFound
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from runtime.http.auth import Principal, Role, authorize
+from runtime.http.auth import Role, authorize
 from runtime.http.commands import CommandRunner
 from runtime.http.problems import Problem
-from runtime.platform import Platform
 
 COORDINATORS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
 STAFF = {Role.CASE_MANAGER, *COORDINATORS}
@@ -35,17 +34,9 @@ def forbidden(rule: str, detail: str) -> Problem:
 
 
 @dataclass(frozen=True)
-class CaseWork:
-    """A request against one tenant's case management, with the caller's identity."""
-
-    request: Request
-    platform: Platform
-    principal: Principal
-    app: CaseManagementApplication
-
-    @property
-    def run(self) -> CommandRunner[CaseManagementApplication]:
-        return CommandRunner(self.request, self.platform, self.principal, self.app)
+class CaseWork(CommandRunner[CaseManagementApplication]):
+    """A request against one tenant's case management: the command runner with the access
+    checks that need the facts of the request (the case, its position, the supervising post)."""
 
     @property
     def roles(self) -> set[str]:

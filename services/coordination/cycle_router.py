@@ -98,7 +98,7 @@ def record_gap(
     body: RecordGap,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "record_gap",
         body,
         lambda: cmd.app.record_gap(
@@ -128,7 +128,7 @@ def open_topic(
     body: OpenTopic,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "open_topic",
         body,
         lambda: cmd.app.open_topic(title=body.title, life_dimension=body.life_dimension),
@@ -147,7 +147,7 @@ def group_gap(
     body: GroupGap,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "group_gap",
         body,
         lambda: cmd.app.group_gap(topic_id, body.gap_id),
@@ -160,7 +160,7 @@ def advance(
     body: Advance,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "advance_topic",
         body,
         lambda: cmd.app.advance_topic(
@@ -179,7 +179,7 @@ def add_link(
     body: AddLink,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "add_chain_link",
         body,
         lambda: cmd.app.add_chain_link(
@@ -194,7 +194,7 @@ def complete_link(
     body: CompleteLink,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "complete_chain_link",
         body,
         lambda: cmd.app.complete_chain_link(topic_id, index=body.index, on=body.on),
@@ -207,7 +207,7 @@ def submit(
     body: Submit,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "submit_to_steering",
         body,
         lambda: cmd.app.submit_to_steering(

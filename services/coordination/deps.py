@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from contexts.coordination.application import CoordinationApplication
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Access, Role, authorize
 from runtime.http.commands import CommandRunner, Strict
+from runtime.http.reads import caught_up, next_link
+from runtime.platform import Platform
 
-__all__ = ["Command", "Reader", "Strict", "Writer"]
+__all__ = ["Command", "Reader", "Strict", "Writer", "listed"]
 
 WRITERS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
 READERS = WRITERS | {
@@ -48,3 +54,24 @@ def _runner(
 
 
 Command = Annotated[CommandRunner[CoordinationApplication], Depends(_runner)]
+
+
+def listed(
+    request: Request,
+    platform: Platform,
+    app: CoordinationApplication,
+    kind: str,
+    limit: int,
+    after: UUID | None,
+    view: Callable[[UUID], BaseModel],
+) -> JSONResponse:
+    """A REST list: which aggregates from a page of the read model (read-your-writes), each
+    shown from the write model, so the cost is the page's, not the tenant's history."""
+    caught_up(request, platform, "coordination", app.tenant, "coordination")
+    rows = platform.read.page(
+        "coordination", app.tenant, kind, after=str(after) if after else None, limit=limit
+    )
+    views = [view(UUID(r.key)).model_dump(mode="json") for r in rows]
+    return JSONResponse(
+        views, headers=next_link(request, rows[-1].key, len(rows), limit) if rows else {}
+    )

@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -22,8 +21,9 @@ from contexts.coordination.funding import (
 )
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
+from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
-from services.coordination.deps import Command, Reader, Strict
+from services.coordination.deps import Command, Reader, Strict, listed
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
 
@@ -179,7 +179,7 @@ def issue_notice(
     body: IssueNotice,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "issue_notice",
         body,
         lambda: cmd.app.issue_notice(
@@ -203,7 +203,7 @@ def amend_notice(
     body: AmendNotice,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "amend_notice",
         body,
         lambda: cmd.app.amend_notice(
@@ -220,11 +220,20 @@ def amend_notice(
     )
 
 
-@router.get("/notices", summary="The tenant's funding notices")
-def list_notices(app: Reader, platform: PlatformDep) -> list[NoticeView]:
-    topic = get_topic(FundingNotice.Issued)
-    issued = platform.store.read_log(app.tenant, app.context, topics=[topic])
-    return [NoticeView.of(app.get_notice(r.originator_id)) for r in issued]
+@router.get(
+    "/notices", summary="The tenant's funding notices, a page at a time",
+    response_model=list[NoticeView],
+)  # fmt: skip
+def list_notices(
+    request: Request,
+    app: Reader,
+    platform: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    after: UUID | None = None,
+) -> JSONResponse:
+    """Which notices: a page of the read model (``Link: rel="next"``); each shown as stored."""
+    return listed(request, platform, app, "FundingNotice", limit, after,
+                  lambda key: NoticeView.of(app.get_notice(key)))  # fmt: skip
 
 
 @router.get("/notices/{notice_id}", summary="One funding notice with what is forwarded")
@@ -238,7 +247,7 @@ def conclude_contract(
     cmd: Command,
 ) -> JSONResponse:
     check = _member_town_check(cmd.platform, cmd.app.tenant)
-    return cmd(
+    return cmd.run(
         "conclude_contract",
         body,
         lambda: cmd.app.conclude_contract(
@@ -264,7 +273,7 @@ def amend_contract(
     body: AmendContract,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "amend_contract",
         body,
         lambda: cmd.app.amend_contract(
@@ -284,7 +293,7 @@ def terminate_contract(
     body: TerminateContract,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "terminate_contract",
         body,
         lambda: cmd.app.terminate_contract(

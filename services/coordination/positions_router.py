@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,8 +16,9 @@ from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position, propose_shares
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
+from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
-from services.coordination.deps import Command, Reader, Strict
+from services.coordination.deps import Command, Reader, Strict, listed
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 
@@ -164,7 +164,7 @@ def create_position(
     cmd: Command,
 ) -> JSONResponse:
     check = _work_tenant_check(cmd.platform, cmd.app.tenant)
-    return cmd(
+    return cmd.run(
         "create_position",
         body,
         lambda: cmd.app.create_position(
@@ -183,10 +183,20 @@ def create_position(
     )
 
 
-@router.get("/positions", summary="The positions the tenant funds (Stellen)")
-def list_positions(app: Reader, platform: PlatformDep) -> list[PositionView]:
-    created = platform.store.read_log(app.tenant, app.context, topics=[get_topic(Position.Created)])
-    return [PositionView.of(app.get_position(r.originator_id)) for r in created]
+@router.get(
+    "/positions", summary="The positions the tenant funds (Stellen), a page at a time",
+    response_model=list[PositionView],
+)  # fmt: skip
+def list_positions(
+    request: Request,
+    app: Reader,
+    platform: PlatformDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    after: UUID | None = None,
+) -> JSONResponse:
+    """Which positions: a page of the read model (``Link: rel="next"``); each as stored."""
+    return listed(request, platform, app, "Position", limit, after,
+                  lambda key: PositionView.of(app.get_position(key)))  # fmt: skip
 
 
 @router.get("/positions/{position_id}", summary="One position with staffing and supervision")
@@ -200,7 +210,7 @@ def start_staffing(
     body: StartStaffing,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "start_staffing",
         body,
         lambda: cmd.app.start_staffing(
@@ -215,7 +225,7 @@ def end_staffing(
     body: EndStaffing,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "end_staffing",
         body,
         lambda: cmd.app.end_staffing(position_id, staff_id=body.staff_id, end=body.end),
@@ -228,7 +238,7 @@ def record_cost(
     body: RecordCost,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "record_staff_cost",
         body,
         lambda: cmd.app.record_staff_cost(position_id, month=body.month, amount=body.amount),
@@ -241,7 +251,7 @@ def assign_supervision(
     body: AssignSupervision,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "assign_supervision",
         body,
         lambda: cmd.app.assign_supervision(
@@ -259,7 +269,7 @@ def end_supervision(
     body: EndSupervision,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "end_supervision",
         body,
         lambda: cmd.app.end_supervision(
@@ -273,7 +283,7 @@ def define_area(
     body: DefineArea,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "define_regional_area",
         body,
         lambda: cmd.app.define_regional_area(
@@ -289,7 +299,7 @@ def change_share(
     body: ChangeShare,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "change_regional_share",
         body,
         lambda: cmd.app.change_regional_share(

@@ -43,7 +43,7 @@ def register_organisation(
     body: RegisterOrganisation,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "register_organisation",
         body,
         lambda: cmd.app.register_organisation(body.name, body.kind, body.office_type),
@@ -57,7 +57,7 @@ def rename_organisation(
     body: RenameOrganisation,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "rename_organisation",
         body,
         lambda: cmd.app.rename_organisation(organisation_id, body.name, body.expected_version),
@@ -70,7 +70,7 @@ def close_organisation(
     body: CloseOrganisation,
     cmd: Command,
 ) -> JSONResponse:
-    return cmd(
+    return cmd.run(
         "close_organisation",
         body,
         lambda: cmd.app.close_organisation(organisation_id, body.expected_version),

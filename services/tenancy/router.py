@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from contexts.tenancy.application import TenancyApplication
 from contexts.tenancy.contracts import Office, TenantInfo, TenantKind
 from runtime.http.app import PlatformDep, PrincipalDep
 from runtime.http.auth import Role
-from runtime.http.commands import run_command
+from runtime.http.commands import CommandRunner, Strict
 from runtime.http.problems import Problem
 
 router = APIRouter(prefix="/tenancy", tags=["tenancy"])
 KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="tenant key")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class RegisterTenant(Strict):
@@ -65,9 +62,15 @@ class TenantView(BaseModel):
         )
 
 
-def _admin(principal: PrincipalDep) -> None:
+def _admin(
+    request: Request, platform: PlatformDep, principal: PrincipalDep
+) -> CommandRunner[TenancyApplication]:
     if Role.PLATFORM_ADMIN not in principal.roles:
         raise Problem(403, "role-not-allowed", "only a platform_admin may change the registry")
+    return CommandRunner(request, platform, principal, platform.tenancy)
+
+
+Admin = Annotated[CommandRunner[TenancyApplication], Depends(_admin)]
 
 
 @router.get("/tenants", summary="All registered tenants")
@@ -84,68 +87,32 @@ def get_tenant(key: KeyPath, platform: PlatformDep, principal: PrincipalDep) -> 
 
 
 @router.post("/tenants", status_code=201, summary="Register a tenant (platform_admin)")
-def register_tenant(
-    body: RegisterTenant, request: Request, platform: PlatformDep, principal: PrincipalDep
-) -> JSONResponse:
-    _admin(principal)
-    return run_command(
-        request,
-        platform.store,
-        principal,
-        "_platform",
-        "tenancy",
+def register_tenant(body: RegisterTenant, cmd: Admin) -> JSONResponse:
+    return cmd.run(
         "register_tenant",
-        lambda: platform.tenancy.register_tenant(
-            body.key, body.name, body.kind, body.parent, body.ags
-        ),
         body,
+        lambda: cmd.app.register_tenant(body.key, body.name, body.kind, body.parent, body.ags),
         status=201,
     )
 
 
 @router.post("/tenants/{key}/rename", summary="Rename a tenant (platform_admin)")
-def rename_tenant(
-    key: KeyPath,
-    body: RenameTenant,
-    request: Request,
-    platform: PlatformDep,
-    principal: PrincipalDep,
-) -> JSONResponse:
-    _admin(principal)
-    platform.tenant(key)
-    return run_command(
-        request,
-        platform.store,
-        principal,
-        "_platform",
-        "tenancy",
+def rename_tenant(key: KeyPath, body: RenameTenant, cmd: Admin) -> JSONResponse:
+    cmd.platform.tenant(key)
+    return cmd.run(
         "rename_tenant",
-        lambda: platform.tenancy.rename_tenant(key, body.name, body.expected_version),
         body,
+        lambda: cmd.app.rename_tenant(key, body.name, body.expected_version),
     )
 
 
 @router.post(
     "/tenants/{key}/offices", summary="Record that another tenant holds offices of this one"
 )
-def assign_offices(
-    key: KeyPath,
-    body: AssignOffices,
-    request: Request,
-    platform: PlatformDep,
-    principal: PrincipalDep,
-) -> JSONResponse:
-    _admin(principal)
-    platform.tenant(key)
-    return run_command(
-        request,
-        platform.store,
-        principal,
-        "_platform",
-        "tenancy",
+def assign_offices(key: KeyPath, body: AssignOffices, cmd: Admin) -> JSONResponse:
+    cmd.platform.tenant(key)
+    return cmd.run(
         "assign_offices",
-        lambda: platform.tenancy.assign_offices(
-            key, body.holder, list(body.offices), body.expected_version
-        ),
         body,
+        lambda: cmd.app.assign_offices(key, body.holder, list(body.offices), body.expected_version),
     )
