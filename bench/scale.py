@@ -295,14 +295,16 @@ def report(results: list[Figures]) -> None:
         console.print(f"\n[bold]{kind}[/] (ms; ratio to {base.cases:,} cases in the same run)")
         console.print(
             f"{'cases':>7} {'events':>9}  "
-            + "  ".join(f"{op + ' p50/p95':>26}" for op in OPERATIONS)
+            + "  ".join(f"{op + ' p50/p95':>26}" for op in OPERATIONS),
+            soft_wrap=True,
         )
         for f in rows:
             cells = []
             for op in OPERATIONS:
                 r50, r95 = f.p50[op] / base.p50[op], f.p95[op] / base.p95[op]
                 cells.append(f"{f.p50[op]:6.1f}/{f.p95[op]:6.1f} ({r50:4.2f}/{r95:4.2f})")
-            console.print(f"{f.cases:>7,} {f.events:>9,}  " + "  ".join(f"{c:>26}" for c in cells))
+            line = f"{f.cases:>7,} {f.events:>9,}  " + "  ".join(f"{c:>26}" for c in cells)
+            console.print(line, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from contexts.coordination import access
 from contexts.coordination.application import CoordinationApplication
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Access, Role, authorize
@@ -19,13 +20,9 @@ from runtime.platform import Platform
 
 __all__ = ["Command", "Reader", "Strict", "Writer", "listed"]
 
-WRITERS = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR}
-READERS = WRITERS | {
-    Role.CASE_MANAGER,
-    Role.STEERING_MEMBER,
-    Role.AUDITOR,
-    Role.IMMIGRATION_OFFICER,
-}
+WRITERS = {Role(r) for r in access.WRITERS}
+READERS = {Role(r) for r in access.READERS}
+READ_ACCESS = Access.AGGREGATE if access.ABOVE_MAY_READ else Access.OWN
 
 
 def _writer(
@@ -39,7 +36,7 @@ def _reader(
     principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
 ) -> CoordinationApplication:
     # Coordination data holds no personal data: a district may read its towns' records.
-    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=Access.AGGREGATE)
+    authorize(principal, tenant.key, platform.directory(), roles=READERS, access=READ_ACCESS)
     return platform.app(CoordinationApplication, tenant.key)
 
 
