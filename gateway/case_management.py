@@ -10,6 +10,8 @@ import strawberry
 from strawberry.types import Info
 
 from contexts.case_management.access import RowScope, case_rows_scope, supervised_by
+from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.people import Consent, Person
 from gateway.access import (
     BadInput,
     audit_pseudonym,
@@ -19,7 +21,7 @@ from gateway.access import (
     may_list_cases,
 )
 from gateway.context import GatewayContext
-from gateway.readside import Count, caught_up, counts, rows_of, summary_rows_of
+from gateway.readside import Count, caught_up, counts, summary_rows_of
 from projections import case_management as figures
 from projections.projection import SUMMARY_KIND
 from runtime.readstore import Row
@@ -59,9 +61,15 @@ class CaseFigures:
     async def consents_expiring(
         self, info: Info[GatewayContext, Any], within_days: int = 30
     ) -> int:
-        rows = await rows_of(info, "case_management", self.tenants)
         days = max(0, min(within_days, 366))
-        return len(figures.expiring_consents(rows, date.today(), days))
+
+        def count() -> int:
+            return sum(
+                len(_application(info, t).expiring_consents(date.today(), days))
+                for t in self.tenants
+            )
+
+        return await asyncio.to_thread(count)
 
 
 @strawberry.type
@@ -156,18 +164,6 @@ def _case_scope(info: Info[GatewayContext, Any], tenant: str, rows: list[Row]) -
     )  # fmt: skip
 
 
-def _visible_cases(
-    info: Info[GatewayContext, Any], tenant: str, rows: list[Row]
-) -> tuple[list[Row], bool]:
-    """The case rows among ``rows`` the principal may see, and whether pseudonymised."""
-    scope = _case_scope(info, tenant, rows)
-    wanted = scope.position_filter()
-    cases = [r for r in rows if r.kind == "Case"]
-    if wanted is not None:
-        cases = [r for r in cases if r.doc.get("position_id") in wanted]
-    return cases, scope.pseudonymised
-
-
 MAX_CASES = 200
 
 
@@ -234,6 +230,24 @@ def _case_row(r: Row, secret: str, pseudonymise: bool) -> CaseRow:
     )
 
 
+def _application(info: Info[GatewayContext, Any], tenant: str) -> CaseManagementApplication:
+    platform = info.context.platform
+    return platform.app(CaseManagementApplication, tenant, vault=platform.vault)
+
+
+def _expiring(
+    app: CaseManagementApplication, scope: RowScope, within_days: int
+) -> list[tuple[Person, Consent]]:
+    """The expiring consents of the people with a case in ``scope`` (from the indexes)."""
+    wanted = scope.position_filter()
+    found = []
+    for person, consent in app.expiring_consents(date.today(), within_days):
+        positions = [app.get_case(c).position_id for c in person.cases]
+        if wanted is None or any((str(p) if p else None) in wanted for p in positions):
+            found.append((person, consent))
+    return found
+
+
 async def expiring_consents(
     info: Info[GatewayContext, Any],
     tenant: str,
@@ -243,19 +257,26 @@ async def expiring_consents(
     """Consents of the people in the cases the principal sees, ending soon."""
     may_list_cases(info.context.principal, info.context.directory, tenant)
     await caught_up(info, "case_management", tenant, at_position)
-    rows = await rows_of(info, "case_management", [tenant])
-    visible, pseudonymise = _visible_cases(info, tenant, rows)
-    people = {str(r.doc["person_id"]) for r in visible}
+    read = info.context.platform.read
+    known = (  # only a coordination post's rows depend on the supervision lines
+        await asyncio.to_thread(read.rows, "case_management", [tenant], "KnownPosition")
+        if caller_of(info.context.principal).coordinates
+        else []
+    )
+    scope = _case_scope(info, tenant, known)
+    days = max(0, min(within_days, 366))
+    found = await asyncio.to_thread(_expiring, _application(info, tenant), scope, days)
     secret = info.context.platform.settings.jwt_secret
     return [
         ExpiringConsent(
-            person=audit_pseudonym(secret, e.tenant, e.person_id) if pseudonymise else e.person_id,
-            purpose=e.purpose,
-            recipient=e.recipient,
-            expires_on=e.expires_on.isoformat(),
+            person=audit_pseudonym(secret, tenant, str(person.id))
+            if scope.pseudonymised
+            else str(person.id),
+            purpose=str(consent.purpose),
+            recipient=consent.recipient,
+            expires_on=consent.expires_on.isoformat() if consent.expires_on else "",
         )
-        for e in figures.expiring_consents(rows, date.today(), max(0, min(within_days, 366)))
-        if e.person_id in people
+        for person, consent in found
     ]
 
 

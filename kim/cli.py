@@ -143,6 +143,12 @@ def reindex(settings: Settings) -> int:
     return entries
 
 
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    entries = reindex(settings)
+    console.print(f"{entries} Indexeinträge neu aufgebaut.")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from runtime.eventstore import LogNotEmpty, open_store
     from runtime.eventstore.jsonl import import_jsonl
@@ -336,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="JSON-Lines-Export in einen leeren Speicher importieren")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_import)
+    rebuild = sub.add_parser(
+        "reindex", help="Indizes (z. B. Fallzahl je Stelle) aus dem Ereignisprotokoll neu aufbauen"
+    )
+    rebuild.set_defaults(func=cmd_reindex)
     return parser
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
 from decimal import Decimal
 
 from contexts.case_management.application import CaseManagementApplication
 from contexts.shared.application import TenantApplication
 from projections.catalogue import ProjectionSpec
-from projections.rows import Doc, of_kind
+from projections.rows import Doc
 from runtime.platform import Platform
 from runtime.readstore import Row
 
@@ -105,35 +104,6 @@ def case_figures(summaries: list[Doc], positions: list[Row]) -> CaseFigures:
         caseload=sorted(caseload, key=lambda f: (f.tenant, f.position_id)),
         gaps_reported=total.get("gaps", 0),
     )
-
-
-@dataclass(frozen=True)
-class ExpiringConsent:
-    tenant: str
-    person_id: str
-    purpose: str
-    recipient: str
-    expires_on: date
-
-
-def expiring_consents(rows: list[Row], today: date, within_days: int) -> list[ExpiringConsent]:
-    """Valid consents whose expiry lies within the next ``within_days`` days."""
-    until = today + timedelta(days=within_days)
-    found = []
-    for r in of_kind(rows, "Person"):
-        if r.doc.get("erased_on"):
-            continue
-        for c in r.doc.get("consents") or []:
-            if not c.get("expires_on") or c.get("revoked_on"):
-                continue
-            expires = date.fromisoformat(str(c["expires_on"]))
-            if today <= expires <= until:
-                found.append(
-                    ExpiringConsent(
-                        r.tenant, r.key, str(c["purpose"]), str(c["recipient"]), expires
-                    )
-                )
-    return sorted(found, key=lambda e: (e.expires_on, e.tenant, e.person_id))
 
 
 def _application(platform: Platform, tenant: str) -> TenantApplication:

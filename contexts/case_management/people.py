@@ -55,6 +55,10 @@ class Consent:
         )
 
 
+CONSENT_EXPIRY = "consent_expiry"
+"""Index of people by the end dates of their consents (keys: ISO dates), kept with events."""
+
+
 class Person(Aggregate):
     """A migrant in case management. Events hold the sealed text, never the data itself."""
 
@@ -208,3 +212,14 @@ class Person(Aggregate):
 
     def programmes_on(self, day: date) -> list[Programme]:
         return sorted({p.programme for p in self.participations if p.active_on(day)})
+
+    # -- index entries (contexts/shared/indexes.py) -----------------------------------------
+    def index_entries(self) -> frozenset[tuple[str, str]]:
+        """Each consent with an end and not revoked, by its end date (until erasure)."""
+        if self.erased_on is not None:
+            return frozenset()
+        return frozenset(
+            (CONSENT_EXPIRY, c.expires_on.isoformat())
+            for c in self.consents
+            if c.expires_on is not None and c.revoked_on is None
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -11,11 +11,34 @@ from eventsourcing.utils import get_topic
 
 from contexts.case_management.caseload import PositionCommands
 from contexts.case_management.domain import Case
-from contexts.case_management.people import ConsentPurpose, Person
+from contexts.case_management.people import CONSENT_EXPIRY, Consent, ConsentPurpose, Person
 from contexts.shared.errors import DomainError
+
+EXPIRING_AT_MOST = 10_000
+"""Consents a query of expiring consents reads at most (a year's worth for a large city)."""
 
 
 class TransferCommands(PositionCommands):
+    def expiring_consents(self, today: date, within_days: int) -> list[tuple[Person, Consent]]:
+        """Valid consents ending within ``within_days``: from the index of their end dates,
+        so the cost is that of the consents found, not of the tenant's register."""
+        until = today + timedelta(days=within_days)
+        found = self.indexes.index_range(
+            CONSENT_EXPIRY, today.isoformat(), until.isoformat(), EXPIRING_AT_MOST
+        )
+        out = []
+        for person_id in dict.fromkeys(member for _, member in found):
+            person = self.get_person(UUID(person_id))
+            out += [
+                (person, c)
+                for c in person.consents
+                if person.erased_on is None
+                and c.expires_on is not None
+                and c.revoked_on is None
+                and today <= c.expires_on <= until
+            ]
+        return sorted(out, key=lambda pc: (pc[1].expires_on or today, str(pc[0].id)))
+
     def due_for_erasure(self, today: date) -> list[UUID]:
         """People whose cases are all closed and whose retention period has passed."""
         rule = self.policy().retention

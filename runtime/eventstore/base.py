@@ -213,6 +213,12 @@ class EventLogStore(ABC):
     def index_members(self, tenant: str, context: str, index: str, key: str) -> list[str]: ...
 
     @abstractmethod
+    def index_range(
+        self, tenant: str, context: str, index: str, low: str, high: str, limit: int
+    ) -> list[tuple[str, str]]:
+        """(key, member) of the index with ``low <= key <= high``, by key, at most ``limit``."""
+
+    @abstractmethod
     def replace_index(
         self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
     ) -> None:
@@ -310,6 +316,9 @@ class TenantLogRecorder(ApplicationRecorder):
 
     def index_members(self, index: str, key: str) -> list[str]:
         return self.store.index_members(self.tenant, self.context, index, key)
+
+    def index_range(self, index: str, low: str, high: str, limit: int) -> list[tuple[str, str]]:
+        return self.store.index_range(self.tenant, self.context, index, low, high, limit)
 
     def replace_index(self, entries: Iterable[tuple[str, str, str]]) -> None:
         self.store.replace_index(self.tenant, self.context, entries)

@@ -198,6 +198,18 @@ class MemoryEventLogStore(EventLogStore):
             log = self._logs.get((tenant, context))
             return sorted(log.index.get((index, key), ())) if log else []
 
+    def index_range(
+        self, tenant: str, context: str, index: str, low: str, high: str, limit: int
+    ) -> list[tuple[str, str]]:
+        with self._lock:
+            log = self._logs.get((tenant, context))
+            found = (
+                [(k, m) for (i, k), ms in log.index.items() if i == index and low <= k <= high
+                 for m in ms]
+                if log else []
+            )  # fmt: skip
+        return sorted(found)[:limit]
+
     def replace_index(
         self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
     ) -> None:

@@ -244,6 +244,18 @@ class PostgresEventLogStore(PlatformTables, SubjectKeyTables, EventLogStore):
             ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def index_range(
+        self, tenant: str, context: str, index: str, low: str, high: str, limit: int
+    ) -> list[tuple[str, str]]:
+        with self._tenant_tx(tenant) as conn:
+            rows = conn.execute(
+                f"SELECT key, member FROM {self.schema}.index_entries WHERE tenant=%s"
+                " AND context=%s AND index_name=%s AND key BETWEEN %s AND %s"
+                " ORDER BY key, member LIMIT %s".encode(),
+                (tenant, context, index, low, high, limit),
+            ).fetchall()
+        return [(str(k), str(m)) for k, m in rows]
+
     def replace_index(
         self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
     ) -> None:

@@ -258,6 +258,20 @@ class SqliteEventLogStore(EventLogStore):
             ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def index_range(
+        self, tenant: str, context: str, index: str, low: str, high: str, limit: int
+    ) -> list[tuple[str, str]]:
+        db = self._file(tenant, create=False)
+        if db is None:
+            return []
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT key, member FROM index_entries WHERE tenant=? AND context=?"
+                " AND index_name=? AND key BETWEEN ? AND ? ORDER BY key, member LIMIT ?",
+                (tenant, context, index, low, high, limit),
+            ).fetchall()
+        return [(str(k), str(m)) for k, m in rows]
+
     def replace_index(
         self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
     ) -> None:

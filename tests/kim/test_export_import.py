@@ -115,3 +115,33 @@ def test_the_cli_round_trip_through_a_file(
         assert fresh.read_log("rheine", "coordination") == store.read_log("rheine", "coordination")
     finally:
         fresh.close()
+
+
+def test_kim_reindex_rebuilds_the_index_entries_from_the_logs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+    from uuid import uuid4
+
+    from contexts.case_management.application import CaseManagementApplication
+    from contexts.case_management.domain import OPEN_CASES_OF_POSITION
+    from runtime.vault import StoreVault
+    from tests.case_management.test_case_caseload import opened_cases
+
+    store = SqliteEventLogStore(tmp_path / "store")
+    app = CaseManagementApplication("rheine", store.recorder, StoreVault(store))
+    position = uuid4()
+    app.note_position(position, Decimal("1"), "rheine")
+    for case_id in opened_cases(app, 2):
+        app.assign_case(case_id, position_id=position, on=date(2021, 3, 2))
+    store.replace_index("rheine", "case_management", [])  # as a store from before the index
+    monkeypatch.setenv("KIM_EVENT_STORE", f"sqlite:///{tmp_path / 'store'}")
+    get_settings.cache_clear()
+    try:
+        assert main(["reindex"]) == 0
+    finally:
+        get_settings.cache_clear()
+    key = str(position)
+    assert store.index_count("rheine", "case_management", OPEN_CASES_OF_POSITION, key) == 2
+    store.close()
