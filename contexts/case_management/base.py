@@ -12,9 +12,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Recording
 
-from contexts.case_management.domain import ApprovalStep, Case
+from contexts.case_management.domain import OPEN_CASES_OF_PERSON, ApprovalStep, Case
 from contexts.case_management.people import Person
 from contexts.case_management.settings import (
     CaseManagementSettings,
@@ -23,7 +24,7 @@ from contexts.case_management.settings import (
     check_policy,
     settings_id,
 )
-from contexts.shared.application import TenantApplication
+from contexts.shared.application import LOADED_ENTRIES, TenantApplication
 from contexts.shared.vault import PersonalDataVault
 
 ARRIVAL = "arrival_on"
@@ -96,6 +97,25 @@ class CaseManagementBase(TenantApplication):
 
     def _case(self, case_id: UUID, expected_version: int | None) -> Case:
         return self.load_expecting(Case, case_id, "case", expected_version)
+
+    def save(  # type: ignore[override]
+        self, *objs: Aggregate | None, **kwargs: Any
+    ) -> list[Recording[UUID]]:
+        """Save, and tell the person of each case that closed in this command, in the same
+        transaction (retention counts from the person's last closure)."""
+        people = {o.id: o for o in objs if isinstance(o, Person)}
+        extra: list[Person] = []
+        for case in (o for o in objs if isinstance(o, Case)):
+            was_open = (OPEN_CASES_OF_PERSON, str(case.person_id)) in getattr(
+                case, LOADED_ENTRIES, frozenset()
+            )
+            if was_open and case.is_closed and case.closure is not None:
+                person = people.get(case.person_id)
+                if person is None:
+                    person = people[case.person_id] = self.get_person(case.person_id)
+                    extra.append(person)
+                person.note_case_closed(case.id, case.closure[1])
+        return super().save(*objs, *extra, **kwargs)
 
     def _change(
         self, case_id: UUID, expected_version: int | None, change: Callable[[Case], None]

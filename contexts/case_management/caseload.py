@@ -83,7 +83,11 @@ class PositionCommands(CaseManagementBase):
         return access.sees_person(caller, self.tenant, person.registered_by, facts())
 
     def cases(self) -> list[Case]:
-        """All cases of the tenant, oldest first (no personal data in them)."""
+        """All cases of the tenant, oldest first (no personal data in them).
+
+        Replays every case of the log: for tests and one-off checks only; no request calls
+        it (lists read the read model, rules the indexes).
+        """
         return [
             self.get_case(UUID(str(n.originator_id)))
             for n in self.recorder.select_notifications(

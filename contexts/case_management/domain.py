@@ -32,6 +32,8 @@ from contexts.shared.errors import DomainError
 
 OPEN_CASES_OF_POSITION = "open_cases_of_position"
 """Index of the open cases assigned to a position (its caseload), kept with the events."""
+OPEN_CASES_OF_PERSON = "open_cases_of_person"
+"""Index of a person's open cases (a closing case tells its person, see ``base.save``)."""
 
 
 class Case(Aggregate):
@@ -535,16 +537,21 @@ class Case(Aggregate):
 
     # -- index entries (contexts/shared/indexes.py) -----------------------------------------
     def index_entries(self) -> frozenset[tuple[str, str]]:
-        """An open, assigned case counts in its position's caseload."""
-        if self.position_id is None or self.state == CaseState.CLOSED:
+        """An open case counts among its person's open cases and, once assigned, in its
+        position's caseload."""
+        if self.state == CaseState.CLOSED:
             return frozenset()
-        return frozenset({(OPEN_CASES_OF_POSITION, str(self.position_id))})
+        entries = {(OPEN_CASES_OF_PERSON, str(self.person_id))}
+        if self.position_id is not None:
+            entries.add((OPEN_CASES_OF_POSITION, str(self.position_id)))
+        return frozenset(entries)
 
 
 __all__ = [
     "ALLOWED",
     "GOALS_AGREED_STATES",
     "LIFE_DIMENSIONS",
+    "OPEN_CASES_OF_PERSON",
     "OPEN_CASES_OF_POSITION",
     "REFERRAL_ONLY",
     "REFERRAL_STATES",

@@ -57,6 +57,8 @@ class Consent:
 
 CONSENT_EXPIRY = "consent_expiry"
 """Index of people by the end dates of their consents (keys: ISO dates), kept with events."""
+CASES_CLOSED_SINCE = "cases_closed_since"
+"""Index of people whose cases are all closed, by the date the last one closed (retention)."""
 
 
 class Person(Aggregate):
@@ -68,6 +70,12 @@ class Person(Aggregate):
 
     class CaseLinked(Aggregate.Event):
         case_id: UUID
+
+    class CaseClosed(Aggregate.Event):
+        """One of the person's cases closed (for retention: counted from the last closure)."""
+
+        case_id: UUID
+        on: str
 
     class DataCorrected(Aggregate.Event):
         sealed: str
@@ -99,6 +107,7 @@ class Person(Aggregate):
         self.consents: list[Consent] = []
         self.erased_on: date | None = None
         self.participations: list[Participation] = []
+        self.closed: dict[UUID, date] = {}
 
     def _check_not_erased(self) -> None:
         if self.erased_on is not None:
@@ -107,6 +116,22 @@ class Person(Aggregate):
     @event(CaseLinked)
     def link_case(self, case_id: UUID) -> None:
         self.cases.append(case_id)
+
+    def note_case_closed(self, case_id: UUID, on: date) -> None:
+        """Record that one of the person's cases closed (idempotent)."""
+        if case_id not in self.closed:
+            self._case_closed(case_id, on.isoformat())
+
+    @event(CaseClosed)
+    def _case_closed(self, case_id: UUID, on: str) -> None:
+        self.closed[case_id] = date.fromisoformat(on)
+
+    @property
+    def last_closure(self) -> date | None:
+        """When the last of the person's cases closed; None while one is open (or none)."""
+        if not self.cases or any(c not in self.closed for c in self.cases):
+            return None
+        return max(self.closed[c] for c in self.cases)
 
     def correct(self, sealed: str) -> None:
         self._check_not_erased()
@@ -215,11 +240,15 @@ class Person(Aggregate):
 
     # -- index entries (contexts/shared/indexes.py) -----------------------------------------
     def index_entries(self) -> frozenset[tuple[str, str]]:
-        """Each consent with an end and not revoked, by its end date (until erasure)."""
+        """Until erasure: each consent with an end and not revoked, by its end date; and,
+        once all the person's cases are closed, the date the last one closed."""
         if self.erased_on is not None:
             return frozenset()
-        return frozenset(
+        entries = {
             (CONSENT_EXPIRY, c.expires_on.isoformat())
             for c in self.consents
             if c.expires_on is not None and c.revoked_on is None
-        )
+        }
+        if (closed := self.last_closure) is not None:
+            entries.add((CASES_CLOSED_SINCE, closed.isoformat()))
+        return frozenset(entries)

@@ -7,13 +7,20 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.persistence import Recording
-from eventsourcing.utils import get_topic
 
 from contexts.case_management.caseload import PositionCommands
 from contexts.case_management.domain import Case
-from contexts.case_management.people import CONSENT_EXPIRY, Consent, ConsentPurpose, Person
+from contexts.case_management.people import (
+    CASES_CLOSED_SINCE,
+    CONSENT_EXPIRY,
+    Consent,
+    ConsentPurpose,
+    Person,
+)
 from contexts.shared.errors import DomainError
 
+RETENTION_AT_MOST = 100_000
+"""People a retention query reads at most (those whose cases are all closed, not erased)."""
 EXPIRING_AT_MOST = 10_000
 """Consents a query of expiring consents reads at most (a year's worth for a large city)."""
 
@@ -40,21 +47,20 @@ class TransferCommands(PositionCommands):
         return sorted(out, key=lambda pc: (pc[1].expires_on or today, str(pc[0].id)))
 
     def due_for_erasure(self, today: date) -> list[UUID]:
-        """People whose cases are all closed and whose retention period has passed."""
+        """People whose cases are all closed and whose retention period has passed.
+
+        From the index of people by their last closure (up to today): the cost is that of
+        the people in their retention period, not of the register (erased people leave it).
+        """
         rule = self.policy().retention
-        due = []
-        for n in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[get_topic(Person.Registered)]
-        ):
-            person = self.get_person(UUID(str(n.originator_id)))
-            if person.erased_on is not None or not person.cases:
-                continue
-            closures = [self.get_case(c).closure for c in person.cases]
-            if all(c is not None for c in closures):
-                latest = max(c[1] for c in closures if c is not None)
-                if rule.personal_data_due(latest, today):
-                    due.append(person.id)
-        return sorted(due)
+        found = self.indexes.index_range(
+            CASES_CLOSED_SINCE, "", today.isoformat(), RETENTION_AT_MOST
+        )
+        return sorted(
+            UUID(member)
+            for since, member in found
+            if rule.personal_data_due(date.fromisoformat(since), today)
+        )
 
     def hand_over(
         self,
