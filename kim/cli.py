@@ -238,7 +238,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     workers = args.workers or os.cpu_count() or 1
     platform = Platform(settings)
     if args.into:
-        from runtime.readstore import SqliteReadStore
+        from runtime.readstore_sqlite import SqliteReadStore
 
         platform.use_read_store(SqliteReadStore(args.into))
     try:

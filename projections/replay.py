@@ -43,7 +43,7 @@ def _start_worker(job: ReplayJob, progress: Any) -> None:
 
     platform = Platform(job.settings)
     if job.into is not None:
-        from runtime.readstore import SqliteReadStore
+        from runtime.readstore_sqlite import SqliteReadStore
 
         platform.use_read_store(SqliteReadStore(job.into))
     _worker["platform"] = platform

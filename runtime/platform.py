@@ -17,7 +17,9 @@ from runtime.bus.relay import LogRelay
 from runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_store
 from runtime.eventstore.records import LogRecord
 from runtime.http.problems import Problem
-from runtime.readstore import PostgresReadStore, ReadStore, SqliteReadStore
+from runtime.readstore import ReadStore
+from runtime.readstore_postgres import PostgresReadStore
+from runtime.readstore_sqlite import SqliteReadStore
 from runtime.settings import Settings
 from runtime.vault import StoreVault
 

@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
+from contexts.case_management.domain import Case
 from contexts.coordination.positions import Position
 from runtime.eventstore.records import LogRecord
 from runtime.platform import Platform
@@ -107,3 +108,13 @@ def open_case(
     )
     (case,) = [e for e in body["events"] if e["type"] == "CaseOpened"]
     return UUID(case["aggregate_id"])
+
+
+def all_cases(app: CaseManagementApplication) -> list[Case]:
+    """Every case of the tenant by replaying the log (what the indexes must agree with)."""
+    return [
+        app.get_case(UUID(str(n.originator_id)))
+        for n in app.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[get_topic(Case.Opened)]
+        )
+    ]

@@ -8,7 +8,6 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventsourcing.persistence import Recording
-from eventsourcing.utils import get_topic
 
 from contexts.case_management import access
 from contexts.case_management.access import Caller
@@ -81,19 +80,6 @@ class PositionCommands(CaseManagementBase):
                 yield case.position_id, self.supervising_post(case, on)
 
         return access.sees_person(caller, self.tenant, person.registered_by, facts())
-
-    def cases(self) -> list[Case]:
-        """All cases of the tenant, oldest first (no personal data in them).
-
-        Replays every case of the log: for tests and one-off checks only; no request calls
-        it (lists read the read model, rules the indexes).
-        """
-        return [
-            self.get_case(UUID(str(n.originator_id)))
-            for n in self.recorder.select_notifications(
-                start=None, limit=1_000_000, topics=[get_topic(Case.Opened)]
-            )
-        ]
 
     def open_cases_of(self, position_id: UUID) -> int:
         """Open cases assigned to the position, from the index kept with the events."""

@@ -17,6 +17,7 @@ from contexts.shared.indexes import IndexBoundExceeded
 from runtime.eventstore.base import EventLogStore
 from runtime.vault import StoreVault
 from tests.case_management.test_case_caseload import opened_cases
+from tests.case_support import all_cases
 
 
 def app_of(store: EventLogStore) -> CaseManagementApplication:
@@ -33,7 +34,7 @@ def app_of(store: EventLogStore) -> CaseManagementApplication:
 
 def replayed_caseload(app: CaseManagementApplication, position: UUID) -> int:
     """What the index must equal: the open cases of the position, counted by replay."""
-    return sum(1 for c in app.cases() if c.position_id == position and not c.is_closed)
+    return sum(1 for c in all_cases(app) if c.position_id == position and not c.is_closed)
 
 
 def test_the_index_follows_assignment_reassignment_and_closure(store: EventLogStore) -> None:

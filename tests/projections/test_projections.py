@@ -251,7 +251,7 @@ def test_too_many_aliases_are_refused(client: TestClient, auth: Auth) -> None:
 
 def test_read_models_as_of_a_point_in_time(platform: Platform, tmp_path: Path) -> None:
     """Replayed up to a recorded time, the rows show what was known then."""
-    from runtime.readstore import SqliteReadStore
+    from runtime.readstore_sqlite import SqliteReadStore
 
     records = platform.store.read_log("kreis-steinfurt", "coordination")
     cut = records[9]  # the first ten events of the district's coordination log
@@ -274,7 +274,7 @@ def test_kim_replay_as_of_writes_into_a_separate_file(
     platform: Platform, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from kim.cli import main
-    from runtime.readstore import SqliteReadStore
+    from runtime.readstore_sqlite import SqliteReadStore
     from runtime.settings import get_settings
 
     monkeypatch.setenv("KIM_EVENT_STORE", settings.event_store)
@@ -302,7 +302,7 @@ def test_kim_replay_as_of_writes_into_a_separate_file(
 
 def test_read_model_rows_are_isolated_below_the_gateway(platform: Platform) -> None:
     """On PostgreSQL a read session sees only the tenants it names, whatever it asks."""
-    from runtime.readstore import PostgresReadStore
+    from runtime.readstore_postgres import PostgresReadStore
 
     build_projections(platform)["coordination"].rebuild(["kreis-steinfurt", "rheine", "aachen"])
     read = platform.read
