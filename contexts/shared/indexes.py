@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from eventsourcing.persistence import IntegrityError
 
@@ -53,7 +53,6 @@ class IndexBoundExceeded(IntegrityError):
         self.count = count
 
 
-@runtime_checkable
 class Indexed(Protocol):
     """An aggregate that stands in index entries."""
 

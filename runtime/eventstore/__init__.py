@@ -10,8 +10,8 @@ from runtime.eventstore.base import (
     EventLogStore,
     IdempotencyKeyTaken,
     LogNotEmpty,
-    TenantLogRecorder,
 )
+from runtime.eventstore.recorder import TenantLogRecorder
 from runtime.eventstore.records import LogRecord
 
 __all__ = [

@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
-from contexts.shared.indexes import IndexBound, IndexBoundExceeded, IndexChange
+from contexts.shared.indexes import IndexBound, IndexChange
 from runtime.eventstore import chain
 from runtime.eventstore.base import (
     EventLogStore,
@@ -31,6 +31,7 @@ from runtime.eventstore.base import (
 )
 from runtime.eventstore.groupcommit import GroupCommitter
 from runtime.eventstore.postgres_batch import BatchWriter, batch_arguments, integrity_error
+from runtime.eventstore.postgres_index import IndexTables, write_index
 from runtime.eventstore.postgres_keys import SubjectKeyTables
 from runtime.eventstore.postgres_platform import PlatformTables
 from runtime.eventstore.postgres_sql import (
@@ -59,7 +60,7 @@ def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
     conn.execute(f"SET ROLE {TENANT_ROLE}")
 
 
-class PostgresEventLogStore(PlatformTables, SubjectKeyTables, EventLogStore):
+class PostgresEventLogStore(PlatformTables, SubjectKeyTables, IndexTables, EventLogStore):
     kind = "postgresql"
 
     def __init__(self, dsn: str, *, schema: str = "kim", max_connections: int = 20) -> None:
@@ -202,75 +203,10 @@ class PostgresEventLogStore(PlatformTables, SubjectKeyTables, EventLogStore):
                 rows = conn.execute(
                     self._sql_batch, batch_arguments([params]), prepare=True
                 ).fetchall()
-                with conn.cursor() as cur:
-                    for c in changes:
-                        cur.execute(
-                            f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)"
-                            " ON CONFLICT DO NOTHING".encode()
-                            if c.present
-                            else f"DELETE FROM {table} WHERE tenant=%s AND context=%s"
-                            " AND index_name=%s AND key=%s AND member=%s".encode(),
-                            (tenant, context, c.index, c.key, c.member),
-                        )
-                    for b in bounds:
-                        found = cur.execute(
-                            f"SELECT count(*) FROM {table} WHERE tenant=%s AND context=%s"
-                            " AND index_name=%s AND key=%s".encode(),
-                            (tenant, context, b.index, b.key),
-                        ).fetchone()
-                        assert found is not None
-                        if int(found[0]) > b.at_most:
-                            raise IndexBoundExceeded(b, int(found[0]))
+                write_index(conn, table, tenant, context, changes, bounds)
         except psycopg.errors.UniqueViolation as e:
             raise integrity_error(e) from e
         return sorted(int(pos) for _req, pos in rows)
-
-    def index_count(self, tenant: str, context: str, index: str, key: str) -> int:
-        with self._tenant_tx(tenant) as conn:
-            row = conn.execute(
-                f"SELECT count(*) FROM {self.schema}.index_entries WHERE tenant=%s"
-                " AND context=%s AND index_name=%s AND key=%s".encode(),
-                (tenant, context, index, key),
-                prepare=True,
-            ).fetchone()
-        return int(row[0]) if row else 0
-
-    def index_members(self, tenant: str, context: str, index: str, key: str) -> list[str]:
-        with self._tenant_tx(tenant) as conn:
-            rows = conn.execute(
-                f"SELECT member FROM {self.schema}.index_entries WHERE tenant=%s"
-                " AND context=%s AND index_name=%s AND key=%s ORDER BY member".encode(),
-                (tenant, context, index, key),
-            ).fetchall()
-        return [str(r[0]) for r in rows]
-
-    def index_range(
-        self, tenant: str, context: str, index: str, low: str, high: str, limit: int
-    ) -> list[tuple[str, str]]:
-        with self._tenant_tx(tenant) as conn:
-            rows = conn.execute(
-                f"SELECT key, member FROM {self.schema}.index_entries WHERE tenant=%s"
-                " AND context=%s AND index_name=%s AND key BETWEEN %s AND %s"
-                " ORDER BY key, member LIMIT %s".encode(),
-                (tenant, context, index, low, high, limit),
-            ).fetchall()
-        return [(str(k), str(m)) for k, m in rows]
-
-    def replace_index(
-        self, tenant: str, context: str, entries: Iterable[tuple[str, str, str]]
-    ) -> None:
-        check_log_address(tenant, context)
-        table = f"{self.schema}.index_entries"
-        with self._tenant_tx(tenant) as conn:
-            conn.execute(
-                f"DELETE FROM {table} WHERE tenant=%s AND context=%s".encode(), (tenant, context)
-            )
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s)"
-                    " ON CONFLICT DO NOTHING".encode(),
-                    [(tenant, context, i, k, m) for i, k, m in entries],
-                )
 
     def _append_single(
         self,

@@ -109,3 +109,35 @@ class TenantFile:
     def read(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
             yield self.conn
+
+
+def log_heads(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """The head of every log in a file, one index seek per log.
+
+    A ``GROUP BY tenant, context`` with ``MAX(position)`` reads every event of the file
+    (about 190 ms for 600,000 events, under the file's lock); walking the primary key from
+    one log to the next costs the same whatever the history.
+    """
+    found: dict[tuple[str, str], int] = {}
+    row = conn.execute(
+        "SELECT tenant, context FROM events ORDER BY tenant, context LIMIT 1"
+    ).fetchone()
+    while row is not None:
+        tenant, context = row
+        (head,) = conn.execute(
+            "SELECT MAX(position) FROM events WHERE tenant=? AND context=?", (tenant, context)
+        ).fetchone()
+        found[(tenant, context)] = int(head)
+        row = (
+            conn.execute(
+                "SELECT tenant, context FROM events WHERE tenant=? AND context>?"
+                " ORDER BY tenant, context LIMIT 1",
+                (tenant, context),
+            ).fetchone()
+            or conn.execute(
+                "SELECT tenant, context FROM events WHERE tenant>?"
+                " ORDER BY tenant, context LIMIT 1",
+                (tenant,),
+            ).fetchone()
+        )
+    return found

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from contexts.case_management.application import CaseManagementApplication
-from contexts.shared.application import TenantApplication
 from projections.case_management import PROJECTION
 from runtime.bus.consumer import TrackedConsumer
 from runtime.platform import Platform
@@ -21,10 +20,6 @@ def _routers() -> list[APIRouter]:
 
 def application(platform: Platform, tenant: str) -> CaseManagementApplication:
     return platform.app(CaseManagementApplication, tenant, vault=platform.vault)
-
-
-def _application(platform: Platform, tenant: str) -> TenantApplication:
-    return application(platform, tenant)
 
 
 def _consumers(platform: Platform) -> list[TrackedConsumer]:
@@ -49,7 +44,7 @@ def _graphql() -> type:
 SPEC = ContextSpec(
     "case_management",
     _routers,
-    application=_application,
+    application=application,
     consumers=_consumers,
     projection=PROJECTION,
     graphql=_graphql,
