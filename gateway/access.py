@@ -3,6 +3,8 @@
 - Figures (counts, caseloads, funding, gaps; no personal data): the tenant's own staff, and
   every tenant above it (a district sees its member towns' aggregates, the state programme
   all), for the roles in ``FIGURE_ROLES``.
+- A tenant's view of the positions working in it (``town_view_tenants``): the tenant's
+  figures, read from its own log and from those of the tenants above it.
 - Case rows (pseudonymous facts of single cases): the rules are case management's own
   (``contexts/case_management/access.py``, shared with REST); here only who audits a tenant
   and the pseudonyms auditors see. No read model holds personal data at all.
@@ -61,6 +63,20 @@ def figure_tenants(
     ):
         raise Forbidden(f"a token of {principal.tenant} may not read figures of {tenant}")
     return [tenant, *directory.descendants(tenant)] if include_members else [tenant]
+
+
+def town_view_tenants(principal: Principal, directory: TenantDirectory, tenant: str) -> list[str]:
+    """Whose coordination rows show the positions working in ``tenant``: its own and those of
+    the tenants above it (a district's log holds the provider positions working in its member
+    towns), nearest first, bounded by the depth of the hierarchy.
+
+    They are ``tenant``'s figures: whoever may read those (``figure_tenants``) reads them, the
+    town's own staff included, although another tenant's log holds them. Of the rows of the
+    tenants above, only positions working in ``tenant`` (with the contract or notice funding
+    them) may be shown, never any other record of theirs; no personal data is in them.
+    """
+    figure_tenants(principal, directory, tenant, include_members=False)
+    return [tenant, *directory.ancestors(tenant)]
 
 
 def audits(principal: Principal, directory: TenantDirectory, tenant: str) -> bool:

@@ -150,18 +150,19 @@ async def case_figures(
 
 def _case_scope(info: Info[GatewayContext, Any], tenant: str, rows: list[Row]) -> RowScope:
     """The case rows the principal sees (``contexts.case_management.access``); ``rows``
-    are the tenant's known positions (their supervision lines)."""
+    are the tenant's known positions (their supervision lines: post, supervising
+    coordination position, from, to)."""
     principal, directory = info.context.principal, info.context.directory
     may_list_cases(principal, directory, tenant)
+    caller = caller_of(principal)
     supervised = supervised_by(
-        principal.tenant,
+        caller,
         [(r.key, r.doc.get("supervision") or []) for r in rows if r.kind == "KnownPosition"],
         date.today().isoformat(),
     )
     return case_rows_scope(
-        caller_of(principal), tenant, audits=audits(principal, directory, tenant),
-        supervised=supervised,
-    )  # fmt: skip
+        caller, tenant, audits=audits(principal, directory, tenant), supervised=supervised
+    )
 
 
 MAX_CASES = 200

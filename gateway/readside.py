@@ -3,7 +3,9 @@
 Rows come through a per-request DataLoader keyed by (projection, tenant), so a district's
 figures over its member towns, or ``tenants { caseFigures }``, take one query per
 projection. ``atPosition`` (from a command's response) waits, bounded, until the read model
-has caught up with that position of the tenant's log (read-your-writes). Each context's
+has caught up with that position of the tenant's log (read-your-writes); logs read beside
+it (a district's, for the positions working in a member town) are waited for up to their
+heads (``caught_up_with_heads``). Each context's
 types and resolvers are in the module named after it (``gateway/case_management.py``, ...).
 """
 
@@ -40,6 +42,18 @@ async def caught_up(
                 f" not yet at {position}; retry shortly"
             )
         await asyncio.sleep(0.005)
+
+
+async def caught_up_with_heads(
+    info: Info[GatewayContext, Any], projection: str, context: str, tenants: list[str]
+) -> None:
+    """Wait (bounded) until ``projection`` has applied each of ``tenants``' ``context`` logs up
+    to its head when this is called: for logs read beside the asked tenant's (whose
+    ``atPosition`` the client cannot name), so a write to them that returned is seen."""
+    store = info.context.platform.store
+    for tenant in tenants:
+        head = await asyncio.to_thread(store.head, tenant, context)
+        await caught_up(info, projection, tenant, head)
 
 
 async def rows_of(

@@ -301,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", required=True, help="mehrfach möglich")
     token.add_argument("--subject", default=None)
     token.add_argument(
-        "--position", default=None, help="UUID der Fallmanagement-Stelle (für Fallmanager:innen)"
+        "--position",
+        default=None,
+        help="UUID der eigenen Stelle (Fallmanagement-Stelle bzw. Koordinierungsstelle)",
     )
     token.add_argument(
         "--mandate", action="append", default=None,

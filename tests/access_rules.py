@@ -14,7 +14,15 @@ from uuid import UUID
 from fastapi.testclient import TestClient
 
 from runtime.platform import Platform
-from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
+from tests.case_support import (
+    CM,
+    demo_position,
+    note_position,
+    ok,
+    open_case,
+    register_person,
+    rheine_coordination_position,
+)
 from tests.gateway.test_gateway import data_of, query
 from tests.support import Auth
 
@@ -71,6 +79,7 @@ class Case:
     position: str
     supervisor: str  # the tenant whose post supervises the case's position today
     consent_expires: date
+    supervising_position: str | None = None  # the line's coordination position (None: any)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,7 @@ class World:
     emsdetten: Case
     own_position: UUID  # the demo position
     other_position: UUID  # a further rheine position
+    rheine_coordination: UUID  # Rheine's coordination position: the own position's supervisor
     rheine_at: int  # the position of rheine's last command
     emsdetten_at: int
 
@@ -149,7 +159,12 @@ def expected(who: Principal, f: Field, world: World) -> Outcome:
         mine = frozenset(c.label for c in world.rheine if c.position == str(who.position))
         return Outcome(allowed=True, cases=mine)
     if roles & COORDINATION:
-        supervised = frozenset(c.label for c in world.rheine if c.supervisor == who.tenant)
+        supervised = frozenset(
+            c.label
+            for c in world.rheine
+            if c.supervisor == who.tenant
+            and (c.supervising_position is None or c.supervising_position == str(who.position))
+        )  # a line from a coordination position: only the coordinator whose token names it
         return Outcome(allowed=True, cases=supervised)
     return FORBIDDEN
 
@@ -161,8 +176,16 @@ FIGURES = (
 CASE_ROWS = "{ id tenant person state positionId }"
 CONSENTS = "{ person purpose recipient expiresOn }"
 FUNDING = "{ tenant reference grantedFte forwardedFte filledFte }"
-POSITIONS = "{ id tenant title workTenant supervision { postTenant validFrom validTo } }"
+POSITIONS = (
+    "{ id tenant title workTenant"
+    " supervision { postTenant validFrom validTo supervisorPositionId } }"
+)
 GAPS = "{ bySource { key count } topicsByStep { key count } topics { id title } }"
+# The town's view: positions working in rheine that Kreis Steinfurt's log holds (figures).
+WORKING_IN = (
+    "{ id holder title workTenant employer filledFte staffing { staffId fte start end }"
+    " costs { month amount } contract { recipient amountPerYear fte } notice { reference } }"
+)
 
 
 def fields(world: World) -> list[Field]:
@@ -178,13 +201,16 @@ def fields(world: World) -> list[Field]:
         Field("funding", "figures", "kreis-steinfurt", f'{district}, month: "2021-10"', FUNDING),
         Field("positions", "figures", "kreis-steinfurt", district, POSITIONS),
         Field("gaps", "figures", "rheine", rheine, GAPS),
+        Field("positionsWorkingIn", "figures", "rheine", rheine, WORKING_IN),
     ]
 
 
 def principals(world: World) -> list[Principal]:
     """Every demo tenant x role, rheine's case manager with the demo position's claim; then
-    rheine's case manager of the other position, one without a claim, and auditors of
-    tenants not above rheine who also hold a role that reaches case rows."""
+    rheine's case manager of the other position, one without a claim, auditors of tenants
+    not above rheine who also hold a role that reaches case rows, and coordinators whose
+    token names Rheine's coordination position (in rheine: the supervisor of the demo
+    position; in the district: nobody's)."""
     found = [
         Principal(t, (r,), world.own_position if (t, r) == ("rheine", "case_manager") else None)
         for t in TENANTS
@@ -197,6 +223,8 @@ def principals(world: World) -> list[Principal]:
         Principal("aachen", ("auditor", "coordinator")),
         Principal("emsdetten", ("auditor", "district_coordinator")),
         Principal("emsdetten", ("auditor", "case_manager"), world.other_position),
+        Principal("rheine", ("coordinator",), world.rheine_coordination),
+        Principal("kreis-steinfurt", ("district_coordinator",), world.rheine_coordination),
     ]
 
 
@@ -226,7 +254,8 @@ def give_expiring_consent(
 def build_world(client: TestClient, platform: Platform, auth: Auth) -> World:
     today = date.today()
     own_position = demo_position(platform)
-    other_position = note_position(platform, "rheine")
+    rheine_coordination = rheine_coordination_position(platform)  # supervises own_position
+    other_position = note_position(platform, "rheine")  # a line without a position
     em_position = note_position(platform, "emsdetten")
     made: dict[str, Case] = {}
     at: dict[str, int] = {}
@@ -240,12 +269,16 @@ def build_world(client: TestClient, platform: Platform, auth: Auth) -> World:
         case = open_case(client, cm, person, tenant)
         expires = today + timedelta(days=days)
         at[tenant] = give_expiring_consent(client, cm, tenant, person, expires)
-        made[label] = Case(label, str(case), str(person), str(position), tenant, expires)
+        supervising = str(rheine_coordination) if label == "own" else None
+        made[label] = Case(
+            label, str(case), str(person), str(position), tenant, expires, supervising
+        )
     world = World(
         rheine=[made["own"], made["other"]],
         emsdetten=made["emsdetten"],
         own_position=own_position,
         other_position=other_position,
+        rheine_coordination=rheine_coordination,
         rheine_at=at["rheine"],
         emsdetten_at=at["emsdetten"],
     )

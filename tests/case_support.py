@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 
 from contexts.case_management.application import CaseManagementApplication
 from contexts.case_management.domain import Case
+from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.positions import Position
 from runtime.eventstore.records import LogRecord
 from runtime.platform import Platform
+from services.coordination.demo import rheine_coordination
 
 CM = "/case_management/tenants/{tenant}"
 
@@ -23,10 +25,18 @@ CM = "/case_management/tenants/{tenant}"
 def demo_position(platform: Platform) -> UUID:
     """The 1.9 FTE case-management position of "Lernen fördern" working in Rheine.
 
-    Created in Kreis Steinfurt's coordination log, supervised by Rheine's post; the
-    ``client`` fixture waits until Rheine's case management has noted it.
+    Created in Kreis Steinfurt's coordination log, supervised by Rheine's post from its
+    coordination position (``rheine_coordination_position``); the ``client`` fixture waits
+    until Rheine's case management has noted it.
     """
     return UUID(str(lf_position_record(platform).originator_id))
+
+
+def rheine_coordination_position(platform: Platform) -> UUID:
+    """The demo's "Koordinierungsstelle KIM Stadt Rheine" (in Kreis Steinfurt's log, working
+    in Rheine): the supervision line of the demo position runs from it, so only a Rheine
+    coordinator whose token names it (claim ``position``) supervises that position."""
+    return rheine_coordination(platform.app(CoordinationApplication, "kreis-steinfurt"))
 
 
 def lf_position_record(platform: Platform) -> LogRecord:

@@ -29,6 +29,7 @@ NEW_B2_NOTICE: Json = {
     "period_start": "2022-01-01",
     "period_end": "2022-12-31",
     "grants": {"case_management": "2.0"},
+    "rates": {"case_management": "55000"},
     "issued_on": "2021-12-10",
 }
 
@@ -101,7 +102,9 @@ def amendment(**changes: Any) -> Json:
         "reference": "KIM-B2-2021-05566-Ä1",
         "issued_on": "2021-11-15",
         "period_end": "2022-12-31",
+        "effective_from": "2021-01-01",
         "grants": {"case_management": "10.0"},
+        "rates": {"case_management": "55000"},
         "reason": "Änderungsbescheid: 1,0 VZÄ Case Management zusätzlich",
     }
     body.update(changes)

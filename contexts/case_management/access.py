@@ -5,21 +5,26 @@ GraphQL case rows (``gateway/case_management.py``) and the application's own che
 them; each gathers the facts (the case's tenant, its assigned position, the post supervising
 that position on the day, who registered the person) and asks here.
 
+- The supervisor of a position on a day (Fachaufsicht, coordination's supervision line): a
+  coordination post and, where the line names one, its coordination position. A line that
+  names a position is followed by that position's coordinator only (token claim
+  ``position``, their own coordination position); a line without one (older data) by every
+  coordinator of the post.
 - Personal data: only the case manager of the assigned position (token claim ``position``)
-  in the case's tenant, and the coordination post supervising that position on the day
-  (Fachaufsicht).
+  in the case's tenant, and the supervisor of that position on the day.
 - Case facts (pseudonymous): the tenant's case managers and coordinators, and the
-  supervising post (which may be another tenant: Kreis Steinfurt supervises a provider's
-  position working in Rheine).
+  supervisor (which may be another tenant: Kreis Steinfurt supervises a position working in
+  Emsdetten, a member town without a coordination of its own).
 - Case rows on the read side: an auditor of the tenant sees all of them, pseudonymised; a
-  case manager those of the own position; a coordination post those of the positions it
-  supervises.
+  case manager those of the own position; a coordinator those of the positions they
+  supervise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 CASE_MANAGER = "case_manager"
@@ -29,7 +34,8 @@ STAFF = frozenset({CASE_MANAGER, *COORDINATORS})
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks, as the token says: tenant, roles, and a case manager's position."""
+    """Who asks, as the token says: tenant, roles, and the position they work on (a case
+    manager's case-management position, a coordinator's coordination position)."""
 
     tenant: str
     roles: frozenset[str]
@@ -54,33 +60,55 @@ def works_on(caller: Caller, case_tenant: str, assigned: UUID | None) -> bool:
     )
 
 
-def supervises(caller: Caller, supervising_post: str | None) -> bool:
-    """A coordinator of the post supervising the case's position on the day."""
-    return caller.coordinates and supervising_post is not None and supervising_post == caller.tenant
+@dataclass(frozen=True)
+class Supervisor:
+    """Who supervises a position on a day: the post's tenant and, where the supervision line
+    names one, the supervising coordination position (None: any coordinator of the post)."""
+
+    post: str
+    position: UUID | None = None
+
+    def __str__(self) -> str:
+        return self.post if self.position is None else f"{self.post}, position {self.position}"
 
 
-def reads_case(caller: Caller, case_tenant: str, supervising_post: str | None) -> bool:
-    """Case facts (no personal data): the tenant's staff and the supervising post."""
-    return is_staff_of(caller, case_tenant) or supervises(caller, supervising_post)
+def is_supervisor(supervisor: Supervisor | None, tenant: str, position: UUID | None) -> bool:
+    """``tenant``'s post supervises, and where the line names a coordination position,
+    ``position`` is that one."""
+    return (
+        supervisor is not None
+        and supervisor.post == tenant
+        and (supervisor.position is None or supervisor.position == position)
+    )
+
+
+def supervises(caller: Caller, supervisor: Supervisor | None) -> bool:
+    """A coordinator of the supervising post, with the supervising position where named."""
+    return caller.coordinates and is_supervisor(supervisor, caller.tenant, caller.position)
+
+
+def reads_case(caller: Caller, case_tenant: str, supervisor: Supervisor | None) -> bool:
+    """Case facts (no personal data): the tenant's staff and the supervisor."""
+    return is_staff_of(caller, case_tenant) or supervises(caller, supervisor)
 
 
 def sees_personal_data(
-    caller: Caller, case_tenant: str, assigned: UUID | None, supervising_post: str | None
+    caller: Caller, case_tenant: str, assigned: UUID | None, supervisor: Supervisor | None
 ) -> bool:
-    """A case's personal data: its assigned position's case manager and supervising post."""
+    """A case's personal data: its assigned position's case manager and its supervisor."""
     if assigned is None:
         return False
-    return works_on(caller, case_tenant, assigned) or supervises(caller, supervising_post)
+    return works_on(caller, case_tenant, assigned) or supervises(caller, supervisor)
 
 
 def sees_person(
     caller: Caller,
     tenant: str,
     registered_by: UUID | None,
-    cases: Iterable[tuple[UUID | None, str | None]],
+    cases: Iterable[tuple[UUID | None, Supervisor | None]],
 ) -> bool:
-    """A person's data: whoever sees one of their cases' (assigned position, supervising
-    post); before any case, the case manager whose position registered them."""
+    """A person's data: whoever sees one of their cases' (assigned position, supervisor);
+    before any case, the case manager whose position registered them."""
     if (
         CASE_MANAGER in caller.roles
         and caller.tenant == tenant
@@ -88,18 +116,28 @@ def sees_person(
         and registered_by == caller.position
     ):
         return True
-    return any(sees_personal_data(caller, tenant, a, post) for a, post in cases)
+    return any(sees_personal_data(caller, tenant, a, sup) for a, sup in cases)
 
 
-def supervised_by(
-    post_tenant: str, positions: Iterable[tuple[str, list[list[str | None]]]], day: str
-) -> set[str]:
-    """Ids of the positions whose supervision line names ``post_tenant`` on ``day`` (ISO);
-    ``positions`` are (id, [[post, from, to], ...]) as the read model keeps them."""
+def _line(row: Any) -> tuple[Supervisor, str, str | None]:
+    """One supervision line as the read model keeps it: the known position's line as a
+    document ({"post", "position", "valid_from", "valid_to"}); older rows [post, from, to]."""
+    if isinstance(row, dict):
+        position = row.get("position")
+        supervisor = Supervisor(str(row["post"]), UUID(str(position)) if position else None)
+        return supervisor, str(row["valid_from"]), row.get("valid_to")
+    post, start, end = row
+    return Supervisor(str(post)), str(start), end
+
+
+def supervised_by(caller: Caller, positions: Iterable[tuple[str, list[Any]]], day: str) -> set[str]:
+    """Ids of the positions the caller supervises on ``day`` (ISO); ``positions`` are (id,
+    supervision lines) as the read model keeps the known positions."""
     found = set()
     for position_id, lines in positions:
-        for post, start, end in lines:
-            if post == post_tenant and str(start) <= day and (end is None or day <= end):
+        for row in lines:
+            supervisor, start, end = _line(row)
+            if start <= day and (end is None or day <= end) and supervises(caller, supervisor):
                 found.add(position_id)
     return found
 
@@ -136,9 +174,10 @@ def case_rows_scope(
     """The case rows the caller sees in ``tenant``, whether on REST or GraphQL.
 
     ``audits``: the caller audits the tenant (all rows, pseudonymised); ``supervised``:
-    ids of the positions the caller's tenant supervises today. A case manager sees the own
-    position's cases; a coordination post the supervised positions' cases and, in its own
-    tenant, the cases not assigned yet (it assigns them, e.g. after a transfer).
+    ids of the positions the caller supervises today (``supervised_by``). A case manager
+    sees the own position's cases; a coordinator the supervised positions' cases and, in
+    the own tenant, the cases not assigned yet (the post assigns them, e.g. after a
+    transfer).
     """
     if audits:
         return RowScope(None, pseudonymised=True)

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Recording
 
+from contexts.case_management import access
 from contexts.case_management.base import ARRIVAL
 from contexts.case_management.domain import (
     AppointmentOutcome,
@@ -230,16 +231,20 @@ class CaseManagementApplication(TransferCommands):
         by_tenant: str,
         on: date,
         reason: str = "",
+        by_position: UUID | None = None,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        """The supervising post approves or refuses a goal agreement or closure."""
+        """The supervising post approves or refuses a goal agreement or closure: where the
+        supervision line names a coordination position, that position's coordinator
+        (``by_position``, their token's position claim)."""
         case = self._case(case_id, expected_version)
-        post = self.supervising_post(case, on)
-        if post != by_tenant:
+        supervisor = self.supervising_post(case, on)
+        if not access.is_supervisor(supervisor, by_tenant, by_position):
+            by = access.Supervisor(by_tenant, by_position)
             raise DomainError(
                 "not-the-supervising-post",
                 f"only the post supervising the case's position on {on} decides"
-                f" ({post or 'no supervision line'}), not {by_tenant}",
+                f" ({supervisor or 'no supervision line'}), not {by}",
                 field="on",
             )
         if approved:

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 
 from contexts.case_management import access
-from contexts.case_management.access import Caller
+from contexts.case_management.access import Caller, Supervisor
 from contexts.case_management.base import CaseManagementBase
 from contexts.case_management.domain import OPEN_CASES_OF_POSITION, Case, KnownPosition
 from contexts.case_management.settings import OverLimit, Policy
@@ -19,7 +19,9 @@ from contexts.shared.indexes import IndexBound
 
 
 class PositionCommands(CaseManagementBase):
-    def supervising_post(self, case: Case, on: date) -> str | None:
+    def supervising_post(self, case: Case, on: date) -> Supervisor | None:
+        """Who supervises the case's position on ``on``: the post and, where coordination's
+        line names one, the supervising coordination position."""
         if case.position_id is None or case.position_id not in self.repository:
             return None
         return self.load(KnownPosition, case.position_id, "position").supervisor_on(on)
@@ -41,26 +43,33 @@ class PositionCommands(CaseManagementBase):
         return self.save(KnownPosition(id=position_id, fte=str(fte), work_tenant=work_tenant))
 
     def note_supervision(
-        self, position_id: UUID, *, post_tenant: str, valid_from: date | None, valid_to: date | None
+        self,
+        position_id: UUID,
+        *,
+        post_tenant: str,
+        valid_from: date | None,
+        valid_to: date | None,
+        supervisor_position_id: UUID | None = None,
     ) -> list[Recording[UUID]]:
-        """Mirror coordination's supervision line (Fachaufsicht) of a known position.
+        """Mirror coordination's supervision line (Fachaufsicht) of a known position, with
+        the supervising coordination position where the line names one.
 
         Idempotent: a line already noted, or an end with no open line, changes nothing.
         """
         position = self.load(KnownPosition, position_id, "position")
         lines = position.supervision
         if valid_from is not None and not any(
-            post == post_tenant and start == valid_from for post, start, _ in lines
+            line.post == post_tenant and line.valid_from == valid_from for line in lines
         ):
-            position.note_supervision(post_tenant, valid_from.isoformat())
-        if valid_to is not None and any(end is None for _, _, end in position.supervision):
+            position.note_supervision(post_tenant, valid_from.isoformat(), supervisor_position_id)
+        if valid_to is not None and any(line.valid_to is None for line in position.supervision):
             position.note_supervision_end(valid_to.isoformat())
         return self.save(position)
 
     def may_see_personal_data(
         self, *, tenant: str, roles: set[str], position: UUID | None, case_id: UUID, on: date
     ) -> bool:
-        """Only the case manager of the assigned position and the post supervising it."""
+        """Only the case manager of the assigned position and its supervisor on the day."""
         case = self.get_case(case_id)
         caller = Caller(tenant, frozenset(roles), position)
         return access.sees_personal_data(
@@ -74,7 +83,7 @@ class PositionCommands(CaseManagementBase):
         person = self.get_person(person_id)
         caller = Caller(tenant, frozenset(roles), position)
 
-        def facts() -> Iterator[tuple[UUID | None, str | None]]:
+        def facts() -> Iterator[tuple[UUID | None, Supervisor | None]]:
             for case_id in person.cases:
                 case = self.get_case(case_id)
                 yield case.position_id, self.supervising_post(case, on)

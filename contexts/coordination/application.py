@@ -72,7 +72,7 @@ class CoordinationApplication(StaffingCommands):
         grants: dict[PositionType, Decimal],
         material_costs_per_year: Decimal = Decimal(0),
         issued_on: date,
-        rates: dict[PositionType, Decimal] | None = None,
+        rates: dict[PositionType, Decimal],
     ) -> list[Recording[UUID]]:
         check_grants(baustein, grants)
         Period(period_start, period_end)
@@ -82,7 +82,7 @@ class CoordinationApplication(StaffingCommands):
             baustein=baustein,
             period_start=period_start.isoformat(),
             period_end=period_end.isoformat(),
-            grants=grants_payload(grants, period_start.year, rates),
+            grants=grants_payload(grants, rates),
             material_costs_per_year=str(money(material_costs_per_year)),
             issued_on=issued_on.isoformat(),
         )
@@ -98,14 +98,24 @@ class CoordinationApplication(StaffingCommands):
         grants: dict[PositionType, Decimal],
         material_costs_per_year: Decimal,
         reason: str,
-        rates: dict[PositionType, Decimal] | None = None,
+        rates: dict[PositionType, Decimal],
+        effective_from: date | None = None,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        """An Änderungsbescheid: a new event; what was forwarded must still fit."""
+        """An Änderungsbescheid: a new event whose grants and rates apply from
+        ``effective_from`` (default: the notice's start); what was forwarded must still fit."""
         notice = self.load_expecting(FundingNotice, notice_id, "funding notice", expected_version)
         check_grants(notice.baustein, grants)
         new_period = Period(notice.period.start, period_end)
-        payload = grants_payload(grants, notice.period.start.year, rates)
+        effective = effective_from or notice.period.start
+        if not new_period.active_on(effective):
+            raise DomainError(
+                "effective-outside-notice-period",
+                f"the amendment takes effect on {effective}, outside the notice period"
+                f" {new_period}",
+                field="effective_from",
+            )
+        payload = grants_payload(grants, rates)
         granted_fte = sum((Decimal(v["fte"]) for v in payload.values()), Decimal(0))
         granted_money = sum(
             (Decimal(v["fte"]) * Decimal(v["rate"]) for v in payload.values()), Decimal(0)
@@ -118,7 +128,7 @@ class CoordinationApplication(StaffingCommands):
                     f" ({r.period}); amend or terminate the contract first",
                     field="period_end",
                 )
-        for day in notice.change_days(notice.period):
+        for day in notice.change_days(Period(effective, new_period.end)):
             forwarded_fte, forwarded_money = notice.forwarded_in(day)
             if forwarded_fte > granted_fte or forwarded_money > granted_money:
                 raise DomainError(
@@ -131,6 +141,7 @@ class CoordinationApplication(StaffingCommands):
         notice.amend(
             reference=reference,
             issued_on=issued_on.isoformat(),
+            effective_from=effective.isoformat(),
             period_end=period_end.isoformat(),
             grants=payload,
             material_costs_per_year=str(money(material_costs_per_year)),

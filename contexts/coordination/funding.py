@@ -7,110 +7,41 @@ one notice cannot together exceed the grant (the second gets a version conflict)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from enum import StrEnum
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contexts.coordination.terms import (
+    BAUSTEIN_OF,
+    AmountRule,
+    Grants,
+    NoticeVersion,
+    Period,
+    PositionType,
+    RecipientKind,
+    Reservation,
+    fte,
+    money,
+    version_of,
+)
 from contexts.shared.errors import DomainError
 
-
-class PositionType(StrEnum):
-    COORDINATION = "coordination"  # Koordinierungsstelle
-    ASSISTANCE = "assistance"  # Verwaltungsassistenz
-    CASE_MANAGEMENT = "case_management"  # Case Management
-    IMMIGRATION_OFFICE = "immigration_office"  # Stelle in Ausländer-/Einbürgerungsbehörde
-
-
-BAUSTEIN_OF: dict[PositionType, int] = {
-    PositionType.COORDINATION: 1,
-    PositionType.ASSISTANCE: 1,
-    PositionType.CASE_MANAGEMENT: 2,
-    PositionType.IMMIGRATION_OFFICE: 3,
-}
-
-# Flat rate per full-time position and year (fachbezogene Pauschale), by the year it applies
-# from. A versioned parameter: a notice records the rate it was issued with.
-FLAT_RATES: dict[PositionType, list[tuple[int, Decimal]]] = {
-    PositionType.COORDINATION: [(2020, Decimal("55000"))],
-    PositionType.CASE_MANAGEMENT: [(2020, Decimal("55000"))],
-    PositionType.IMMIGRATION_OFFICE: [(2020, Decimal("55000"))],
-    PositionType.ASSISTANCE: [(2020, Decimal("45000"))],  # 0.5 FTE = 22,500 EUR
-}
-
-
-def flat_rate(position_type: PositionType, year: int) -> Decimal:
-    rates = [rate for since, rate in FLAT_RATES[position_type] if since <= year]
-    if not rates:
-        raise DomainError(
-            "no-flat-rate", f"no flat rate for {position_type} in {year}", field="period_start"
-        )
-    return rates[-1]
-
-
-class AmountRule(StrEnum):
-    FLAT = "flat"  # a fixed amount per year
-    ACTUAL_COST_CAPPED = "actual_cost_capped"  # actual staff cost, up to the amount per year
-
-
-class RecipientKind(StrEnum):
-    TENANT = "tenant"  # a member town's coordination post (e.g. Rheine)
-    PROVIDER = "provider"  # a free welfare provider (an organisation of the tenant)
-
-
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-    end_field: str = "period_end"  # the request field named in an error
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise DomainError(
-                "period-ends-before-start",
-                f"the period ends ({self.end}) before it starts ({self.start})",
-                field=self.end_field,
-            )
-
-    def contains(self, other: Period) -> bool:
-        return self.start <= other.start and other.end <= self.end
-
-    def months(self) -> list[date]:
-        """First days of the months the period touches."""
-        found = []
-        year, month = self.start.year, self.start.month
-        while (year, month) <= (self.end.year, self.end.month):
-            found.append(date(year, month, 1))
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        return found
-
-    def active_on(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
-    def __str__(self) -> str:
-        return f"{self.start.isoformat()} to {self.end.isoformat()}"
-
-
-def fte(value: Decimal | str | float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-def money(value: Decimal | str | float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-@dataclass(frozen=True)
-class Reservation:
-    """A forwarding contract's share of a notice."""
-
-    contract_id: UUID
-    position_type: PositionType
-    fte: Decimal
-    amount_per_year: Decimal
-    period: Period
+__all__ = [  # the terms are re-exported: callers know them from here
+    "BAUSTEIN_OF",
+    "AmountRule",
+    "ForwardingContract",
+    "FundingNotice",
+    "Grants",
+    "NoticeVersion",
+    "Period",
+    "PositionType",
+    "RecipientKind",
+    "Reservation",
+    "fte",
+    "money",
+]
 
 
 class FundingNotice(Aggregate):
@@ -127,12 +58,21 @@ class FundingNotice(Aggregate):
         issued_on: str
 
     class Amended(Aggregate.Event):
+        """An Änderungsbescheid; its grants, rates and material costs apply from
+        ``effective_from`` (empty in amendments recorded before it existed: from the start)."""
+
+        class_version = 2
         reference: str
         issued_on: str
+        effective_from: str
         period_end: str
         grants: dict[str, dict[str, str]]
         material_costs_per_year: str
         reason: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, object]) -> None:
+            state["effective_from"] = ""
 
     class ForwardingReserved(Aggregate.Event):
         contract_id: UUID
@@ -159,39 +99,65 @@ class FundingNotice(Aggregate):
     ) -> None:
         self.grantor = grantor
         self.baustein = baustein
-        self.period_start = date.fromisoformat(period_start)
-        self._apply(reference, issued_on, period_end, grants, material_costs_per_year)
+        self.period = Period(date.fromisoformat(period_start), date.fromisoformat(period_end))
+        self.versions: list[NoticeVersion] = [
+            version_of(self.period.start, reference, issued_on, grants, material_costs_per_year)
+        ]
         self.amendments: list[str] = []
         self.reservations: dict[UUID, Reservation] = {}
-
-    def _apply(
-        self,
-        reference: str,
-        issued_on: str,
-        period_end: str,
-        grants: dict[str, dict[str, str]],
-        material_costs: str,
-    ) -> None:
-        self.reference = reference
-        self.issued_on = date.fromisoformat(issued_on)
-        self.period = Period(self.period_start, date.fromisoformat(period_end))
-        self.grants = {
-            PositionType(k): (Decimal(v["fte"]), Decimal(v["rate"])) for k, v in grants.items()
-        }
-        self.material_costs_per_year = Decimal(material_costs)
+        self._take_latest()
 
     @event(Amended)
     def amend(
         self,
         reference: str,
         issued_on: str,
+        effective_from: str,
         period_end: str,
         grants: dict[str, dict[str, str]],
         material_costs_per_year: str,
         reason: str,
     ) -> None:
-        self._apply(reference, issued_on, period_end, grants, material_costs_per_year)
+        start = date.fromisoformat(effective_from) if effective_from else self.period.start
+        self.period = Period(self.period.start, date.fromisoformat(period_end))
+        self.versions = [v for v in self.versions if v.effective_from < start] + [
+            version_of(start, reference, issued_on, grants, material_costs_per_year)
+        ]
         self.amendments.append(reason)
+        self._take_latest()
+
+    # -- the version in force -------------------------------------------------------------
+    def _take_latest(self) -> None:
+        """Keep the latest version's terms as plain attributes (what views and rows show)."""
+        latest = self.versions[-1]
+        self.reference = latest.reference
+        self.issued_on = latest.issued_on
+        self.grants: Grants = latest.grants
+        self.material_costs_per_year = latest.material_costs_per_year
+
+    @property
+    def current(self) -> NoticeVersion:
+        return self.versions[-1]
+
+    @property
+    def references(self) -> list[str]:
+        """The references of the notice and its amendments in force, oldest first."""
+        return [v.reference for v in self.versions]
+
+    def version_on(self, day: date) -> NoticeVersion:
+        """The version valid on ``day`` (the first before the notice's start)."""
+        found = self.versions[0]
+        for version in self.versions:
+            if version.effective_from <= day:
+                found = version
+        return found
+
+    def segments(self, first: date, last: date) -> list[tuple[NoticeVersion, date, date]]:
+        """The days ``first``..``last`` split by the versions valid on them."""
+        cuts = [v.effective_from for v in self.versions[1:] if first < v.effective_from <= last]
+        bounds = [first, *cuts]
+        ends = [d - timedelta(days=1) for d in cuts] + [last]
+        return [(self.version_on(s), s, e) for s, e in zip(bounds, ends, strict=True)]
 
     @event(ForwardingReserved)
     def reserve(
@@ -218,12 +184,11 @@ class FundingNotice(Aggregate):
     # -- figures ------------------------------------------------------------------------------
     @property
     def granted_fte(self) -> Decimal:
-        return sum((f for f, _rate in self.grants.values()), Decimal(0))
+        return self.current.granted_fte
 
     @property
     def granted_money_per_year(self) -> Decimal:
-        """Staff funding per year: FTE times flat rate, summed over position types."""
-        return money(sum((f * rate for f, rate in self.grants.values()), Decimal(0)))
+        return self.current.granted_money_per_year
 
     def forwarded_in(
         self,
@@ -246,8 +211,10 @@ class FundingNotice(Aggregate):
         )
 
     def change_days(self, period: Period) -> list[date]:
-        """The days in ``period`` on which the forwarded totals can rise: contract starts."""
+        """The days in ``period`` on which forwarded totals can rise or grants fall: contract
+        starts and the days amendments take effect."""
         starts = {r.period.start for r in self.reservations.values()}
+        starts |= {v.effective_from for v in self.versions}
         return sorted({period.start} | {d for d in starts if period.start <= d <= period.end})
 
     def check_forwarding(
@@ -272,21 +239,22 @@ class FundingNotice(Aggregate):
                 contract_period=str(period),
             )
         for day in self.change_days(period):
+            version = self.version_on(day)
             forwarded_fte, forwarded_money = self.forwarded_in(day, excluding=excluding)
-            self._check_fte(forwarded_fte + fte_share, self.granted_fte, day, "")
-            if position_type is not None and position_type in self.grants:
+            self._check_fte(forwarded_fte + fte_share, version.granted_fte, day, "")
+            if position_type is not None and position_type in version.grants:
                 typed, _ = self.forwarded_in(day, excluding=excluding, position_type=position_type)
-                granted = self.grants[position_type][0]
+                granted = version.grants[position_type][0]
                 self._check_fte(typed + fte_share, granted, day, f"{position_type} ")
-            if forwarded_money + amount_per_year > self.granted_money_per_year:
+            if forwarded_money + amount_per_year > version.granted_money_per_year:
                 raise DomainError(
                     "forwarded-money-exceed-grant",
                     f"forwarded {forwarded_money + amount_per_year} EUR a year exceed granted"
-                    f" {self.granted_money_per_year} EUR a year for Baustein {self.baustein}"
+                    f" {version.granted_money_per_year} EUR a year for Baustein {self.baustein}"
                     f" in {day.year} (from {day.isoformat()})",
                     field="amount_per_year",
                     forwarded_per_year=str(forwarded_money + amount_per_year),
-                    granted_per_year=str(self.granted_money_per_year),
+                    granted_per_year=str(version.granted_money_per_year),
                     baustein=self.baustein,
                     month=day.isoformat()[:7],
                     day=day.isoformat(),

@@ -2,48 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from contexts.coordination.funding import BAUSTEIN_OF, PositionType
+from contexts.coordination.staff_costs import (
+    CONTRIBUTION_KINDS,
+    THIRD_PARTY,
+    Contribution,
+    Staffing,
+    check_staff_id,
+    months_of,
+    spread_year_cost,
+    staffed_fte_in,
+)
+from contexts.coordination.supervision import (
+    COORDINATION_POSITIONS_IN,
+    Supervision,
+    SupervisionFacts,
+    check_supervisor,
+)
 from contexts.shared.errors import DomainError
 
-STAFF_ID_HINT = "a pseudonymous staff id such as MA-0042, never a name"
-
-
-@dataclass(frozen=True)
-class Staffing:
-    staff_id: str
-    fte: Decimal
-    start: date
-    end: date | None
-
-    def active_on(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
-
-    def overlaps(self, start: date, end: date | None) -> bool:
-        return (self.end is None or start <= self.end) and (end is None or self.start <= end)
-
-
-@dataclass(frozen=True)
-class Supervision:
-    post_tenant: str
-    valid_from: date
-    valid_to: date | None
-
-    def active_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
-
-def check_staff_id(staff_id: str) -> None:
-    if not staff_id or len(staff_id) > 40 or " " in staff_id.strip():
-        raise DomainError(
-            "staff-id-not-pseudonymous", f"the staff id must be {STAFF_ID_HINT}", field="staff_id"
-        )
+__all__ = ["COORDINATION_POSITIONS_IN", "Position", "RegionalArea", "Supervision"]
 
 
 class Position(Aggregate):
@@ -73,9 +59,33 @@ class Position(Aggregate):
         month: str
         amount: str
 
+    class YearStaffCostRecorded(Aggregate.Event):
+        """The employer reports the staff cost of a whole year (instead of months)."""
+
+        year: int
+        amount: str
+
+    class ContributionRecorded(Aggregate.Event):
+        """Money towards the position's cost that is not the grant: own funds (Eigenanteil,
+        kommunale Aufstockung) or third-party funds, for a year, with who pays and the source."""
+
+        year: int
+        kind: str
+        contributor: str
+        source: str
+        amount: str
+
     class SupervisionAssigned(Aggregate.Event):
         post_tenant: str
         valid_from: str
+        supervisor_position_id: UUID | None  # the supervising coordination position
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Lines stored before they named a position: any coordinator of the post."""
+            state["supervisor_position_id"] = None
 
     class SupervisionEnded(Aggregate.Event):
         valid_to: str
@@ -105,6 +115,8 @@ class Position(Aggregate):
         self.regional_area_id = regional_area_id
         self.staffing: list[Staffing] = []
         self.costs: dict[str, Decimal] = {}
+        self.year_costs: dict[int, Decimal] = {}
+        self.contributions: list[Contribution] = []
         self.supervision: list[Supervision] = []
 
     # -- staffing ---------------------------------------------------------------------------
@@ -172,24 +184,119 @@ class Position(Aggregate):
             ) from None
         if amount < 0:
             raise DomainError("negative-cost", "staff costs cannot be negative", field="amount")
+        if int(month[:4]) in self.year_costs:
+            raise DomainError(
+                "costs-reported-per-year",
+                f"the staff cost of {month[:4]} was reported for the whole year; correct that"
+                " figure instead of adding months",
+                field="month",
+            )
         self._record_cost(month, str(amount.quantize(Decimal("0.01"), ROUND_HALF_UP)))
 
     @event(StaffCostRecorded)
     def _record_cost(self, month: str, amount: str) -> None:
         self.costs[month] = Decimal(amount)  # a later record for a month corrects the earlier
 
+    def record_year_cost(self, year: int, amount: Decimal) -> None:
+        if amount < 0:
+            raise DomainError("negative-cost", "staff costs cannot be negative", field="amount")
+        if any(m.startswith(f"{year}-") for m in self.costs):
+            raise DomainError(
+                "costs-reported-per-month",
+                f"the staff cost of {year} was reported per month; correct those months"
+                " instead of adding a yearly figure",
+                field="year",
+            )
+        self._record_year_cost(year, str(amount.quantize(Decimal("0.01"), ROUND_HALF_UP)))
+
+    @event(YearStaffCostRecorded)
+    def _record_year_cost(self, year: int, amount: str) -> None:
+        self.year_costs[year] = Decimal(amount)  # a later record for a year corrects it
+
+    def cost_of_year(self, year: int) -> Decimal:
+        if year in self.year_costs:
+            return self.year_costs[year]
+        return sum((a for m, a in self.costs.items() if m.startswith(f"{year}-")), Decimal(0))
+
+    def monthly_costs(self, year: int) -> dict[str, Decimal]:
+        """The staff cost per month of ``year``: as reported, or a yearly figure spread by
+        ``spread_year_cost``."""
+        if year not in self.year_costs:
+            return {m: a for m, a in self.costs.items() if m.startswith(f"{year}-")}
+        weights = [staffed_fte_in(self.staffing, first, last) for _, first, last in months_of(year)]
+        return spread_year_cost(self.year_costs[year], year, weights)
+
+    def record_contribution(
+        self, year: int, kind: str, contributor: str, source: str, amount: Decimal
+    ) -> None:
+        if kind not in CONTRIBUTION_KINDS:
+            raise DomainError(
+                "unknown-contribution-kind",
+                f"kind is one of {', '.join(CONTRIBUTION_KINDS)}, not {kind!r}",
+                field="kind",
+            )
+        if amount < 0:
+            raise DomainError(
+                "negative-contribution", "a contribution cannot be negative", field="amount"
+            )
+        if kind == THIRD_PARTY and not source.strip():
+            raise DomainError(
+                "source-missing",
+                "third-party funds name their source (programme, funder)",
+                field="source",
+            )
+        self._record_contribution(
+            year, kind, contributor, source, str(amount.quantize(Decimal("0.01"), ROUND_HALF_UP))
+        )
+
+    @event(ContributionRecorded)
+    def _record_contribution(
+        self, year: int, kind: str, contributor: str, source: str, amount: str
+    ) -> None:
+        """A later record for the same year, kind, contributor and source corrects it."""
+        new = Contribution(year, kind, contributor, source, Decimal(amount))
+        self.contributions = [c for c in self.contributions if c.key != new.key] + [new]
+
+    def contributed(self, year: int, kind: str) -> Decimal:
+        return sum(
+            (c.amount for c in self.contributions if c.year == year and c.kind == kind),
+            Decimal(0),
+        )
+
     # -- supervision (Fachaufsicht) -----------------------------------------------------------
     def supervisor_on(self, day: date) -> str | None:
         return next((s.post_tenant for s in self.supervision if s.active_on(day)), None)
 
-    def assign_supervision(self, post_tenant: str, valid_from: date) -> None:
-        if post_tenant != self.work_tenant:
+    def supervision_on(self, day: date) -> Supervision | None:
+        """The line in force on ``day``: the post and, where named, its coordination position."""
+        return next((s for s in self.supervision if s.active_on(day)), None)
+
+    def assign_supervision(
+        self,
+        post_tenant: str,
+        valid_from: date,
+        supervisor_position_id: UUID | None = None,
+        facts: SupervisionFacts | None = None,
+    ) -> None:
+        """A line from the post of ``post_tenant`` (and, if named, one of its coordination
+        positions) to this position; ``facts`` are what lies beyond this position's log."""
+        facts = facts or SupervisionFacts()
+        if post_tenant != self.work_tenant and not (
+            facts.post_above_work_tenant and not facts.work_tenant_coordinated
+        ):
+            own = (
+                f"; {self.work_tenant} has a coordination position of its own"
+                if facts.post_above_work_tenant
+                else ""
+            )
             raise DomainError(
                 "post-not-responsible",
                 f"the coordination post of {post_tenant} is not responsible for {self.work_tenant},"
-                f" where this position works",
+                f" where this position works{own}",
                 field="post_tenant",
             )
+        if supervisor_position_id is not None:
+            check_supervisor(supervisor_position_id, post_tenant, facts.supervisor)
         current = [s for s in self.supervision if s.valid_to is None or s.valid_to >= valid_from]
         if current:
             raise DomainError(
@@ -198,11 +305,15 @@ class Position(Aggregate):
                 f" {current[0].valid_from}; end that line first",
                 field="valid_from",
             )
-        self._assign_supervision(post_tenant, valid_from.isoformat())
+        self._assign_supervision(post_tenant, valid_from.isoformat(), supervisor_position_id)
 
     @event(SupervisionAssigned)
-    def _assign_supervision(self, post_tenant: str, valid_from: str) -> None:
-        self.supervision.append(Supervision(post_tenant, date.fromisoformat(valid_from), None))
+    def _assign_supervision(
+        self, post_tenant: str, valid_from: str, supervisor_position_id: UUID | None
+    ) -> None:
+        self.supervision.append(
+            Supervision(post_tenant, date.fromisoformat(valid_from), None, supervisor_position_id)
+        )
 
     def end_supervision(self, valid_to: date) -> None:
         open_ = [s for s in self.supervision if s.valid_to is None]
@@ -219,11 +330,17 @@ class Position(Aggregate):
     @event(SupervisionEnded)
     def _end_supervision(self, valid_to: str) -> None:
         self.supervision = [
-            Supervision(s.post_tenant, s.valid_from, date.fromisoformat(valid_to))
-            if s.valid_to is None
-            else s
+            replace(s, valid_to=date.fromisoformat(valid_to)) if s.valid_to is None else s
             for s in self.supervision
         ]
+
+    # -- index entries (contexts/shared/indexes.py) -----------------------------------------
+    def index_entries(self) -> frozenset[tuple[str, str]]:
+        """A coordination position counts among the coordination positions working in its
+        work tenant (whether that tenant has a post of its own, for supervision lines)."""
+        if self.position_type != PositionType.COORDINATION:
+            return frozenset()
+        return frozenset({(COORDINATION_POSITIONS_IN, self.work_tenant)})
 
 
 class RegionalArea(Aggregate):
@@ -247,26 +364,3 @@ class RegionalArea(Aggregate):
     @event(ShareChanged)
     def change_share(self, case_management_fte: str, reason: str) -> None:
         self.case_management_fte = Decimal(case_management_fte)
-
-
-def propose_shares(
-    total_fte: Decimal, newcomers: dict[str, int], step: Decimal = Decimal("0.1")
-) -> dict[str, Decimal]:
-    """Split ``total_fte`` over areas in proportion to their newcomer counts.
-
-    Largest-remainder rounding to ``step``, so the shares add up to the total exactly
-    (Kreis Steinfurt split 9.0 FTE over five areas by newly immigrated people over 28).
-    """
-    if total_fte <= 0 or not newcomers or any(n < 0 for n in newcomers.values()):
-        raise DomainError("invalid-proposal", "a positive total and non-negative counts are needed")
-    people = sum(newcomers.values())
-    if people == 0:
-        raise DomainError("invalid-proposal", "the newcomer counts add up to zero")
-    units = int((total_fte / step).to_integral_value(ROUND_HALF_UP))
-    exact = {area: Decimal(units) * n / people for area, n in newcomers.items()}
-    floors = {area: int(value) for area, value in exact.items()}
-    left = units - sum(floors.values())
-    by_remainder = sorted(exact, key=lambda a: (exact[a] - floors[a], newcomers[a]), reverse=True)
-    for area in by_remainder[:left]:
-        floors[area] += 1
-    return {area: (step * floors[area]).quantize(step) for area in newcomers}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import Recording
@@ -18,11 +19,58 @@ from contexts.coordination.funding import (
     PositionType,
     fte,
 )
-from contexts.coordination.positions import Position, RegionalArea
-from contexts.shared.errors import DomainError
+from contexts.coordination.positions import COORDINATION_POSITIONS_IN, Position, RegionalArea
+from contexts.coordination.supervision import SupervisionFacts
+from contexts.shared.application import TenantApplication
+from contexts.shared.errors import DomainError, NotFound
 
 TenantCheck = Callable[[str], None]
 """Raises unless the tenant key names a tenant this tenant may place positions in."""
+
+
+class SupervisionScope(Protocol):
+    """What a supervision line's rules ask beyond the position's own log. The service layer
+    answers from the tenant directory and the coordination logs of a tenant and the tenants
+    above it (a coordination position working in Rheine may live in Kreis Steinfurt's log),
+    so every answer costs at most the depth of the hierarchy, never a scan of a log."""
+
+    def is_above(self, tenant: str, below: str) -> bool:
+        """``tenant`` is an ancestor of ``below``."""
+        ...
+
+    def coordinated(self, tenant: str) -> bool:
+        """Coordination positions work in ``tenant`` (it has a coordination of its own)."""
+        ...
+
+    def coordination_position(self, position_id: UUID, post_tenant: str) -> Position | None:
+        """The position in the coordination log of ``post_tenant`` or a tenant above it."""
+        ...
+
+
+class OwnLogScope:
+    """The answers this log alone gives (no directory: no tenant counts as above another)."""
+
+    def __init__(self, app: TenantApplication) -> None:
+        self.app = app
+
+    def is_above(self, tenant: str, below: str) -> bool:
+        return False
+
+    def coordinated(self, tenant: str) -> bool:
+        return self.app.indexes.index_count(COORDINATION_POSITIONS_IN, tenant) > 0
+
+    def coordination_position(self, position_id: UUID, post_tenant: str) -> Position | None:
+        return position_in(self.app, position_id)
+
+
+def position_in(app: TenantApplication, position_id: UUID) -> Position | None:
+    """The position with this id in the app's log, or None (also for another aggregate)."""
+    if position_id not in app.repository:
+        return None
+    try:
+        return app.load(Position, position_id, "position")
+    except NotFound:
+        return None
 
 
 class StaffingCommands(CycleCommands):
@@ -130,16 +178,57 @@ class StaffingCommands(CycleCommands):
         position.record_cost(month, amount)
         return self.save(position)
 
+    def record_year_cost(
+        self, position_id: UUID, *, year: int, amount: Decimal
+    ) -> list[Recording[UUID]]:
+        """The employer reports the staff cost of a whole year (spread over the months by
+        ``positions.spread_year_cost``)."""
+        position = self.get_position(position_id)
+        position.record_year_cost(year, amount)
+        return self.save(position)
+
+    def record_contribution(
+        self,
+        position_id: UUID,
+        *,
+        year: int,
+        kind: str,
+        contributor: str,
+        source: str,
+        amount: Decimal,
+    ) -> list[Recording[UUID]]:
+        """Own funds or third-party funds towards the position's cost in a year."""
+        position = self.get_position(position_id)
+        position.record_contribution(year, kind, contributor, source, amount)
+        return self.save(position)
+
     def assign_supervision(
         self,
         position_id: UUID,
         *,
         post_tenant: str,
         valid_from: date,
+        supervisor_position_id: UUID | None = None,
+        scope: SupervisionScope | None = None,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
+        """A supervision line from the post of ``post_tenant`` (and, if named, its
+        coordination position); ``scope`` answers from beyond this log (default: this log)."""
         position = self.load_expecting(Position, position_id, "position", expected_version)
-        position.assign_supervision(post_tenant, valid_from)
+        where = scope or OwnLogScope(self)
+        above = post_tenant != position.work_tenant and where.is_above(
+            post_tenant, position.work_tenant
+        )
+        facts = SupervisionFacts(
+            supervisor=(
+                where.coordination_position(supervisor_position_id, post_tenant)
+                if supervisor_position_id is not None
+                else None
+            ),
+            post_above_work_tenant=above,
+            work_tenant_coordinated=where.coordinated(position.work_tenant) if above else True,
+        )
+        position.assign_supervision(post_tenant, valid_from, supervisor_position_id, facts)
         return self.save(position)
 
     def end_supervision(

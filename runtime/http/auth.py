@@ -1,10 +1,11 @@
 """Bearer JWT authentication and tenant/role authorisation.
 
 Development: HS256 with ``KIM_JWT_SECRET`` (``kim token`` mints one). Production: an OIDC
-provider's JWKS (``KIM_JWKS_URL``). Claims: ``sub``, ``tenant``, ``roles`` and, for case
-managers, ``position``: the id of the case-management position (Stelle) they work on, which
-decides whose personal data they may see; for auditors, ``mandate``: the tenants their audit
-mandate names (without it: their own tenant and those below it).
+provider's JWKS (``KIM_JWKS_URL``). Claims: ``sub``, ``tenant``, ``roles`` and ``position``:
+the id of the position (Stelle) they work on, a case manager's case-management position or a
+coordinator's coordination position (supervision lines run from it), which decides whose
+personal data they may see; for auditors, ``mandate``: the tenants their audit mandate names
+(without it: their own tenant and those below it).
 """
 
 from __future__ import annotations

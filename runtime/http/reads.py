@@ -38,6 +38,21 @@ def caught_up(
 ) -> int:
     """Wait (bounded) until the read model has applied the wanted position; 503 otherwise."""
     wanted = wanted_position(request, platform, tenant, context)
+    _wait(platform, projection, tenant, context, wanted)
+    return wanted
+
+
+def caught_up_with_heads(
+    platform: Platform, projection: str, context: str, tenants: list[str]
+) -> None:
+    """Wait (bounded) until the read model has applied each of ``tenants``' logs up to its
+    head: for logs read beside the request's tenant, whose positions ``KIM-Position`` (a
+    position of the tenant's own log) does not name; 503 otherwise."""
+    for tenant in tenants:
+        _wait(platform, projection, tenant, context, platform.store.head(tenant, context))
+
+
+def _wait(platform: Platform, projection: str, tenant: str, context: str, wanted: int) -> None:
     deadline = time.monotonic() + WAIT_LIMIT_SECONDS
     while (at := platform.read.position(projection, tenant, context)) < wanted:
         if time.monotonic() > deadline:
@@ -48,7 +63,6 @@ def caught_up(
                 headers={"Retry-After": "1"},
             )
         time.sleep(0.005)
-    return wanted
 
 
 def next_link(request: Request, after: str, count: int, limit: int) -> dict[str, str]:

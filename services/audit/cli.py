@@ -22,7 +22,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "export":
             return _audit_export(args, store)
-        if args.action == "report":
+        if args.action in ("statement", "report"):
             return _audit_report(args, store)
         if args.action == "checkpoint":
             count = audit.checkpoint(store, tenants)
@@ -49,10 +49,16 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _audit_export(args: argparse.Namespace, store: Any) -> int:
-    """The tenant's full history as JSON lines plus a manifest of hashes beside it."""
+    """The tenant's full history as JSON lines plus a manifest of hashes beside it.
+
+    The manifest also names the tenant's registry entry and the towns below it with the
+    number of their events: the export holds the tenant's own logs only, so a statement
+    made from it can say which towns' figures are missing.
+    """
     import io
     import json
 
+    from contexts.tenancy.application import TenancyApplication
     from runtime import audit
     from runtime.eventstore.jsonl import export_tenant, tenant_logs
 
@@ -67,72 +73,117 @@ def _audit_export(args: argparse.Namespace, store: Any) -> int:
     text = buffer.getvalue()
     out = Path(args.out)
     out.write_text(text, encoding="utf-8")
+    manifest = audit.manifest(store, args.tenant, text)
+    directory = TenancyApplication(store.recorder).directory()
+    info = directory.get(args.tenant)
+    if info is not None:
+        manifest["tenant_info"] = {
+            "name": info.name, "kind": info.kind.value, "parent": info.parent, "ags": info.ags,
+        }  # fmt: skip
+    members = {
+        town: {
+            "name": town_info.name if (town_info := directory.get(town)) else None,
+            "events": sum(tenant_logs(store, town).values()),
+        }
+        for town in directory.descendants(args.tenant)
+    }
+    manifest["members"] = members
     manifest_path = out.with_name(out.name + ".manifest.json")
-    manifest_path.write_text(
-        json.dumps(audit.manifest(store, args.tenant, text), indent=2, ensure_ascii=False),
-        encoding="utf-8",
-    )
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     console.print(f"{count} Ereignisse von {args.tenant} exportiert; Manifest: {manifest_path}")
+    left_out = [f"{town} ({m['events']} Ereignisse)" for town, m in members.items() if m["events"]]
+    if left_out:
+        console.print(
+            f"[yellow]Hinweis: Der Export enthält nur {args.tenant}; nicht enthalten sind die"
+            f" Mitgliedsstädte {', '.join(left_out)}. Exportieren Sie sie einzeln, sonst fehlen"
+            " ihre Zahlen im Sachbericht (der Nachweis nennt sie als fehlende Mandanten)."
+        )
     return 0
 
 
 def _audit_report(args: argparse.Namespace, store: Any) -> int:
     """The Verwendungsnachweis of a notice and year, as of a date or log position."""
-    from datetime import UTC, date, datetime, time
+    import json
+    from datetime import date
 
-    from contexts.coordination.application import CoordinationApplication
     from contexts.coordination.statement import VacancyRule
     from contexts.shared.errors import DomainError
-    from contexts.tenancy.application import TenancyApplication
-    from services.audit.narrative import narrative
-    from services.audit.report import build, euro, to_csv, to_pdf
+    from services.audit.report import PROVISIONAL, euro, prepare, to_csv, to_pdf
 
     if not (args.tenant and args.notice and args.year):
-        console.print("[red]kim audit report braucht --tenant, --notice und --year.")
+        console.print("[red]kim audit statement braucht --tenant, --notice und --year.")
         return 2
-    until = None
+    if args.format == "pdf" and not args.out:
+        console.print("[red]Für PDF bitte --out angeben.")
+        return 2
+    as_of = None
     if args.as_of:
         try:
-            until = datetime.combine(date.fromisoformat(args.as_of), time.max, tzinfo=UTC)
+            as_of = date.fromisoformat(args.as_of)
         except ValueError:
             console.print("[red]--as-of erwartet ein Datum wie 2022-12-31.")
             return 2
-    app = CoordinationApplication(args.tenant, store.recorder)
+    manifest = None
+    if args.manifest:
+        try:
+            manifest = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            console.print(f"[red]Manifest {args.manifest} nicht lesbar: {e}")
+            return 2
+        if manifest.get("tenant") != args.tenant:
+            console.print(
+                f"[red]Das Manifest gehört zu {manifest.get('tenant')!r}, nicht zu {args.tenant}."
+            )
+            return 2
     try:
-        statement, history = build(
-            store, app, args.notice, args.year, rule=VacancyRule(args.rule),
-            upto=args.position, until=until,
+        statement, head, story = prepare(
+            store, args.tenant, args.notice, args.year, rule=VacancyRule(args.rule),
+            as_of=as_of, position=args.position, manifest=manifest,
         )  # fmt: skip
     except DomainError as e:
         console.print(f"[red]{e.detail}")
         return 1
-    directory = TenancyApplication(store.recorder).directory()
-    towns = [args.tenant, *directory.descendants(args.tenant)]
-    story = narrative(store, towns, args.tenant, args.year, until=until)
     if args.format == "pdf":
-        data = to_pdf(statement, args.tenant, history.position, story)
-        if not args.out:
-            console.print("[red]Für PDF bitte --out angeben.")
-            return 2
-        Path(args.out).write_bytes(data)
+        Path(args.out).write_bytes(to_pdf(statement, head, story=story))
     else:
-        text = to_csv(statement, args.tenant, history.position, story)
+        text = to_csv(statement, head, story=story)
         if args.out:
             Path(args.out).write_text(text, encoding="utf-8")
         else:
             print(text, end="")
+    if head.provisional:
+        console.print(
+            f"[yellow]{PROVISIONAL}: der Stichtag ist noch nicht vorbei, spätere Ereignisse"
+            " können die Zahlen ändern. Für einen reproduzierbaren Nachweis --as-of mit einem"
+            " vergangenen Tag oder --position angeben."
+        )
+    if head.missing:
+        console.print(
+            f"[yellow]Warnung: Fehlende Mandanten: {', '.join(head.missing)} – deren Zahlen"
+            " fehlen. Der Datenbestand enthält keine Protokolle dieser Mitgliedsstädte;"
+            " importieren Sie auch deren Prüfexport."
+        )
+    if not head.directory_known and manifest is None:
+        console.print(
+            "[yellow]Hinweis: Das Mandantenverzeichnis ist nicht im Datenbestand. Mit"
+            " --manifest (dem Manifest des Prüfexports) nennt der Nachweis Name und"
+            " Mitgliedsstädte des Mandanten."
+        )
     console.print(
         f"Verwendungsnachweis {statement.reference} {args.year}: Stand Position"
-        f" {history.position}, verwendet {euro(statement.total('used'))} von"
+        f" {head.position}, verwendet {euro(statement.total('used'))} von"
         f" {euro(statement.total('granted'))} EUR."
     )
     return 0
 
 
 def add_audit_parser(sub: Any) -> None:
-    """``kim audit verify|checkpoint|export|report``."""
+    """``kim audit verify|checkpoint|export|statement`` (``report``: the old name)."""
     audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")
-    audit.add_argument("action", choices=["verify", "checkpoint", "export", "report"])
+    audit.add_argument(
+        "action", choices=["verify", "checkpoint", "export", "statement", "report"],
+        help="statement (auch: report): Verwendungsnachweis",
+    )  # fmt: skip
     audit.add_argument("--tenant", default=None, help="nur diesen Mandanten")
     audit.add_argument("--out", default=None, help="Zieldatei (Export, Bericht)")
     audit.add_argument("--notice", default=None, help="Bescheid: Aktenzeichen oder ID")
@@ -145,4 +196,8 @@ def add_audit_parser(sub: Any) -> None:
         help="Regel für unbesetzte Monate",
     )  # fmt: skip
     audit.add_argument("--format", default="csv", choices=["csv", "pdf"])
+    audit.add_argument(
+        "--manifest", default=None,
+        help="Manifest des importierten Prüfexports (nennt Name und Mitgliedsstädte)",
+    )  # fmt: skip
     audit.set_defaults(func=cmd_audit)

@@ -7,7 +7,7 @@ tenant's ``audit`` log before the answer goes out (who, which view, which parame
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,8 +25,8 @@ from runtime.http.auth import Principal, Role, authorize
 from runtime.http.problems import Problem
 from runtime.http.reads import MAX_PAGE, next_link
 from runtime.platform import Platform
-from services.audit.narrative import narrative
-from services.audit.report import build, to_csv, to_pdf
+from services.audit.narrative import Narrative
+from services.audit.report import Head, prepare, to_csv, to_pdf
 
 router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
 
@@ -66,32 +66,54 @@ class LineView(BaseModel):
 
 class StatementView(BaseModel):
     tenant: str
+    grantee: str
+    ags: str | None
     notice: str
+    references: list[str]
+    grantor: str
+    baustein: int
     year: int
+    as_of: date | None
     as_of_position: int
+    provisional: bool  # the as-of day has not ended: later events may still change it
+    missing_tenants: list[str]  # towns named but without logs here: their figures are missing
+    narrative_tenants: list[str]
     vacancy_rule: VacancyRule
     granted: list[LineView]
     totals: list[LineView]
     months: list[dict[str, Any]]
     positions: list[dict[str, Any]]
     contracts: list[dict[str, Any]]
-    recorded_as: int
+    recorded_as: int  # this request's record in the audit trail (JSON only)
     narrative: dict[str, dict[str, Any]] = {}
 
     @classmethod
-    def of(cls, s: Statement, tenant: str, position: int, recorded: int) -> StatementView:
+    def of(cls, s: Statement, head: Head, story: Narrative, recorded: int) -> StatementView:
         return cls(
-            tenant=tenant,
+            tenant=head.tenant,
+            grantee=head.grantee(),
+            ags=head.ags,
             notice=s.reference,
+            references=s.references,
+            grantor=s.grantor,
+            baustein=s.baustein,
             year=s.year,
-            as_of_position=position,
+            as_of=head.as_of,
+            as_of_position=head.position,
+            provisional=head.provisional,
+            missing_tenants=head.missing,
+            narrative_tenants=story.tenants,
             vacancy_rule=s.vacancy_rule,
             granted=[LineView(label=g.label, value=g.value, events=g.events) for g in s.granted],
             totals=[LineView(label=t.label, value=t.value, events=t.events) for t in s.totals],
             months=[vars(m) for m in s.months],
-            positions=[{**vars(p), "position_id": str(p.position_id)} for p in s.positions],
+            positions=[
+                {**vars(p), "position_id": str(p.position_id), "contract_id": p.contract_id}
+                for p in s.positions
+            ],
             contracts=[{**vars(c), "contract_id": str(c.contract_id)} for c in s.contracts],
             recorded_as=recorded,
+            narrative={k: {"count": f.count, "events": f.events} for k, f in story.figures.items()},
         )
 
 
@@ -104,34 +126,46 @@ def get_statement(
     year: Annotated[int, Query(ge=2015, le=2100)],
     format: Literal["json", "csv", "pdf"] = "json",
     rule: VacancyRule = VacancyRule.TWELFTH_PER_VACANT_MONTH,
-    as_of: Annotated[date | None, Query(description="end of this day")] = None,
+    as_of: Annotated[date | None, Query(description="end of this day (UTC)")] = None,
     position: Annotated[int | None, Query(ge=1, description="log position")] = None,
 ) -> Response:
+    """The statement as of the end of ``as_of`` and/or a position of the coordination log.
+
+    The same statement as of a day that has ended gives the same bytes as CSV and PDF (the
+    CSV and PDF carry nothing of the request). As of a day that has not ended (``as_of``
+    today or later, or neither ``as_of`` nor ``position``) it is given but marked
+    provisional ("VORLÄUFIG", ``provisional: true``). Member towns named but without logs
+    in the store are named (``missing_tenants``, "Fehlende Mandanten" in the head).
+    """
     check_mandate(principal, tenant.key, platform)
     recorded = record(
         platform, principal, tenant.key, "statement", notice=notice, year=year, format=format,
         rule=rule.value, as_of=as_of.isoformat() if as_of else None, position=position,
     )  # fmt: skip
-    until = datetime.combine(as_of, time.max, tzinfo=UTC) if as_of else None
-    app = platform.app(CoordinationApplication, tenant.key)
-    s, history = build(platform.store, app, notice, year, rule=rule, upto=position, until=until)
-    towns = [tenant.key, *platform.directory().descendants(tenant.key)]
-    story = narrative(platform.store, towns, tenant.key, year, until=until)
+    s, head, story = prepare(
+        platform.store, tenant.key, notice, year, rule=rule, as_of=as_of, position=position,
+        app=platform.app(CoordinationApplication, tenant.key), tenancy=platform.tenancy,
+    )  # fmt: skip
     name = f"verwendungsnachweis-{tenant.key}-{s.reference}-{year}"
+    if as_of is not None:
+        name += f"-stand-{as_of.isoformat()}"
+    elif position is not None:
+        name += f"-position-{head.position}"
+    if head.provisional:
+        name += "-vorlaeufig"
     if format == "csv":
         return Response(
-            to_csv(s, tenant.key, history.position, story),
+            to_csv(s, head, story=story),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "pdf":
         return Response(
-            to_pdf(s, tenant.key, history.position, story),
+            to_pdf(s, head, story=story),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
-    view = StatementView.of(s, tenant.key, history.position, recorded)
-    view.narrative = {k: {"count": f.count, "events": f.events} for k, f in story.figures.items()}
+    view = StatementView.of(s, head, story, recorded)
     return Response(view.model_dump_json(), media_type="application/json")
 
 

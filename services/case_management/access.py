@@ -54,7 +54,7 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
             else []
         )
         supervised = access.supervised_by(
-            self.principal.tenant,
+            self.caller,
             [(r.key, r.doc.get("supervision") or []) for r in known],
             date.today().isoformat(),
         )
@@ -147,7 +147,8 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
             )
 
     def supervising_post(self, case_id: UUID, on: date) -> Case:
-        """A coordinator of the post supervising the case's position on ``on``."""
+        """A coordinator of the post supervising the case's position on ``on`` (with the
+        supervising coordination position's claim where the line names one)."""
         if not self.principal.roles & COORDINATORS:
             raise Problem(
                 403,
@@ -159,12 +160,12 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
             case = self.app.get_case(case_id)
         else:
             case = self._case_for_outsider(case_id)
-        post = self.app.supervising_post(case, on)
-        if not access.supervises(self.caller, post):
+        supervisor = self.app.supervising_post(case, on)
+        if not access.supervises(self.caller, supervisor):
             raise forbidden(
                 "not-the-supervising-post",
                 f"only the post supervising the case's position on {on} decides"
-                f" ({post or 'no supervision line'})",
+                f" ({supervisor or 'no supervision line'})",
             )
         return case
 

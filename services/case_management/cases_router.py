@@ -203,6 +203,7 @@ def decide(case_id: UUID, body: Decide, work: Work) -> JSONResponse:
             by_tenant=work.principal.tenant,
             on=body.on,
             reason=body.reason,
+            by_position=work.principal.position,
             expected_version=body.expected_version,
         ),
     )

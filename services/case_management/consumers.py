@@ -20,7 +20,8 @@ AppFor = Callable[[str], CaseManagementApplication]
 
 
 class PositionIntake(Intake):
-    """Notes case-management positions where they work, and their supervision lines.
+    """Notes case-management positions where they work, and their supervision lines (with
+    the supervising coordination position where a line names one).
 
     The position of "Lernen fördern" lives in Kreis Steinfurt's coordination log but works in
     Rheine, so Rheine's case management learns of it. Noting is idempotent (the position's
@@ -56,6 +57,9 @@ class PositionIntake(Intake):
                 post_tenant=str(data.get("post_tenant", "")),
                 valid_from=date.fromisoformat(data["valid_from"]) if assigned else None,
                 valid_to=None if assigned else date.fromisoformat(data["valid_to"]),
+                supervisor_position_id=coordination.published_uuid(
+                    data.get("supervisor_position_id")
+                ),
             )
 
 

@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
 from contexts.coordination.funding import AmountRule, FundingNotice, PositionType, RecipientKind
+from contexts.coordination.positions import COORDINATION_POSITIONS_IN
 from runtime import context as request_context
 from runtime.platform import Platform
 
@@ -19,6 +20,9 @@ COORD = PositionType.COORDINATION
 ASSIST = PositionType.ASSISTANCE
 CM = PositionType.CASE_MANAGEMENT
 ABH = PositionType.IMMIGRATION_OFFICE
+# The rates per FTE and year the demo's notices state (fachbezogene Pauschale 2020/2021).
+RATES = {COORD: Decimal("55000"), ASSIST: Decimal("45000"), CM: Decimal("55000"),
+         ABH: Decimal("55000")}  # fmt: skip
 
 
 def load_coordination_demo(platform: Platform) -> list[str]:
@@ -49,6 +53,7 @@ def _notice(
         period_start=start,
         period_end=date(2022, 12, 31),
         grants={k: Decimal(v) for k, v in grants.items()},
+        rates={k: RATES[k] for k in grants},
         material_costs_per_year=Decimal(material),
         issued_on=start,
     )
@@ -84,8 +89,16 @@ REGIONAL_AREAS = [  # Kreis Steinfurt, Vorlage 362/21: 9.0 case-management FTE o
 ]
 
 
+def rheine_coordination(ks: CoordinationApplication) -> UUID:
+    """The "Koordinierungsstelle KIM Stadt Rheine": Kreis Steinfurt's log holds it (funded by
+    the forwarding contract), it works in Rheine (from the index of coordination positions)."""
+    (found,) = ks.indexes.index_members(COORDINATION_POSITIONS_IN, "rheine")
+    return UUID(found)
+
+
 def _positions_demo(ks: CoordinationApplication, notice_b2: UUID, lf: UUID) -> list[str]:
-    """Regional areas, and the 1.9 FTE of Lernen fördern in Rheine under Rheine's post."""
+    """Regional areas, and the 1.9 FTE of Lernen fördern in Rheine under Rheine's post: the
+    line runs from Rheine's coordination position (created before, with the B1 notice)."""
     areas = {}
     for name, towns, share in REGIONAL_AREAS:
         (rec,) = ks.define_regional_area(name=name, towns=towns, case_management_fte=Decimal(share))
@@ -110,13 +123,29 @@ def _positions_demo(ks: CoordinationApplication, notice_b2: UUID, lf: UUID) -> l
     ks.start_staffing(
         position, staff_id="LF-CM-02", fte_share=Decimal("0.9"), start=date(2021, 10, 1)
     )
-    ks.assign_supervision(position, post_tenant="rheine", valid_from=date(2021, 9, 1))
+    ks.assign_supervision(
+        position,
+        post_tenant="rheine",
+        valid_from=date(2021, 9, 1),
+        supervisor_position_id=rheine_coordination(ks),
+    )
     for month, amount in LF_COSTS_2021.items():
         ks.record_staff_cost(position, month=month, amount=Decimal(amount))
     return [
         "Kreis Steinfurt: fünf Regionalbereiche (1,6 + 1,6 + 2,0 + 1,9 + 1,9 = 9,0 VZÄ)",
         "Lernen fördern e.V.: Stelle 1,9 VZÄ in Rheine, Fachaufsicht Koordinierungsstelle Rheine",
+        RHEINE_VIEW,
     ]
+
+
+# What `kim demo` shows a member town's staff: Rheine's view of the positions working in it,
+# also those Kreis Steinfurt's log holds (the rule in contexts/coordination/README.md).
+RHEINE_VIEW = (
+    "Rheine sieht die Stellen, die in Rheine arbeiten, samt Vertrag, Besetzung und Kosten, auch"
+    " die des Kreises (Lernen fördern e.V.): GET /coordination/tenants/rheine/positions/"
+    'working-here oder GraphQL { positionsWorkingIn(tenant: "rheine") { holder title employer'
+    " filledFte contract { recipient amountPerYear fte } } }"
+)
 
 
 # Actual staff cost per month in 2021 (EUR), as the employers reported it.
@@ -165,9 +194,15 @@ def _baustein1_positions(
     )
     for month, amount in RHEINE_COORDINATION_COSTS_2021.items():
         ks.record_staff_cost(rheine_position, month=month, amount=Decimal(amount))
+    # Rheine pays what the flat 50,000 EUR a year leave of its post's cost (8 months 2021).
+    ks.record_contribution(
+        rheine_position, year=2021, kind="own_funds", contributor="rheine",
+        source="Haushalt Stadt Rheine 2021, Eigenanteil KIM", amount=Decimal("2666.67"),
+    )  # fmt: skip
     return [
         "Kreis Steinfurt: Koordination 2,5 VZÄ und Assistenz 0,5 VZÄ mit Personalkosten 2021",
-        "Rheine: Koordinierungsstelle 1,0 VZÄ ab 01.05.2021 mit Personalkosten 2021",
+        "Rheine: Koordinierungsstelle 1,0 VZÄ ab 01.05.2021 mit Personalkosten 2021"
+        " und Eigenanteil 2.666,67 €",
     ]
 
 

@@ -38,8 +38,11 @@ class IssueNotice(Strict):
     period_start: date
     period_end: date
     grants: dict[PositionType, FTE] = Field(min_length=1, examples=[{"case_management": "9.0"}])
-    rates: dict[PositionType, EUR] | None = Field(
-        default=None, description="flat rate per FTE and year, if not the one in force"
+    rates: dict[PositionType, EUR] = Field(
+        min_length=1,
+        description="the rate per FTE and year the notice states for each granted position"
+        " type (fachbezogene Pauschale); there is no default",
+        examples=[{"case_management": "55000"}],
     )
     material_costs_per_year: EUR = Decimal(0)
     issued_on: date
@@ -49,8 +52,13 @@ class AmendNotice(Strict):
     reference: str = Field(min_length=1, max_length=100)
     issued_on: date
     period_end: date
+    effective_from: date = Field(
+        description="the day from which the amended grants, rates and material costs apply"
+    )
     grants: dict[PositionType, FTE] = Field(min_length=1)
-    rates: dict[PositionType, EUR] | None = None
+    rates: dict[PositionType, EUR] = Field(
+        min_length=1, description="the rate per FTE and year for each granted position type"
+    )
     material_costs_per_year: EUR = Decimal(0)
     reason: str = Field(min_length=1, max_length=500)
     expected_version: int | None = Field(default=None, ge=1)
@@ -90,6 +98,14 @@ class GrantView(BaseModel):
     rate: Decimal
 
 
+class VersionView(BaseModel):
+    effective_from: date
+    reference: str
+    issued_on: date
+    grants: dict[PositionType, GrantView]
+    material_costs_per_year: Decimal
+
+
 class ReservationView(BaseModel):
     contract_id: UUID
     position_type: PositionType
@@ -114,6 +130,7 @@ class NoticeView(BaseModel):
     material_costs_per_year: Decimal
     forwarding: list[ReservationView]
     amendments: list[str]
+    versions: list[VersionView]
 
     @classmethod
     def of(cls, n: FundingNotice) -> NoticeView:
@@ -142,6 +159,16 @@ class NoticeView(BaseModel):
                 for r in n.reservations.values()
             ],
             amendments=n.amendments,
+            versions=[
+                VersionView(
+                    effective_from=v.effective_from,
+                    reference=v.reference,
+                    issued_on=v.issued_on,
+                    grants={k: GrantView(fte=f, rate=r) for k, (f, r) in v.grants.items()},
+                    material_costs_per_year=v.material_costs_per_year,
+                )
+                for v in n.versions
+            ],
         )
 
 
@@ -189,7 +216,7 @@ def issue_notice(
             period_start=body.period_start,
             period_end=body.period_end,
             grants=dict(body.grants),
-            rates=dict(body.rates) if body.rates else None,
+            rates=dict(body.rates),
             material_costs_per_year=body.material_costs_per_year,
             issued_on=body.issued_on,
         ),
@@ -212,7 +239,8 @@ def amend_notice(
             issued_on=body.issued_on,
             period_end=body.period_end,
             grants=dict(body.grants),
-            rates=dict(body.rates) if body.rates else None,
+            rates=dict(body.rates),
+            effective_from=body.effective_from,
             material_costs_per_year=body.material_costs_per_year,
             reason=body.reason,
             expected_version=body.expected_version,

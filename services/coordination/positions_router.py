@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.funding import PositionType
-from contexts.coordination.positions import Position, propose_shares
+from contexts.coordination.positions import Position
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
 from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict, listed
+from services.coordination.supervision import PlatformSupervisionScope
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 
@@ -54,34 +55,42 @@ class RecordCost(Strict):
     amount: Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
 
 
+class RecordYearCost(Strict):
+    year: int = Field(ge=2015, le=2100, examples=[2021])
+    amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+
+
+class RecordContribution(Strict):
+    year: int = Field(ge=2015, le=2100, examples=[2021])
+    kind: Literal["own_funds", "third_party"] = Field(
+        description="own_funds: Eigenanteil or kommunale Aufstockung of the employer, district"
+        " or town; third_party: Drittmittel of another funder"
+    )
+    contributor: str = Field(
+        min_length=1, max_length=200, examples=["kreis-steinfurt"],
+        description="who pays: tenant key, organisation id or name",
+    )  # fmt: skip
+    source: str = Field(
+        default="", max_length=200, examples=["Haushalt 2021, Produkt 05.02"],
+        description="budget line or programme; required for third-party funds",
+    )  # fmt: skip
+    amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+
+
 class AssignSupervision(Strict):
     post_tenant: TenantKey
     valid_from: date
+    supervisor_position_id: UUID | None = Field(
+        default=None,
+        description="the coordination position (working in post_tenant) that supervises; without"
+        " it every coordinator of the post does",
+    )
     expected_version: int | None = Field(default=None, ge=1)
 
 
 class EndSupervision(Strict):
     valid_to: date
     expected_version: int | None = Field(default=None, ge=1)
-
-
-class DefineArea(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["RB Rheine"])
-    towns: list[str] = Field(min_length=1, examples=[["Rheine", "Neuenkirchen"]])
-    case_management_fte: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
-
-
-class ChangeShare(Strict):
-    case_management_fte: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
-    reason: str = Field(min_length=1, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
-
-
-class ProposeShares(Strict):
-    total_fte: FTE
-    newcomers: dict[str, Annotated[int, Field(ge=0)]] = Field(
-        min_length=1, description="area name -> newly immigrated people (e.g. over 28)"
-    )
 
 
 class StaffingView(BaseModel):
@@ -95,6 +104,15 @@ class SupervisionView(BaseModel):
     post_tenant: str
     valid_from: date
     valid_to: date | None
+    supervisor_position_id: UUID | None = None
+
+
+class ContributionView(BaseModel):
+    year: int
+    kind: str
+    contributor: str
+    source: str
+    amount: Decimal
 
 
 class PositionView(BaseModel):
@@ -112,6 +130,8 @@ class PositionView(BaseModel):
     regional_area_id: UUID | None
     staffing: list[StaffingView]
     costs: dict[str, Decimal]
+    year_costs: dict[int, Decimal]
+    contributions: list[ContributionView]
     supervision: list[SupervisionView]
 
     @classmethod
@@ -131,16 +151,10 @@ class PositionView(BaseModel):
             regional_area_id=p.regional_area_id,
             staffing=[StaffingView(**vars(s)) for s in p.staffing],
             costs=p.costs,
+            year_costs=p.year_costs,
+            contributions=[ContributionView(**vars(c)) for c in p.contributions],
             supervision=[SupervisionView(**vars(s)) for s in p.supervision],
         )
-
-
-class AreaView(BaseModel):
-    id: UUID
-    version: int
-    name: str
-    towns: list[str]
-    case_management_fte: Decimal
 
 
 def _work_tenant_check(platform: Platform, tenant: str) -> Callable[[str], None]:
@@ -245,6 +259,44 @@ def record_cost(
     )
 
 
+@router.post(
+    "/positions/{position_id}/costs/year", summary="Record actual staff cost of a whole year"
+)
+def record_year_cost(
+    position_id: UUID,
+    body: RecordYearCost,
+    cmd: Command,
+) -> JSONResponse:
+    """For employers who report per year: spread over the year's filled months by their
+    filled FTE (rule in the coordination README). A year is reported per month or per year."""
+    return cmd.run(
+        "record_year_cost",
+        body,
+        lambda: cmd.app.record_year_cost(position_id, year=body.year, amount=body.amount),
+    )
+
+
+@router.post(
+    "/positions/{position_id}/contributions",
+    summary="Record own funds or third-party funds towards the position's cost in a year",
+)
+def record_contribution(
+    position_id: UUID,
+    body: RecordContribution,
+    cmd: Command,
+) -> JSONResponse:
+    """Never grant money: the statement shows staff cost = grant use + own funds + third
+    party. A later record of the same year, kind, contributor and source corrects it."""
+    return cmd.run(
+        "record_contribution",
+        body,
+        lambda: cmd.app.record_contribution(
+            position_id, year=body.year, kind=body.kind, contributor=body.contributor,
+            source=body.source, amount=body.amount,
+        ),
+    )  # fmt: skip
+
+
 @router.post("/positions/{position_id}/supervision", summary="Assign the supervising post")
 def assign_supervision(
     position_id: UUID,
@@ -258,6 +310,8 @@ def assign_supervision(
             position_id,
             post_tenant=body.post_tenant,
             valid_from=body.valid_from,
+            supervisor_position_id=body.supervisor_position_id,
+            scope=PlatformSupervisionScope(cmd.platform),
             expected_version=body.expected_version,
         ),
     )
@@ -276,56 +330,3 @@ def end_supervision(
             position_id, valid_to=body.valid_to, expected_version=body.expected_version
         ),
     )
-
-
-@router.post("/regional-areas", status_code=201, summary="Define a regional area")
-def define_area(
-    body: DefineArea,
-    cmd: Command,
-) -> JSONResponse:
-    return cmd.run(
-        "define_regional_area",
-        body,
-        lambda: cmd.app.define_regional_area(
-            name=body.name, towns=body.towns, case_management_fte=body.case_management_fte
-        ),
-        status=201,
-    )
-
-
-@router.post("/regional-areas/{area_id}/share", summary="Change an area's FTE share")
-def change_share(
-    area_id: UUID,
-    body: ChangeShare,
-    cmd: Command,
-) -> JSONResponse:
-    return cmd.run(
-        "change_regional_share",
-        body,
-        lambda: cmd.app.change_regional_share(
-            area_id,
-            case_management_fte=body.case_management_fte,
-            reason=body.reason,
-            expected_version=body.expected_version,
-        ),
-    )
-
-
-@router.get("/regional-areas/{area_id}", summary="One regional area")
-def get_area(area_id: UUID, app: Reader) -> AreaView:
-    a = app.get_regional_area(area_id)
-    return AreaView(
-        id=a.id,
-        version=a.version,
-        name=a.name,
-        towns=a.towns,
-        case_management_fte=a.case_management_fte,
-    )
-
-
-@router.post(
-    "/regional-areas/proposal",
-    summary="Propose FTE shares from newcomer counts (nothing is stored)",
-)
-def propose(body: ProposeShares, app: Reader) -> dict[str, Decimal]:
-    return propose_shares(body.total_fte, dict(body.newcomers))

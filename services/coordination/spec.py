@@ -14,12 +14,15 @@ from services.spec import ContextSpec
 
 
 def _routers() -> list[APIRouter]:
+    from services.coordination.areas_router import router as areas
     from services.coordination.cycle_router import router as cycle
     from services.coordination.funding_router import router as funding
     from services.coordination.positions_router import router as positions
     from services.coordination.router import router
+    from services.coordination.town_view_router import router as town_view
 
-    return [router, funding, positions, cycle]
+    # town_view before positions: /positions/working-here is no /positions/{position_id}
+    return [router, funding, town_view, positions, areas, cycle]
 
 
 def application(platform: Platform, tenant: str) -> TenantApplication:

@@ -20,7 +20,8 @@ from contexts.coordination.statement import VacancyRule
 from contexts.shared.errors import DomainError
 from runtime import audit
 from runtime.platform import Platform
-from services.audit.report import build, to_csv, to_pdf
+from services.audit.report import build, prepare, to_csv, to_pdf
+from tests.audit.pdf_text import pages
 
 D = Decimal
 
@@ -38,15 +39,17 @@ def test_baustein_1_of_2021_by_hand(platform: Platform) -> None:
     }
     lines = {p.title: p for p in s.positions}
     coordination = lines["Koordination KI Kreis Steinfurt"]
+    # Cap: 55,000 x (2.0 FTE x 3 months + 2.5 FTE x 9 months) / 12 (0.5 FTE from 15 April).
     # Costs: 3 x 9,100 + 10,600 + 8 x 11,350; never a month without staff.
-    assert (coordination.vacant_months, coordination.cap) == (0, D("137500.00"))
-    assert (coordination.actual_cost, coordination.recognised) == (D("128700.00"),) * 2
+    assert (coordination.vacant_months, coordination.cap) == (0, D("130625.00"))
+    assert (coordination.actual_cost, coordination.grant_use) == (D("128700.00"),) * 2
     assistance = lines["Assistenz KI Kreis Steinfurt"]
     # January and February vacant: 45,000 x 0.5 x 10/12; costs 10 x 1,850.
     assert (assistance.vacant_months, assistance.cap) == (2, D("18750.00"))
-    assert (assistance.actual_cost, assistance.recognised) == (D("18500.00"),) * 2
+    assert (assistance.actual_cost, assistance.grant_use) == (D("18500.00"),) * 2
     rheine = lines["Koordinierungsstelle KIM Stadt Rheine"]
     assert (rheine.funded_by, rheine.actual_cost) == ("rheine", D("36000.00"))  # 8 x 4,500
+    assert rheine.grant_use is None  # a flat contract: its line carries the money
     (contract,) = s.contracts
     assert (contract.recipient, contract.months) == ("rheine", D("8.0000"))
     assert contract.forwarded == D("33333.33")  # 50,000 x 8/12
@@ -66,6 +69,11 @@ def test_baustein_1_of_2021_by_hand(platform: Platform) -> None:
     assert s.total("forwarded") == D("33333.33")
     assert s.total("used") == D("180533.33")
     assert s.total("unused") == D("34466.67")
+    # Staff cost 128,700 + 18,500 + 36,000; Rheine pays what the flat amount leaves, as its
+    # own funds: 36,000 - 33,333.33.
+    assert s.total("staff_cost") == D("183200.00")
+    assert s.total("staff_grant_use") == D("180533.33")
+    assert (s.total("own_funds"), s.total("uncovered")) == (D("2666.67"), D("0.00"))
     # Drill-down: the recognised cost rests on exactly the cost events of the own positions.
     cost_events = {
         event_id
@@ -97,7 +105,7 @@ def test_baustein_2_of_2021_by_hand(platform: Platform) -> None:
     assert contract.forwarded == D("34833.33")  # 104,500 x 4/12
     assert contract.reported_cost == D("30820.00")  # 4,600 + 3 x 8,740
     (position,) = s.positions
-    assert position.cap == D("34833.33")  # 55,000 x 1.9 x 4/12
+    assert position.cap == D("30708.33")  # 55,000 x (1.0 in September + 1.9 x 3) / 12
     assert s.total("used") == D("34833.33")
     assert s.total("unused") == D("460166.67")
 
@@ -131,15 +139,88 @@ def test_as_of_a_position_or_date_the_statement_shows_what_was_known(
 
 
 def test_csv_and_pdf_carry_german_labels_and_event_ids(platform: Platform) -> None:
-    s, history = build(platform.store, ks(platform), "KIM-B1-2021-05566", 2021)
-    text = to_csv(s, "kreis-steinfurt", history.position)
-    assert "Summe;Verwendet insgesamt;180.533,33;" in text
+    s, head, story = prepare(platform.store, "kreis-steinfurt", "KIM-B1-2021-05566", 2021)
+    text = to_csv(s, head, story=story)
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "Abschnitt;Posten;Wert;Ereignisse",
+        "Kopf;Dokument;Verwendungsnachweis – zahlenmäßiger Nachweis 2021;",
+        "Kopf;Status;VORLÄUFIG – Stichtag noch nicht abgeschlossen;",  # as of now
+    ]
+    for line in (
+        "Kopf;Zuwendungsempfänger;Kreis Steinfurt;",
+        "Kopf;AGS;05566;",
+        "Kopf;Zuwendungsgeber;Bezirksregierung Arnsberg;",
+        "Kopf;Baustein;1 – Strategische Koordinierung;",
+        "Kopf;Bewilligungszeitraum;01.01.2021 – 31.12.2022;",
+        "Kopf;Sachbericht umfasst;kreis-steinfurt, emsdetten, rheine;",
+        "Satz;Koordination ab 01.01.2021 (KIM-B1-2021-05566);3,50 VZÄ × 55.000,00 je VZÄ und Jahr;",
+        "Summe;Verwendet insgesamt;180.533,33;",
+        "Summe;Nicht verwendet;34.466,67;",
+    ):
+        assert line in lines
     assert "Bewilligung;Bewilligt: Koordination;192.500,00;" in text
-    some_event = s.positions[0].events[0]
-    assert some_event in text
-    pdf = to_pdf(s, "kreis-steinfurt", history.position)
+    assert "Summe;Personalkosten (Ist);183.200,00;" in text
+    by_item = {row.split(";")[1]: row.split(";") for row in lines}
+    cap = by_item["Koordination KI Kreis Steinfurt: Obergrenze"]
+    assert (cap[0], cap[2]) == ("Stelle", "130.625,00")
+    coordination = next(p for p in s.positions if p.title == "Koordination KI Kreis Steinfurt")
+    assert cap[3].split() == coordination.events  # in full, every one
+    assert by_item["Koordinierungsstelle KIM Stadt Rheine: finanziert durch"][2] == "Stadt Rheine"
+    assert by_item["Koordinierungsstelle KIM Stadt Rheine: Zuwendung"][2] == (
+        "über die Pauschale des Vertrags"
+    )
+    assert by_item["an Stadt Rheine: Zuwendung (weitergeleitet)"][2] == "33.333,33"
+    assert by_item["an Stadt Rheine: Grenze"][2] == "33.333,33"
+    assert by_item["2021-04: besetzt (VZÄ)"][2] == "2,7667"
+    assert by_item["2021-05: weitergeleitet (VZÄ)"][2] == "1,00"
+    assert '"' not in text  # no value needs quoting
+
+    pdf = to_pdf(s, head, story=story)
     assert pdf.startswith(b"%PDF")
-    assert len(pdf) > 2000
+    shown = pages(pdf)
+    assert len(shown) == 3  # two pages of statement, one of events
+    assert [p.splitlines()[-1] for p in shown] == [f"Seite {n} von 3" for n in (1, 2, 3)]
+    first = shown[0]
+    for part in (
+        "Verwendungsnachweis – zahlenmäßiger Nachweis 2021",
+        "VORLÄUFIG – Stichtag noch nicht abgeschlossen",
+        "Zuwendungsempfänger",
+        "Kreis Steinfurt",
+        "Mandant kreis-steinfurt, AGS 05566",
+        "Anschrift",
+        "Bezirksregierung Arnsberg",
+        "KIM-B1-2021-05566 [A1]",
+        "01.01.2021 – 31.12.2022",
+        "1. Bewilligte Stellen und Sätze",
+        "55.000,00",
+        "2. Zahlenmäßiger Nachweis Baustein 1 für 2021",
+        "192.500,00",
+        "180.533,33",
+        "C. Nicht verwendet – zurückzuzahlen (A – B)",
+        "34.466,67",
+    ):
+        assert part in first, part
+    body = "\n".join(shown)
+    for part in (
+        "3. Personalkosten und ihre Deckung",
+        "183.200,00",
+        "4. Stellen",
+        "130.625,00",
+        "Pauschale¹",
+        "5. Weiterleitungsverträge",
+        "Stadt Rheine",
+        "6. Stellen je Monat 2021 (VZÄ)",
+        "2,7667",
+        "7. Statistik zum Sachbericht",
+        "Rechtsverbindliche Unterschrift, Name, Funktion",
+    ):
+        assert part in body, part
+    appendix = shown[-1]
+    assert "Anlage: Ereignisse" in appendix
+    assert all(event_id in appendix for event_id in coordination.events)  # 36 characters each
+    assert "Personalkosten 2021-12: 11.350,00 €" in appendix
+    assert "Die Ereignisse von [A5], [A6]." in appendix  # recognised = the own positions
 
 
 def test_the_narrative_statistics_count_the_year_with_their_events(platform: Platform) -> None:
@@ -195,7 +276,9 @@ def test_the_narrative_statistics_count_the_year_with_their_events(platform: Pla
     s, history = build(platform.store, ks(platform), "KIM-B2-2021-05566", 2021)
     text = to_csv(s, "kreis-steinfurt", history.position, story)
     assert f"Sachbericht;Fälle eröffnet;1;{opened}" in text
-    assert "Sachbericht;Verweisung: jmd:accepted;1;" in text
+    assert "Sachbericht;Verweisung an Jugendmigrationsdienst (JMD): angenommen;1;" in text
+    assert "Sachbericht;Fälle abgeschlossen: verzogen;1;" in text
+    assert "Sachbericht;Bedarf in Lebensdimension: Sprache;1;" in text
     # Erasing the person changes no figure and no event behind it; the chains stay intact.
     before = {k: (f.count, f.events) for k, f in story.figures.items()}
     statement_before = s

@@ -2,54 +2,98 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 from contexts.case_management.access import (
     Caller,
+    Supervisor,
     case_rows_refusal,
     case_rows_scope,
+    is_supervisor,
     reads_case,
     sees_person,
     sees_personal_data,
     supervised_by,
+    supervises,
     works_on,
 )
 
 POSITION = uuid4()
 OTHER = uuid4()
+RHEINE_COORDINATION = uuid4()  # Rheine's coordination position ("Koordinierungsstelle")
+KS = Supervisor("kreis-steinfurt")  # a line without a position: every coordinator of the post
+RHEINE_LINE = Supervisor("rheine", RHEINE_COORDINATION)  # a line from Rheine's position
 CASE_MANAGER = Caller("rheine", frozenset({"case_manager"}), POSITION)
 COLLEAGUE = Caller("rheine", frozenset({"case_manager"}), OTHER)
 RHEINE_POST = Caller("rheine", frozenset({"coordinator"}))
+RHEINE_SUPERVISOR = Caller("rheine", frozenset({"coordinator"}), RHEINE_COORDINATION)
+RHEINE_OTHER_COORDINATOR = Caller("rheine", frozenset({"coordinator"}), uuid4())
 DISTRICT_POST = Caller("kreis-steinfurt", frozenset({"district_coordinator"}))
 STRANGER = Caller("emsdetten", frozenset({"case_manager"}), POSITION)
 AUDITOR = Caller("nrw", frozenset({"auditor"}))
 
 
 def test_personal_data_is_for_the_assigned_case_manager_and_the_supervising_post() -> None:
-    facts = ("rheine", POSITION, "kreis-steinfurt")
+    facts = ("rheine", POSITION, KS)
     assert sees_personal_data(CASE_MANAGER, *facts)
     assert sees_personal_data(DISTRICT_POST, *facts)
     assert not sees_personal_data(COLLEAGUE, *facts)
     assert not sees_personal_data(RHEINE_POST, *facts)  # Rheine does not supervise it
     assert not sees_personal_data(STRANGER, *facts)  # same position id, other tenant
     assert not sees_personal_data(AUDITOR, *facts)
-    assert not sees_personal_data(CASE_MANAGER, "rheine", None, "kreis-steinfurt")
+    assert not sees_personal_data(CASE_MANAGER, "rheine", None, KS)
+
+
+def test_personal_data_follows_the_line_to_the_supervising_coordination_position() -> None:
+    facts = ("rheine", POSITION, RHEINE_LINE)
+    assert sees_personal_data(RHEINE_SUPERVISOR, *facts)
+    assert sees_personal_data(CASE_MANAGER, *facts)
+    assert not sees_personal_data(RHEINE_POST, *facts)  # the post, without the position claim
+    assert not sees_personal_data(RHEINE_OTHER_COORDINATOR, *facts)  # another coordinator
+    assert not sees_personal_data(DISTRICT_POST, *facts)
+    # The claim alone is not enough: the post's tenant and a coordinator's role are, too.
+    elsewhere = Caller("emsdetten", frozenset({"coordinator"}), RHEINE_COORDINATION)
+    as_case_manager = Caller("rheine", frozenset({"case_manager"}), RHEINE_COORDINATION)
+    assert not sees_personal_data(elsewhere, *facts)
+    assert not sees_personal_data(as_case_manager, *facts)
+    # A line without a position (stored before lines named one): every coordinator of the post.
+    assert sees_personal_data(RHEINE_POST, "rheine", POSITION, Supervisor("rheine"))
+    assert sees_personal_data(RHEINE_OTHER_COORDINATOR, "rheine", POSITION, Supervisor("rheine"))
+
+
+def test_the_supervisor_decides_with_the_position_the_line_names() -> None:
+    assert is_supervisor(RHEINE_LINE, "rheine", RHEINE_COORDINATION)
+    assert not is_supervisor(RHEINE_LINE, "rheine", None)
+    assert not is_supervisor(RHEINE_LINE, "kreis-steinfurt", RHEINE_COORDINATION)
+    assert is_supervisor(KS, "kreis-steinfurt", None)
+    assert is_supervisor(KS, "kreis-steinfurt", uuid4())
+    assert not is_supervisor(None, "rheine", RHEINE_COORDINATION)
+    assert supervises(RHEINE_SUPERVISOR, RHEINE_LINE)
+    assert not supervises(RHEINE_POST, RHEINE_LINE)
 
 
 def test_case_facts_are_for_the_tenants_staff_and_the_supervising_post() -> None:
-    assert reads_case(COLLEAGUE, "rheine", "kreis-steinfurt")
-    assert reads_case(RHEINE_POST, "rheine", "kreis-steinfurt")
-    assert reads_case(DISTRICT_POST, "rheine", "kreis-steinfurt")
+    assert reads_case(COLLEAGUE, "rheine", KS)
+    assert reads_case(RHEINE_POST, "rheine", KS)
+    assert reads_case(DISTRICT_POST, "rheine", KS)
     assert not reads_case(DISTRICT_POST, "rheine", None)
-    assert not reads_case(STRANGER, "rheine", "kreis-steinfurt")
+    assert not reads_case(STRANGER, "rheine", KS)
+    # Another tenant's coordinator reads the facts through the line only with its position.
+    district_line = Supervisor("kreis-steinfurt", RHEINE_COORDINATION)
+    assert not reads_case(DISTRICT_POST, "rheine", district_line)
+    with_claim = Caller("kreis-steinfurt", frozenset({"coordinator"}), RHEINE_COORDINATION)
+    assert reads_case(with_claim, "rheine", district_line)
 
 
 def test_a_person_is_seen_through_a_case_or_by_who_registered_them() -> None:
     assert sees_person(CASE_MANAGER, "rheine", POSITION, [])
     assert not sees_person(COLLEAGUE, "rheine", POSITION, [])
     assert sees_person(COLLEAGUE, "rheine", POSITION, [(OTHER, None)])
-    assert sees_person(DISTRICT_POST, "rheine", None, [(POSITION, "kreis-steinfurt")])
+    assert sees_person(DISTRICT_POST, "rheine", None, [(POSITION, KS)])
     assert not sees_person(STRANGER, "rheine", POSITION, [(POSITION, None)])
+    assert sees_person(RHEINE_SUPERVISOR, "rheine", None, [(POSITION, RHEINE_LINE)])
+    assert not sees_person(RHEINE_POST, "rheine", None, [(POSITION, RHEINE_LINE)])
 
 
 def test_only_the_assigned_case_manager_works_on_a_case() -> None:
@@ -59,14 +103,20 @@ def test_only_the_assigned_case_manager_works_on_a_case() -> None:
     assert not works_on(RHEINE_POST, "rheine", POSITION)
 
 
+def line(post: str, start: str, end: str | None = None, position: Any = None) -> dict[str, Any]:
+    """A supervision line as the read model keeps a known position's (a document)."""
+    return {"post": post, "position": position, "valid_from": start, "valid_to": end}
+
+
 def test_case_rows_follow_the_position_the_supervision_or_the_audit() -> None:
-    earlier: list[str | None] = ["kreis-steinfurt", "2020-01-01", "2020-12-31"]
-    lines: list[tuple[str, list[list[str | None]]]] = [
-        (str(POSITION), [["kreis-steinfurt", "2021-01-01", None]]),
-        (str(OTHER), [earlier, ["rheine", "2021-01-01", None]]),
+    earlier = line("kreis-steinfurt", "2020-01-01", "2020-12-31")
+    lines: list[tuple[str, list[Any]]] = [
+        (str(POSITION), [line("kreis-steinfurt", "2021-01-01")]),
+        (str(OTHER), [earlier, line("rheine", "2021-01-01")]),
     ]
-    supervised = supervised_by("kreis-steinfurt", lines, "2022-05-01")
+    supervised = supervised_by(DISTRICT_POST, lines, "2022-05-01")
     assert supervised == {str(POSITION)}
+    assert supervised_by(DISTRICT_POST, lines, "2020-06-01") == {str(OTHER)}  # the earlier line
     mine = case_rows_scope(CASE_MANAGER, "rheine", audits=False, supervised=supervised)
     assert mine.position_filter() == [str(POSITION)]
     district = case_rows_scope(DISTRICT_POST, "rheine", audits=False, supervised=supervised)
@@ -76,6 +126,28 @@ def test_case_rows_follow_the_position_the_supervision_or_the_audit() -> None:
     audit = case_rows_scope(AUDITOR, "rheine", audits=True, supervised=set())
     assert audit.position_filter() is None
     assert audit.pseudonymised
+
+
+def test_case_rows_of_a_line_from_a_position_are_for_that_positions_coordinator() -> None:
+    lines: list[tuple[str, list[Any]]] = [
+        (str(POSITION), [line("rheine", "2021-09-01", position=str(RHEINE_COORDINATION))]),
+        (str(OTHER), [line("rheine", "2021-01-01")]),  # no position: every coordinator
+    ]
+    day = "2022-05-01"
+    assert supervised_by(RHEINE_SUPERVISOR, lines, day) == {str(POSITION), str(OTHER)}
+    assert supervised_by(RHEINE_POST, lines, day) == {str(OTHER)}
+    assert supervised_by(RHEINE_OTHER_COORDINATOR, lines, day) == {str(OTHER)}
+    assert supervised_by(DISTRICT_POST, lines, day) == set()
+    assert supervised_by(CASE_MANAGER, lines, day) == set()  # case managers: own position
+    without = supervised_by(RHEINE_POST, lines, day)
+    scope = case_rows_scope(RHEINE_POST, "rheine", audits=False, supervised=without)
+    assert scope.position_filter() == [str(OTHER), None]
+
+
+def test_read_model_rows_from_before_lines_named_a_position_still_count() -> None:
+    old: list[tuple[str, list[Any]]] = [(str(POSITION), [["rheine", "2021-01-01", None]])]
+    assert supervised_by(RHEINE_POST, old, "2022-05-01") == {str(POSITION)}
+    assert supervised_by(DISTRICT_POST, old, "2022-05-01") == set()
 
 
 def test_case_rows_are_refused_to_everyone_else_with_the_reason() -> None:

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
@@ -22,7 +22,15 @@ from runtime import audit
 from runtime.eventstore.records import LogRecord
 from runtime.platform import Platform
 from services.case_management.case_models import CaseView
-from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
+from tests.case_support import (
+    CM,
+    demo_position,
+    note_position,
+    ok,
+    open_case,
+    register_person,
+    rheine_coordination_position,
+)
 from tests.support import Auth, assert_problem
 
 RHEINE = CM.format(tenant="rheine")
@@ -57,7 +65,7 @@ def test_one_case_through_every_state_with_transfer_and_erasure(
 ) -> None:
     position = demo_position(platform)
     cm = auth("rheine", "case_manager", position=position)
-    post = auth("rheine", "coordinator")
+    post = auth("rheine", "coordinator", position=rheine_coordination_position(platform))
 
     # -- intake (Erstberatung) ----------------------------------------------------------
     person = register_person(client, cm, name="Lina Sorokina", arrival_on="2022-04-01")
@@ -124,7 +132,11 @@ def test_one_case_through_every_state_with_transfer_and_erasure(
     assert seen["notes"] == 1
     notes = ok(client.get(f"{url}/notes", headers=cm))
     assert notes == [{"on": "2022-06-15", "text": "Frau Sorokina wartet auf den Kursbeginn."}]
-    assert ok(client.get(f"{url}/notes", headers=post)) == notes  # the supervising post
+    assert ok(client.get(f"{url}/notes", headers=post)) == notes  # the supervising position
+    for other in [auth("rheine", "coordinator"), auth("rheine", "coordinator", position=uuid4())]:
+        # Rheine's other coordinators: the line runs from the post's coordination position
+        refused = client.get(f"{url}/notes", headers=other)
+        assert_problem(refused, 403, "personal-data-not-allowed")
 
     # -- a gap seen in the case reaches coordination (no personal data) ---------------------
     step(

@@ -23,7 +23,7 @@ from tests.case_api import (
     day,
     error_fields,
 )
-from tests.case_support import demo_position, note_position, ok
+from tests.case_support import demo_position, note_position, ok, rheine_coordination_position
 from tests.support import Auth
 
 
@@ -118,9 +118,9 @@ def test_referral_transfer_and_opening_need_the_persons_consent(api: Api, cm: He
 
 # -- 4. approvals by the supervising post --------------------------------------------------
 def test_goal_agreement_and_closure_wait_for_the_supervising_posts_approval(
-    api: Api, cm: Headers, auth: Auth
+    api: Api, cm: Headers, auth: Auth, platform: Platform
 ) -> None:
-    post = auth("rheine", "coordinator")
+    post = auth("rheine", "coordinator", position=rheine_coordination_position(platform))
     api.ok("/settings", post, {"approvals": ["goal_agreement", "closure"]}, method="PUT")
     _, case = api.case_in(cm, "assessment")
     approvals = f"/cases/{case}/approvals"
@@ -139,6 +139,10 @@ def test_goal_agreement_and_closure_wait_for_the_supervising_posts_approval(
     for tenant in ["kreis-steinfurt", "aachen"]:
         for role in COORDINATORS:
             api.refused(approvals, auth(tenant, role), 403, "not-the-supervising-post", yes)
+    # Rheine's coordinators other than the supervising position's (the line names it)
+    for position in [None, demo_position(platform)]:
+        other = auth("rheine", "coordinator", position=position)
+        api.refused(approvals, other, 403, "not-the-supervising-post", yes)
     api.refused(approvals, cm, 403, "role-not-allowed", yes)
     api.refused(approvals, post, 422, "nothing-to-approve", {**yes, "step": "closure"})
     api.refused(approvals, post, 422, "reason-missing", {**yes, "approved": False})

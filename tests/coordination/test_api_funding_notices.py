@@ -39,7 +39,7 @@ def test_an_unknown_notice_is_a_404_problem(client: TestClient, ks: dict[str, st
     assert missing in body["detail"]
 
 
-def test_issuing_a_notice_records_it_at_the_flat_rate_and_lists_it(
+def test_issuing_a_notice_records_it_at_its_own_rate_and_lists_it(
     client: TestClient, platform: Platform, ks: dict[str, str]
 ) -> None:
     before = head(platform)
@@ -67,6 +67,15 @@ def test_issuing_a_notice_records_it_at_the_flat_rate_and_lists_it(
         "material_costs_per_year": "0.00",
         "forwarding": [],
         "amendments": [],
+        "versions": [
+            {
+                "effective_from": "2022-01-01",
+                "reference": "KIM-B2-2022-05566-N",
+                "issued_on": "2021-12-10",
+                "grants": {"case_management": {"fte": "2.00", "rate": "55000.00"}},
+                "material_costs_per_year": "0.00",
+            }
+        ],
     }
     listed = client.get(NOTICES, headers=ks).json()
     assert [n["id"] for n in listed].count(issued["aggregate_id"]) == 1
@@ -80,7 +89,7 @@ def test_a_notice_keeps_the_rates_and_material_costs_it_was_issued_with(
         **NEW_B2_NOTICE,
         "baustein": 1,
         "grants": {"coordination": "1.5", "assistance": "0.5"},
-        "rates": {"coordination": "60000"},
+        "rates": {"coordination": "60000", "assistance": "45000"},
         "material_costs_per_year": "12000.50",
     }
     response = client.post(NOTICES, json=body, headers=ks)
@@ -104,9 +113,19 @@ def test_a_notice_keeps_the_rates_and_material_costs_it_was_issued_with(
             {"grants.coordination"},
         ),
         ({"period_end": "2021-12-31"}, "period-ends-before-start", {"period_end"}),
-        ({"period_start": "2019-01-01"}, "no-flat-rate", {"period_start"}),
+        ({"rates": {"case_management": "0"}}, "rate-not-positive", {"rates.case_management"}),
+        (
+            {"rates": {"case_management": "55000", "assistance": "45000"}},
+            "rate-without-grant",
+            {"rates.assistance"},
+        ),
     ],
-    ids=["position-type-of-another-baustein", "period-ends-before-start", "year-without-rate"],
+    ids=[
+        "position-type-of-another-baustein",
+        "period-ends-before-start",
+        "rate-not-positive",
+        "rate-without-grant",
+    ],
 )
 def test_a_notice_breaking_a_rule_is_refused_naming_the_field_and_appends_nothing(
     client: TestClient,

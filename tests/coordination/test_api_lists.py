@@ -39,6 +39,7 @@ def test_a_new_notice_is_listed_right_after_its_command(client: TestClient, auth
         "period_end": "2023-12-31",
         "issued_on": "2022-12-01",
         "grants": {"coordination": "1.0"},
+        "rates": {"coordination": "58000"},
     }
     created = client.post(notices, json=body, headers=rheine)
     assert created.status_code == 201, created.text

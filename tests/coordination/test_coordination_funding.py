@@ -36,6 +36,7 @@ def notice_b2(app: CoordinationApplication, fte: str = "9.0") -> UUID:
         period_start=date(2021, 1, 1),
         period_end=date(2022, 12, 31),
         grants={CM: Decimal(fte)},
+        rates={CM: Decimal("55000")},
         issued_on=date(2021, 3, 15),
     )
     return rec.domain_event.originator_id
@@ -162,6 +163,7 @@ def test_an_amendment_is_a_new_event_and_may_not_fall_below_what_was_forwarded(
             issued_on=date(2021, 10, 1),
             period_end=date(2022, 12, 31),
             grants={CM: Decimal("4.0")},
+            rates={CM: Decimal("55000")},
             material_costs_per_year=Decimal(0),
             reason="Kürzung",
         )
@@ -173,6 +175,7 @@ def test_an_amendment_is_a_new_event_and_may_not_fall_below_what_was_forwarded(
         issued_on=date(2021, 10, 1),
         period_end=date(2022, 12, 31),
         grants={CM: Decimal("10.0")},
+        rates={CM: Decimal("55000")},
         material_costs_per_year=Decimal(0),
         reason="Aufstockung",
     )
@@ -192,6 +195,7 @@ def test_a_position_type_of_another_baustein_is_refused(
             period_start=date(2021, 1, 1),
             period_end=date(2021, 12, 31),
             grants={PositionType.COORDINATION: Decimal("1.0")},
+            rates={PositionType.COORDINATION: Decimal("55000")},
             issued_on=date(2021, 1, 1),
         )
     assert refused.value.rule == "position-type-not-in-baustein"
@@ -263,6 +267,10 @@ def test_each_position_type_stays_within_its_own_grant(
         period_start=date(2021, 1, 1),
         period_end=date(2022, 12, 31),
         grants={PositionType.COORDINATION: Decimal("3.5"), PositionType.ASSISTANCE: Decimal("0.5")},
+        rates={
+            PositionType.COORDINATION: Decimal("55000"),
+            PositionType.ASSISTANCE: Decimal("45000"),
+        },
         issued_on=date(2021, 1, 1),
     )
     with pytest.raises(DomainError) as refused:

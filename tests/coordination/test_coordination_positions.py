@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
 from contexts.coordination.funding import AmountRule, FundingNotice, PositionType, RecipientKind
-from contexts.coordination.positions import propose_shares
+from contexts.coordination.shares import propose_shares
 from contexts.shared.errors import DomainError
 from runtime.eventstore.base import EventLogStore
 from runtime.platform import Platform
-from tests.case_support import lf_position_record
+from tests.case_support import lf_position_record, rheine_coordination_position
 
 CM = PositionType.CASE_MANAGEMENT
 Auth = Callable[..., dict[str, str]]
@@ -37,6 +37,7 @@ def position(app: CoordinationApplication, fte: str = "1.9") -> UUID:
         period_start=date(2021, 1, 1),
         period_end=date(2022, 12, 31),
         grants={CM: Decimal("9.0")},
+        rates={CM: Decimal("55000")},
         issued_on=date(2021, 3, 1),
     )
     (org,) = app.register_organisation("Lernen fördern e.V.", OrganisationKind.WELFARE_PROVIDER)
@@ -160,6 +161,8 @@ def test_the_demo_position_in_rheine_is_supervised_by_rheines_post_over_http(
     assert body["work_tenant"] == "rheine"
     assert body["fte"] == "1.90"
     assert body["supervision"][0]["post_tenant"] == "rheine"
+    rheine_coordination = str(rheine_coordination_position(platform))  # the line runs from it
+    assert body["supervision"][0]["supervisor_position_id"] == rheine_coordination
     listed = client.get(
         "/coordination/tenants/kreis-steinfurt/positions",
         headers=auth("kreis-steinfurt", "district_coordinator"),

@@ -2,10 +2,15 @@
 
 The expected outcome of each cell comes from the rules restated below (independently of
 ``gateway.access``): figures for the roles that read them, of the token's tenant and the
-tenants below it; case rows and expiring consents for the case manager of the position,
-the supervising coordination post and auditors (pseudonymised), for nobody else. Across
+tenants below it (a town's view of the positions working in it among them, although the
+district's log holds them); case rows and expiring consents for the case manager of the
+position, the supervising coordination post and auditors (pseudonymised), for nobody else. Across
 every answer, no person's name ever appears, and a real person id exactly where the person's
 case is visible through the token's position or the post supervising it.
+
+A supervision line that names a coordination position (the demo position's, from Rheine's
+"Koordinierungsstelle KIM Stadt Rheine") is followed only by the coordinator whose token
+names that position; a line without one by every coordinator of the post.
 """
 
 from __future__ import annotations
@@ -174,7 +179,7 @@ def test_every_tenant_role_and_field_is_answered_as_the_rules_say(
                 problem = f"{sorted(in_cases)} vs {sorted(in_consents)}"
                 mismatches.append((str(who), "cases/expiringConsents", "same pseudonyms", problem))
 
-    assert cells == len(principals(world)) * len(fields(world)) == (6 * 7 + 5) * 7
+    assert cells == len(principals(world)) * len(fields(world)) == (6 * 7 + 7) * 8
     assert not mismatches, table(mismatches)
 
     # The matrix is not vacuous: the demo's figures are there for those who may read them.
@@ -188,6 +193,22 @@ def test_every_tenant_role_and_field_is_answered_as_the_rules_say(
         p["id"] for p in answers[(Principal("kreis-steinfurt", ("steering_member",)), "positions")]
     }
     assert str(world.own_position) in ids
+    # The demo position's line runs from Rheine's coordination position: its coordinator sees
+    # that case, Rheine's coordinator without the claim only the case under a line naming none.
+    own, other = world.rheine
+    supervising = Principal("rheine", ("coordinator",), world.rheine_coordination)
+    with_claim = {r["id"] for r in answers[(supervising, "cases")]}
+    without_claim = {r["id"] for r in answers[(Principal("rheine", ("coordinator",)), "cases")]}
+    assert (with_claim, without_claim) == ({own.id, other.id}, {other.id})
+    steering = Principal("kreis-steinfurt", ("steering_member",))
+    lines = {p["id"]: p["supervision"] for p in answers[(steering, "positions")]}
+    supervisor = lines[str(world.own_position)][0]["supervisorPositionId"]
+    assert supervisor == str(world.rheine_coordination)
+    # Rheine's view holds the district's position of Lernen fördern working in Rheine, and
+    # none of the district's positions working elsewhere.
+    working = answers[(Principal("rheine", ("coordinator",)), "positionsWorkingIn")]
+    assert str(world.own_position) in {p["id"] for p in working}
+    assert {(p["holder"], p["workTenant"]) for p in working} == {("kreis-steinfurt", "rheine")}
 
 
 def test_a_districts_figures_over_its_towns_are_the_sum_of_the_towns(

@@ -181,6 +181,7 @@ def test_the_demo_stays_loaded_after_an_amendment_with_a_new_reference(
         issued_on=date(2021, 11, 1),
         period_end=date(2022, 12, 31),
         grants={PositionType.CASE_MANAGEMENT: Decimal("9.0")},
+        rates={PositionType.CASE_MANAGEMENT: Decimal("55000")},
         material_costs_per_year=Decimal(0),
         reason="neues Aktenzeichen",
     )
