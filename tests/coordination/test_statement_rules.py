@@ -64,7 +64,9 @@ def position(client: TestClient, ks: dict[str, str], **body: Any) -> str:
     return created(client.post(POSITIONS, json=body, headers=ks))
 
 
-def staff(client: TestClient, ks: dict[str, str], pid: str, staff_id: str, fte: str, start: str):
+def staff(
+    client: TestClient, ks: dict[str, str], pid: str, staff_id: str, fte: str, start: str
+) -> None:
     body = {"staff_id": staff_id, "fte": fte, "start": start}
     ok(client.post(f"{POSITIONS}/{pid}/staffing", json=body, headers=ks))
 

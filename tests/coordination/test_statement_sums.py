@@ -12,6 +12,8 @@ import contextlib
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -96,7 +98,7 @@ def history(app: CoordinationApplication, rng: random.Random) -> None:
 
 def the_statement(app: CoordinationApplication, rule: VacancyRule) -> Statement:
     ids = {n.originator_id for n in app.recorder.select_notifications(start=None, limit=10_000)}
-    aggregates = [app.repository.get(i) for i in ids]
+    aggregates: list[Any] = [app.repository.get(UUID(str(i))) for i in ids]
     notices = [a for a in aggregates if type(a).__name__ == "FundingNotice"]
     contracts = [a for a in aggregates if type(a).__name__ == "ForwardingContract"]
     positions = [a for a in aggregates if type(a).__name__ == "Position"]
