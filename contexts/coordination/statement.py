@@ -51,7 +51,15 @@ from contexts.coordination.statement_lines import (
     VacancyRule,
 )
 
-__all__ = ["ContractLine", "Line", "PositionLine", "Statement", "VacancyRule", "statement"]
+__all__ = [
+    "ContractLine",
+    "Line",
+    "PositionLine",
+    "Statement",
+    "VacancyRule",
+    "position_line",
+    "statement",
+]
 
 CENT = Decimal("0.01")
 Evidence = Mapping[UUID, Sequence[tuple[str, object]]]
@@ -125,7 +133,7 @@ def _year_events(evidence: Evidence, position_id: UUID, year: int) -> list[str]:
     return found
 
 
-def _position_line(
+def position_line(
     position: Position,
     notice: FundingNotice,
     contract: ForwardingContract | None,
@@ -133,6 +141,8 @@ def _position_line(
     rule: VacancyRule,
     evidence: Evidence,
 ) -> PositionLine:
+    """One position's line of the year: cap, actual cost, grant use, own and third-party
+    funds; ``contract`` is the one funding it (None: the notice directly)."""
     period = contract.period if contract is not None else notice.period
     vacant = 0
     months_filled = Decimal(0)
@@ -298,9 +308,9 @@ def statement(
             )
         )
 
-    own_lines = [_position_line(p, notice, None, year, rule, evidence) for p in own]
+    own_lines = [position_line(p, notice, None, year, rule, evidence) for p in own]
     forwarded_lines = [
-        _position_line(p, notice, by_contract[p.funding_id], year, rule, evidence)
+        position_line(p, notice, by_contract[p.funding_id], year, rule, evidence)
         for p in forwarded_positions
     ]
     contract_lines = [

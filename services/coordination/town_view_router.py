@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.statement import PositionLine, VacancyRule, position_line
 from projections import coordination as figures
 from runtime.http.app import PlatformDep
 from runtime.http.reads import caught_up, caught_up_with_heads
+from runtime.platform import Platform
 from services.coordination.deps import Reader
 
 # Registered before the positions router (services/coordination/spec.py), so that
@@ -60,6 +65,32 @@ class FundingNoticeView(BaseModel):
     grantor: str
 
 
+class YearFiguresView(BaseModel):
+    """The position's figures of a year as the Verwendungsnachweis counts them."""
+
+    year: int
+    vacant_months: int
+    months_filled: Decimal
+    cap: Decimal
+    actual_cost: Decimal
+    grant_use: Decimal | None  # None: a flat contract, whose amount is the grant
+    own_funds: Decimal
+    third_party: Decimal
+
+    @classmethod
+    def of(cls, year: int, line: PositionLine) -> YearFiguresView:
+        return cls(
+            year=year,
+            vacant_months=line.vacant_months,
+            months_filled=line.months_filled,
+            cap=line.cap,
+            actual_cost=line.actual_cost,
+            grant_use=line.grant_use,
+            own_funds=line.own_funds,
+            third_party=line.third_party,
+        )
+
+
 class WorkingPositionView(BaseModel):
     id: str
     holder: str
@@ -78,6 +109,7 @@ class WorkingPositionView(BaseModel):
     supervision: list[WorkingSupervisionView]
     contract: FundingContractView | None
     notice: FundingNoticeView | None
+    year_figures: YearFiguresView | None = None
 
     @classmethod
     def of(cls, w: figures.WorkingPosition) -> WorkingPositionView:
@@ -118,7 +150,13 @@ class WorkingPositionView(BaseModel):
     response_model=list[WorkingPositionView],
 )
 def positions_working_here(
-    request: Request, app: Reader, platform: PlatformDep
+    request: Request,
+    app: Reader,
+    platform: PlatformDep,
+    year: Annotated[
+        int | None,
+        Query(ge=2015, le=2100, description="add each position's figures of this year"),
+    ] = None,
 ) -> list[WorkingPositionView]:
     """Each with its holder (whose log), staffing, filled FTE today, actual staff costs and the
     contract or notice funding it; no personal data. ``KIM-Position`` names a position of the
@@ -128,6 +166,25 @@ def positions_working_here(
     caught_up(request, platform, "coordination", tenant, "coordination")
     caught_up_with_heads(platform, "coordination", "coordination", above)
     rows = platform.read.rows("coordination", [tenant, *above])
-    return [
+    views = [
         WorkingPositionView.of(w) for w in figures.positions_working_in(rows, tenant, date.today())
     ]
+    if year is not None:
+        for view in views:
+            view.year_figures = _year_figures(platform, view, year)
+    return views
+
+
+def _year_figures(platform: Platform, view: WorkingPositionView, year: int) -> YearFiguresView:
+    """Cap, actual cost and grant use of the year, from the holder's position, contract and
+    notice as the statement counts them (three aggregates per position, not the log)."""
+    holder = platform.app(CoordinationApplication, view.holder)
+    position = holder.get_position(UUID(view.id))
+    contract = None
+    notice_id = position.funding_id
+    if position.funding_kind == "contract":
+        contract = holder.get_contract(position.funding_id)
+        notice_id = contract.notice_id
+    notice = holder.get_notice(notice_id)
+    line = position_line(position, notice, contract, year, VacancyRule.TWELFTH_PER_VACANT_MONTH, {})
+    return YearFiguresView.of(year, line)

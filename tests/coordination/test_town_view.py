@@ -59,7 +59,7 @@ def graphql_view(
 REST_KEYS = {
     "id", "holder", "title", "position_type", "baustein", "fte", "employer_kind", "employer",
     "work_tenant", "regional_area", "staffing", "filled_fte", "costs", "year_costs",
-    "supervision", "contract", "notice",
+    "supervision", "contract", "notice", "year_figures",
 }  # fmt: skip
 CONTRACT_KEYS = {
     "id", "recipient_kind", "recipient", "position_type", "amount_rule", "amount_per_year",
@@ -112,6 +112,27 @@ def test_rheine_sees_the_district_held_position_of_its_provider_over_rest(
         assert set(p) == REST_KEYS
         assert set(p["contract"]) == CONTRACT_KEYS
         assert {tuple(sorted(s)) for s in p["staffing"]} == {("end", "fte", "staff_id", "start")}
+
+
+def test_rheine_reads_the_year_figures_of_the_positions_working_in_it(
+    client: TestClient, auth: Auth
+) -> None:
+    """What Rheine's council gets reported: cap, cost and grant use of 2021, by hand."""
+    rheine = auth("rheine", "coordinator")
+    plain = ok(client.get(working_here("rheine"), headers=rheine))
+    assert all(p["year_figures"] is None for p in plain)
+    view = ok(client.get(working_here("rheine"), params={"year": 2021}, headers=rheine))
+    by_title = {p["title"]: p["year_figures"] for p in view}
+    lf, post = by_title[LF_TITLE], by_title[RHEINE_POST]
+    # 55,000 x (1.0 FTE in September + 1.9 FTE x 3) / 12; costs 4,600 + 3 x 8,740.
+    assert (lf["cap"], lf["actual_cost"], lf["vacant_months"]) == ("30708.33", "30820.00", 0)
+    assert lf["grant_use"] is None  # a flat contract: the 104,500 a year are the grant
+    # Rheine's post: 1.0 FTE from May, 55,000 x 8/12; 8 x 4,500; its own share recorded.
+    assert (post["cap"], post["actual_cost"], post["own_funds"]) == (
+        "36666.67", "36000.00", "2666.67",
+    )  # fmt: skip
+    refused = client.get(working_here("rheine"), params={"year": 1999}, headers=rheine)
+    assert refused.status_code == 422
 
 
 def test_rheine_sees_the_same_over_graphql_and_the_district_reads_it_too(
