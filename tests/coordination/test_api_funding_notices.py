@@ -154,58 +154,6 @@ def test_a_position_type_the_notice_does_not_fund_is_refused_and_appends_nothing
     assert head(platform) == before
 
 
-def test_an_amendment_records_the_new_figures_and_its_reason(
-    client: TestClient, platform: Platform, ks: dict[str, str]
-) -> None:
-    b2 = b2_id(client, ks)
-    assert notice(client, ks, b2)["version"] == 2  # issued, then Lernen fördern's share reserved
-    before = head(platform)
-    response = client.post(
-        f"{NOTICES}/{b2}/amend",
-        json=amendment(material_costs_per_year="5000", expected_version=2),
-        headers=ks,
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["events"] == [
-        {"aggregate_id": b2, "version": 3, "type": "FundingNoticeAmended", "position": before + 1}
-    ]
-    shown = notice(client, ks, b2)
-    assert shown["version"] == 3
-    assert shown["reference"] == "KIM-B2-2021-05566-Ä1"
-    assert shown["issued_on"] == "2021-11-15"
-    assert shown["period_start"] == "2021-01-01"
-    assert shown["granted_fte"] == "10.00"
-    assert shown["granted_money_per_year"] == "550000.00"
-    assert shown["material_costs_per_year"] == "5000.00"
-    assert shown["amendments"] == ["Änderungsbescheid: 1,0 VZÄ Case Management zusätzlich"]
-    assert [r["fte"] for r in shown["forwarding"]] == ["1.90"]
-
-    # the amended grant is what later contracts are checked against: 1.9 + 8.1 = 10.0
-    response = client.post(
-        CONTRACTS, json=forwarding(b2, fte="8.1", amount_per_year="445500"), headers=ks
-    )
-    assert response.status_code == 201, response.text
-
-
-def test_an_amendment_with_a_stale_expected_version_is_a_409_problem_and_appends_nothing(
-    client: TestClient, platform: Platform, ks: dict[str, str]
-) -> None:
-    b2 = b2_id(client, ks)
-    first = client.post(f"{NOTICES}/{b2}/amend", json=amendment(expected_version=2), headers=ks)
-    assert first.status_code == 200, first.text
-    before = head(platform)
-
-    response = client.post(
-        f"{NOTICES}/{b2}/amend",
-        json=amendment(grants={"case_management": "11.0"}, expected_version=2),
-        headers=ks,
-    )
-    body = assert_problem(response, 409, "stale-version")
-    assert body["facts"] == {"expected_version": 2, "actual_version": 3}
-    assert head(platform) == before
-    assert notice(client, ks, b2)["granted_fte"] == "10.00"
-
-
 def test_a_member_towns_coordinator_may_not_issue_notices_for_the_district(
     client: TestClient, platform: Platform, auth: Auth
 ) -> None:
@@ -359,44 +307,3 @@ def test_the_demo_provider_contract_names_lernen_foerdern_and_its_cooperation_ag
     provider = client.get(f"{ORGS}/{shown['recipient']}", headers=ks).json()
     assert provider["name"] == "Lernen fördern e.V."
     assert provider["kind"] == "welfare_provider"
-
-
-def test_an_amendment_below_what_is_forwarded_is_refused_and_appends_nothing(
-    client: TestClient, platform: Platform, ks: dict[str, str]
-) -> None:
-    b2 = b2_id(client, ks)
-    before = head(platform)
-    response = client.post(
-        f"{NOTICES}/{b2}/amend", json=amendment(grants={"case_management": "1.5"}), headers=ks
-    )
-    body = assert_problem(response, 422, "amendment-below-forwarded")
-    assert "1.90 FTE" in body["detail"]
-    assert "1.50 FTE" in body["detail"]
-    assert error_fields(body) == {"grants"}
-    assert head(platform) == before
-    assert notice(client, ks, b2)["granted_fte"] == "9.00"
-
-
-def test_an_amendment_whose_money_falls_below_what_is_forwarded_is_refused(
-    client: TestClient, platform: Platform, ks: dict[str, str]
-) -> None:
-    b2 = b2_id(client, ks)
-    before = head(platform)
-    # 9.0 FTE at 10,000 EUR are 90,000 EUR a year, less than the 104,500 forwarded
-    body = amendment(grants={"case_management": "9.0"}, rates={"case_management": "10000"})
-    response = client.post(f"{NOTICES}/{b2}/amend", json=body, headers=ks)
-    assert_problem(response, 422, "amendment-below-forwarded")
-    assert head(platform) == before
-
-
-def test_an_amendment_cutting_off_a_contract_is_refused_and_appends_nothing(
-    client: TestClient, platform: Platform, ks: dict[str, str]
-) -> None:
-    b2 = b2_id(client, ks)
-    before = head(platform)
-    response = client.post(
-        f"{NOTICES}/{b2}/amend", json=amendment(period_end="2022-06-30"), headers=ks
-    )
-    body = assert_problem(response, 422, "amendment-cuts-contract")
-    assert error_fields(body) == {"period_end"}
-    assert head(platform) == before
