@@ -129,7 +129,8 @@ def tenant_history(
         case.assess(
             {d: rng.choice(["high", "medium", "low"]) for d in rng.sample(DIMENSIONS, 2)}, day
         )
-        case.agree_goals({d: "goal" for d in case.needs}, day + timedelta(days=7))
+        goal = "kimv1:" + base64.b64encode(secrets.token_bytes(32)).decode()  # sealed text
+        case.agree_goals(dict.fromkeys(case.needs, goal), day + timedelta(days=7))
         case.start_linking(day + timedelta(days=8))
         case.propose_referral(rng.choice(SERVICES), "dienst", day + timedelta(days=9))
         case.answer_referral(0, rng.random() < 0.8, day + timedelta(days=20))

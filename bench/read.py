@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     from kim.assembly import build_app
     from projections.replay import ReplayJob, rebuild_parallel
     from runtime.http.auth import mint_token
+    from runtime.keyring import create_key_file
     from runtime.platform import Platform
 
     unique = uuid.uuid4().hex[:8]
@@ -215,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             event_store=args.store, pg_schema=f"bench_read_{unique}", bus=args.bus,
             nats_stream=f"KIMBENCH_{unique}", jwt_secret="bench-secret-" + unique,
             relay_poll_interval=0.02,
+            key_file=str(create_key_file(Path(tmp.name) / "kek.json")),  # ADR 0006
         )  # fmt: skip
     else:
         settings = Settings(

@@ -4,8 +4,10 @@
 set -euo pipefail
 : "${KIM_EVENT_STORE:=postgresql://127.0.0.1:5432/test}"
 : "${KIM_BUS:=nats://127.0.0.1:4222}"
-export KIM_EVENT_STORE KIM_BUS
+: "${KIM_KEY_FILE:=$PWD/kim-cluster-keys/kek.json}"  # the key-encryption key (ADR 0006)
+export KIM_EVENT_STORE KIM_BUS KIM_KEY_FILE
 KIM="${KIM:-kim}"
+[ -f "$KIM_KEY_FILE" ] || "$KIM" keys init --file "$KIM_KEY_FILE"
 mkdir -p kim-cluster-logs
 "$KIM" demo
 pids=()

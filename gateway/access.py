@@ -17,6 +17,7 @@ import hmac
 
 from graphql import GraphQLError
 
+from contexts.audit.access import audit_refusal
 from contexts.case_management.access import Caller, case_rows_refusal
 from contexts.tenancy.contracts import TenantDirectory
 from runtime.http.auth import Principal, Role
@@ -51,18 +52,30 @@ class NotCaughtUp(GraphQLError):
 def figure_tenants(
     principal: Principal, directory: TenantDirectory, tenant: str, include_members: bool
 ) -> list[str]:
-    """The tenants whose figures this principal may read: ``tenant`` (and those below)."""
+    """The tenants whose figures this principal may read: ``tenant`` (and those below).
+
+    Staff read their own tenant's figures and those of the tenants below it; an auditor
+    exactly the tenants the audit mandate names (``audits``, as on REST), so with
+    ``includeMembers`` every tenant below must be named as well.
+    """
     if not principal.roles & FIGURE_ROLES:
         raise Forbidden(f"figures need one of the roles: {', '.join(sorted(FIGURE_ROLES))}")
     if directory.get(tenant) is None:
         raise Forbidden(f"unknown tenant {tenant!r}")
-    if (
-        principal.tenant != tenant
-        and not directory.is_ancestor(principal.tenant, tenant)
-        and not audits(principal, directory, tenant)
-    ):
-        raise Forbidden(f"a token of {principal.tenant} may not read figures of {tenant}")
-    return [tenant, *directory.descendants(tenant)] if include_members else [tenant]
+    wanted = [tenant, *directory.descendants(tenant)] if include_members else [tenant]
+    for t in wanted:
+        if not reads_figures(principal, directory, t):
+            raise Forbidden(f"a token of {principal.tenant} may not read figures of {t}")
+    return wanted
+
+
+def reads_figures(principal: Principal, directory: TenantDirectory, tenant: str) -> bool:
+    """Staff of ``tenant`` or of a tenant above it, or an auditor of ``tenant``: the
+    hierarchy grants nothing to the auditor role (the mandate decides)."""
+    staff = principal.roles & (FIGURE_ROLES - {Role.AUDITOR})
+    if staff and (principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)):
+        return True
+    return audits(principal, directory, tenant)
 
 
 def town_view_tenants(principal: Principal, directory: TenantDirectory, tenant: str) -> list[str]:
@@ -81,12 +94,18 @@ def town_view_tenants(principal: Principal, directory: TenantDirectory, tenant: 
 
 def audits(principal: Principal, directory: TenantDirectory, tenant: str) -> bool:
     """An auditor whose mandate names ``tenant``; without a mandate, an auditor of ``tenant``
-    or of a tenant above it (the auditor role alone is not enough)."""
+    or of a tenant above it (the auditor role alone is not enough). The rule of REST
+    (``contexts/audit/access.py``)."""
     if Role.AUDITOR not in principal.roles:
         return False
-    if principal.mandate is not None:
-        return tenant in principal.mandate
-    return principal.tenant == tenant or directory.is_ancestor(principal.tenant, tenant)
+    refusal = audit_refusal(
+        auditor_tenant=principal.tenant,
+        roles={r.value for r in principal.roles},
+        mandate=principal.mandate,
+        tenant=tenant,
+        directory=directory,
+    )
+    return refusal is None
 
 
 def caller_of(principal: Principal) -> Caller:
@@ -103,7 +122,12 @@ def may_list_cases(principal: Principal, directory: TenantDirectory, tenant: str
 
 
 def audit_pseudonym(secret: str, tenant: str, person_id: str) -> str:
-    """A stable pseudonym for auditors that cannot be joined with the operative person id."""
+    """A stable pseudonym for auditors that cannot be joined with the operative person id.
+
+    ``secret`` is the pseudonyms' own (``KIM_AUDIT_PSEUDONYM_SECRET``), never the JWT
+    secret: whoever knows it can join pseudonyms with person ids. A production process does
+    not start without it (``runtime.settings.check_production``).
+    """
     key = hashlib.sha256(f"kim-audit-pseudonyms:{secret}".encode()).digest()
     digest = hmac.new(key, f"{tenant}:{person_id}".encode(), hashlib.sha256).hexdigest()
     return f"P-{digest[:16]}"

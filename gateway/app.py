@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Sequence
 
 from fastapi import Request
@@ -11,9 +9,8 @@ from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
-from runtime.http.auth import Principal, Role, TokenVerifier
+from runtime.http.auth import TokenVerifier
 from runtime.platform import Platform
-from services.audit.router import record
 
 
 async def _context(request: Request) -> GatewayContext:
@@ -26,30 +23,9 @@ async def _context(request: Request) -> GatewayContext:
     ):
         # The GraphiQL page itself; its queries come as POSTs with the token.
         return GatewayContext(platform, None)
-    principal = verifier.from_request(request)
-    if Role.AUDITOR in principal.roles:
-        await _record_auditor_query(platform, principal, request)
-    return GatewayContext(platform, principal)
-
-
-TENANT_ARGUMENT = re.compile(r'tenant\s*:\s*"([a-z0-9_][a-z0-9-]{0,62})"')
-
-
-async def _record_auditor_query(platform: Platform, principal: Principal, request: Request) -> None:
-    """Every auditor query is recorded in the audit log of each tenant it names (or of the
-    auditor's own tenant): who, when, the query text."""
-    try:
-        body = await request.json() if request.method == "POST" else dict(request.query_params)
-    except ValueError:
-        return  # not a GraphQL request body; GraphQL answers with its own error
-    text = str(body.get("query", "")) if isinstance(body, dict) else ""
-    named = sorted(set(TENANT_ARGUMENT.findall(text))) or [principal.tenant]
-    directory = platform.directory()
-    for tenant in named:
-        if directory.get(tenant) is not None:
-            await asyncio.to_thread(
-                record, platform, principal, tenant, "graphql", query=text[:2000]
-            )
+    # What an auditor asks, and any personal data given out, is recorded by the schema's
+    # AccessTrail extension (gateway/trail.py) from the resolved fields, not the query text.
+    return GatewayContext(platform, verifier.from_request(request))
 
 
 def graphql_router(queries: Sequence[type]) -> GraphQLRouter[GatewayContext, None]:

@@ -197,7 +197,7 @@ async def cases(
         read.page, "case_management", tenant, "Case", match=match,
         after=str(after) if after else None, limit=first,
     )  # fmt: skip
-    secret = info.context.platform.settings.jwt_secret
+    secret = info.context.platform.settings.audit_pseudonym_secret
     return [_case_row(r, secret, scope.pseudonymised) for r in page]
 
 
@@ -267,7 +267,7 @@ async def expiring_consents(
     scope = _case_scope(info, tenant, known)
     days = max(0, min(within_days, 366))
     found = await asyncio.to_thread(_expiring, _application(info, tenant), scope, days)
-    secret = info.context.platform.settings.jwt_secret
+    secret = info.context.platform.settings.audit_pseudonym_secret
     return [
         ExpiringConsent(
             person=audit_pseudonym(secret, tenant, str(person.id))

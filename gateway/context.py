@@ -1,9 +1,11 @@
-"""The per-request context of the gateway: principal, registry snapshot, row loader."""
+"""The per-request context of the gateway: principal, registry snapshot, row loader, and the
+personal-data reads of the request (recorded by ``gateway/trail.py`` before the answer)."""
 
 from __future__ import annotations
 
 from strawberry.fastapi import BaseContext
 
+from contexts.audit.application import Read
 from contexts.tenancy.contracts import TenantDirectory
 from gateway.loaders import rows_loader, summaries_loader
 from runtime.http.auth import Principal
@@ -21,6 +23,12 @@ class GatewayContext(BaseContext):
         self.directory: TenantDirectory = platform.directory(refresh=True)
         self.rows = rows_loader(platform)
         self.summaries = summaries_loader(platform)
+        self.reads: list[tuple[str, Read]] = []  # (the people's tenant, what was read)
+
+    def read_personal_data(self, tenant: str, read: Read) -> None:
+        """A resolver gives out ``read`` of a person of ``tenant``: recorded in the tenant's
+        audit log before the answer goes out (no answer if that fails)."""
+        self.reads.append((tenant, read))
 
     @property
     def principal(self) -> Principal:

@@ -349,6 +349,10 @@ async def regional_areas(
         }
         & {tenant, *ctx.directory.descendants(tenant)}
     )
+    # The areas' open cases are the towns' figures: an auditor needs each town in the
+    # mandate (staff of the district read them through the hierarchy).
+    for town in towns:
+        figure_tenants(ctx.principal, ctx.directory, town, include_members=False)
     summaries = [r.doc for r in await summary_rows_of(info, towns) if r.kind == SUMMARY_KIND]
     return [
         RegionalAreaFigures(

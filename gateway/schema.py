@@ -23,6 +23,7 @@ from strawberry.types import Info
 
 from contexts.tenancy.contracts import TenantInfo
 from gateway.context import GatewayContext
+from gateway.trail import AccessTrail
 
 
 @strawberry.type(description="A tenant of the platform: district, city, region or member town")
@@ -110,6 +111,8 @@ EXTENSIONS: list[Any] = [
     lambda: MaxTokensLimiter(max_token_count=2000),
     lambda: MaxAliasesLimiter(max_alias_count=15),
     lambda: MaskErrors(should_mask_error=_mask),
+    # Auditors' queries and personal-data reads into the audit logs, before the answer.
+    AccessTrail,
 ]
 
 

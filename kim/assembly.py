@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from kim.contexts import CONTEXTS, PROJECTIONS
 from runtime.http.app import create_service_app
 from runtime.platform import Platform
-from runtime.settings import Settings
+from runtime.settings import Settings, check_production
 from runtime.telemetry import setup_tracing
 
 
@@ -36,7 +36,12 @@ def build_app(
     platform: Platform | None = None,
     relay: bool = True,
 ) -> FastAPI:
-    """One FastAPI app serving ``services`` (all when None) on a shared platform."""
+    """One FastAPI app serving ``services`` (all when None) on a shared platform.
+
+    Refuses production settings with development secrets (``InsecureSettings``) before it
+    opens anything.
+    """
+    check_production(settings)
     chosen = list(SERVICES) if services is None else services
     unknown = [s for s in chosen if s not in SERVICES]
     if unknown:

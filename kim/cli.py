@@ -11,7 +11,7 @@ from typing import TextIO
 
 from runtime.console import console
 from runtime.console import progress_bar as _progress
-from runtime.settings import Settings, get_settings
+from runtime.settings import Settings, get_settings, production_problems
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -23,6 +23,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.service and args.service not in SERVICES:
         console.print(f"[red]Unbekannter Dienst {args.service!r}; bekannt: {', '.join(SERVICES)}")
         return 2
+    problems = production_problems(settings)
+    if problems:
+        console.print(
+            "[red]KIM startet nicht: in Produktion (KIM_JWKS_URL gesetzt) braucht es eigene"
+            " Geheimnisse statt der Entwicklungsvorgaben."
+        )
+        for problem in problems:
+            console.print(f"[red]✗[/red] {problem}")
+        return 2
+    from runtime.key_epochs import KeyFileProblem, check_keys
+
+    try:  # the key-encryption keys (ADR 0006): KIM_KEY_FILE, or the embedded default
+        created = check_keys(settings)
+    except KeyFileProblem as e:
+        console.print(f"[red]KIM startet nicht: {e}")
+        return 2
+    if created:
+        console.print(f"[yellow]{created}")
     if args.demo:
         cmd_demo(args, settings)
     app = build_app(settings, services)
@@ -336,7 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(func=cmd_replay)
 
     from kim.contexts import CONTEXTS
+    from kim.keys_cli import add_commands as add_key_commands
 
+    add_key_commands(sub)
     for spec in CONTEXTS:
         if spec.cli is not None:
             spec.cli(sub)

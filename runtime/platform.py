@@ -17,6 +17,7 @@ from runtime.bus.relay import LogRelay
 from runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_store
 from runtime.eventstore.records import LogRecord
 from runtime.http.problems import Problem
+from runtime.key_epochs import EpochWatch, open_keys
 from runtime.readstore import ReadStore
 from runtime.readstore_postgres import PostgresReadStore
 from runtime.readstore_sqlite import SqliteReadStore
@@ -64,7 +65,17 @@ class Platform:
         self._read: ReadStore | None = None
         self.projections: dict[str, Any] = {}  # name -> projection (the gateway's read side)
         self.tenancy = TenancyApplication(self.store.recorder)
-        self.vault = StoreVault(self.store)
+        # Subject keys are wrapped under the key file's epochs (ADR 0006); the store keeps
+        # them bound, so every vault on it (``StoreVault(store)``) uses the same keys.
+        self.keys = open_keys(settings, self.store)
+        self.store.use_key_encryption_keys(self.keys)
+        self.vault = StoreVault(self.store, self.keys)
+        self.key_watch = EpochWatch(
+            self.store,
+            lambda: self.keys,
+            hours=settings.erasure_rotation_hours,
+            interval=settings.key_check_interval,
+        )
         self.relay = LogRelay(
             self.store,
             self.bus,
@@ -137,6 +148,7 @@ class Platform:
                     directory_consumer.name, directory_consumer.subject, directory_consumer
                 )
             )
+        self.key_watch.start()  # the batch of erasures: a new key epoch when due
         self.started = True
 
     def _refresh_directory(self, record: LogRecord) -> None:
@@ -145,6 +157,7 @@ class Platform:
     async def stop(self) -> None:
         """Stop consumers, relay and bus; a step that hangs is abandoned after 10 s."""
         steps = [*(sub.stop() for sub in self._subscriptions), self.relay.stop(), self.bus.close()]
+        steps.append(asyncio.to_thread(self.key_watch.stop))
         self._subscriptions.clear()
         for step in steps:
             try:

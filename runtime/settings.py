@@ -8,6 +8,10 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "kim-development-secret-change-me-0123456789"  # noqa: S105 - development only
+DEV_AUDIT_PSEUDONYM_SECRET = "kim-development-audit-pseudonyms-change-me"  # noqa: S105
+DEV_IDEMPOTENCY_SECRET = "kim-development-idempotency-change-me"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+"""Production secrets are at least this long (characters)."""
 
 
 class Settings(BaseSettings):
@@ -29,6 +33,25 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field(default="kim-dev")
     jwt_audience: str = Field(default="kim")
     jwks_url: str | None = Field(default=None, description="OIDC JWKS URL (production)")
+    audit_pseudonym_secret: str = Field(
+        default=DEV_AUDIT_PSEUDONYM_SECRET,
+        description="HMAC secret of the auditors' person pseudonyms; required in production",
+    )
+    idempotency_secret: str = Field(
+        default=DEV_IDEMPOTENCY_SECRET,
+        description="HMAC secret of the idempotency table's digests; required in production",
+    )
+    key_file: str | None = Field(
+        default=None,
+        description="key-encryption key file (kim keys init); required with PostgreSQL, "
+        "embedded default ./kim-keys/<store>.kek.json",
+    )
+    erasure_rotation_hours: float = Field(
+        default=24, gt=0, le=24 * 30, description="erasures are final (new key epoch) within"
+    )
+    key_check_interval: float = Field(
+        default=3600, gt=0, description="seconds between the checks for a due key rotation"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     service_name: str = "kim"
@@ -47,6 +70,59 @@ class Settings(BaseSettings):
         if value != "memory" and not value.startswith(("nats://", "tls://")):
             raise ValueError("must be 'memory' or a nats:// URL")
         return value
+
+
+class InsecureSettings(Exception):
+    """A production process (``KIM_JWKS_URL`` set) refused to start: a secret is missing or
+    still a development default. The message is for operators, in German."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "KIM startet nicht: in Produktion (KIM_JWKS_URL gesetzt) fehlen eigene Geheimnisse. "
+            + " ".join(problems)
+        )
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """What keeps a production process from starting (German, for operators); [] in
+    development (no ``KIM_JWKS_URL``), where the development defaults are fine.
+
+    In production the audit pseudonyms and the idempotency digests need secrets of their
+    own (not the JWT secret, not a development default, at least ``MIN_SECRET_LENGTH``
+    characters), and the public development JWT secret must not be in use.
+    """
+    if not settings.jwks_url:
+        return []
+    problems = []
+    if settings.jwt_secret == DEV_SECRET:
+        problems.append(
+            "KIM_JWT_SECRET ist noch das öffentliche Entwicklungsgeheimnis; bitte ein eigenes"
+            " Geheimnis setzen."
+        )
+    own = {
+        "KIM_AUDIT_PSEUDONYM_SECRET": (settings.audit_pseudonym_secret, DEV_AUDIT_PSEUDONYM_SECRET),
+        "KIM_IDEMPOTENCY_SECRET": (settings.idempotency_secret, DEV_IDEMPOTENCY_SECRET),
+    }
+    for name, (value, default) in own.items():
+        if value in (default, DEV_SECRET, ""):
+            problems.append(f"{name} fehlt (oder ist ein Entwicklungsgeheimnis); bitte setzen.")
+        elif value == settings.jwt_secret:
+            problems.append(f"{name} darf nicht gleich KIM_JWT_SECRET sein.")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} muss mindestens {MIN_SECRET_LENGTH} Zeichen lang sein.")
+    if not problems and settings.audit_pseudonym_secret == settings.idempotency_secret:
+        problems.append(
+            "KIM_AUDIT_PSEUDONYM_SECRET und KIM_IDEMPOTENCY_SECRET müssen verschieden sein."
+        )
+    return problems
+
+
+def check_production(settings: Settings) -> None:
+    """Refuse to start a production process with development secrets (``InsecureSettings``)."""
+    problems = production_problems(settings)
+    if problems:
+        raise InsecureSettings(problems)
 
 
 @lru_cache

@@ -32,6 +32,7 @@ from runtime.eventstore.memory import MemoryEventLogStore
 from runtime.eventstore.postgres import PostgresEventLogStore
 from runtime.eventstore.sqlite import SqliteEventLogStore
 from runtime.http.auth import mint_token
+from runtime.keyring import KeyFile, create_key_file
 from runtime.platform import Platform
 from runtime.settings import Settings
 from runtime.telemetry import add_exporter, setup_tracing
@@ -94,12 +95,15 @@ def unique() -> str:
 
 @pytest.fixture
 def settings(stack: str, tmp_path: Path, unique: str) -> Settings:
+    """Each test's platform has its own key file (key-encryption keys, ADR 0006)."""
+    key_file = str(create_key_file(tmp_path / "kim-keys" / "kek.json"))
     if stack == "embedded":
         return Settings(
             event_store=f"sqlite:///{tmp_path / 'kim-data'}",
             bus="memory",
             jwt_secret=TEST_SECRET,
             relay_poll_interval=0.02,
+            key_file=key_file,
         )
     return Settings(
         event_store=PG_DSN,
@@ -109,15 +113,24 @@ def settings(stack: str, tmp_path: Path, unique: str) -> Settings:
         nats_stream=f"KIMT_{unique}",
         jwt_secret=TEST_SECRET,
         relay_poll_interval=0.02,
+        key_file=key_file,
     )
 
 
 def make_store(settings: Settings) -> EventLogStore:
+    """The store of ``settings``, bound to their key file."""
+    store: EventLogStore
     if settings.event_store.startswith("sqlite"):
-        return SqliteEventLogStore(Path(settings.event_store[len("sqlite:///") :]))
-    return PostgresEventLogStore(
-        settings.event_store, schema=settings.pg_schema, max_connections=settings.pg_max_connections
-    )
+        store = SqliteEventLogStore(Path(settings.event_store[len("sqlite:///") :]))
+    else:
+        store = PostgresEventLogStore(
+            settings.event_store,
+            schema=settings.pg_schema,
+            max_connections=settings.pg_max_connections,
+        )
+    if settings.key_file:
+        store.use_key_encryption_keys(KeyFile(settings.key_file))
+    return store
 
 
 def make_bus(settings: Settings, unique: str) -> Bus:

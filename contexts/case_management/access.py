@@ -12,12 +12,14 @@ that position on the day, who registered the person) and asks here.
   coordinator of the post.
 - Personal data: only the case manager of the assigned position (token claim ``position``)
   in the case's tenant, and the supervisor of that position on the day.
-- Case facts (pseudonymous): the tenant's case managers and coordinators, and the
-  supervisor (which may be another tenant: Kreis Steinfurt supervises a position working in
-  Emsdetten, a member town without a coordination of its own).
+- Case facts (pseudonymous), on a need-to-know basis, one case or a list alike: the case
+  manager of the assigned position; the supervisor of that position (which may be another
+  tenant: Kreis Steinfurt supervises a position working in Emsdetten, a member town without
+  a coordination of its own); and, while no position has the case (a case taken over from
+  another tenant arrives so), the coordinators of its tenant, whose post assigns it.
 - Case rows on the read side: an auditor of the tenant sees all of them, pseudonymised; a
   case manager those of the own position; a coordinator those of the positions they
-  supervise.
+  supervise and, in the own tenant, the unassigned ones.
 """
 
 from __future__ import annotations
@@ -44,10 +46,6 @@ class Caller:
     @property
     def coordinates(self) -> bool:
         return bool(self.roles & COORDINATORS)
-
-
-def is_staff_of(caller: Caller, tenant: str) -> bool:
-    return caller.tenant == tenant and bool(caller.roles & STAFF)
 
 
 def works_on(caller: Caller, case_tenant: str, assigned: UUID | None) -> bool:
@@ -87,9 +85,35 @@ def supervises(caller: Caller, supervisor: Supervisor | None) -> bool:
     return caller.coordinates and is_supervisor(supervisor, caller.tenant, caller.position)
 
 
-def reads_case(caller: Caller, case_tenant: str, supervisor: Supervisor | None) -> bool:
-    """Case facts (no personal data): the tenant's staff and the supervisor."""
-    return is_staff_of(caller, case_tenant) or supervises(caller, supervisor)
+def post_of_unassigned(caller: Caller, case_tenant: str, assigned: UUID | None) -> bool:
+    """A coordinator of the case's tenant, while no position has the case: the post assigns it."""
+    return assigned is None and caller.coordinates and caller.tenant == case_tenant
+
+
+def reads_case(
+    caller: Caller, case_tenant: str, assigned: UUID | None, supervisor: Supervisor | None
+) -> bool:
+    """One case's facts (no personal data), need to know: the case manager of the assigned
+    position, the supervisor of that position, and, while the case is unassigned, the
+    coordinators of its tenant. The same as ``case_rows_scope`` for lists."""
+    return (
+        works_on(caller, case_tenant, assigned)
+        or (assigned is not None and supervises(caller, supervisor))
+        or post_of_unassigned(caller, case_tenant, assigned)
+    )
+
+
+def assigns_case(
+    caller: Caller, case_tenant: str, assigned: UUID | None, supervisor: Supervisor | None
+) -> bool:
+    """(Re)assigning a case: a coordinator of its tenant who reads it (the supervisor of its
+    position; any of the post while it is unassigned), or the case manager of the assigned
+    position handing it to a colleague. No case manager takes an unassigned case."""
+    if caller.coordinates:
+        return caller.tenant == case_tenant and reads_case(
+            caller, case_tenant, assigned, supervisor
+        )
+    return works_on(caller, case_tenant, assigned)
 
 
 def sees_personal_data(

@@ -2,21 +2,26 @@
 
 Every command loads what it needs, lets the aggregates check their rules and saves all
 changed aggregates in one transaction. Personal data is sealed under the person's key
-before it reaches an event; only ``personal_data`` and ``notes`` open it again, and the
-service layer calls them only for those ``may_see_person``/``may_see_personal_data`` allow.
+before it reaches an event, and so is every free text about the person (goals, reasons,
+outcomes, notes, gap descriptions: ``seal_text``); only ``personal_data``, ``notes`` and
+``open_text`` open it again, and the service layer calls them only for those
+``may_see_person``/``may_see_personal_data`` allow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import Recording
+from eventsourcing.utils import get_topic
 
 from contexts.case_management import access
 from contexts.case_management.base import ARRIVAL
 from contexts.case_management.domain import (
+    AppointmentKind,
     AppointmentOutcome,
     ApprovalStep,
     Case,
@@ -28,6 +33,7 @@ from contexts.case_management.domain import (
 from contexts.case_management.people import ConsentPurpose, Person, Programme
 from contexts.case_management.transfer import TransferCommands
 from contexts.shared.errors import DomainError
+from contexts.shared.personal_data import check_no_personal_data
 
 PERSONAL_FIELDS = {
     "name", "date_of_birth", "contact", "languages", "nationality", "residence_status",
@@ -110,15 +116,37 @@ class CaseManagementApplication(TransferCommands):
         return self.save(person)
 
     def erase_person(self, person_id: UUID, on: date) -> list[Recording[UUID]]:
-        """Crypto-shredding: record the erasure, then destroy the person's key.
+        """Crypto-shredding, idempotent and complete, in three steps:
 
-        Notes of the person's cases are sealed under the same key, so they go with it.
+        1. record ``PersonErased`` (once; from then on nothing is sealed for the person),
+        2. destroy the person's key (the notes of their cases are sealed under it too),
+        3. forget the idempotency records of the commands about the person and their cases.
+
+        The steps cannot share one transaction (the key is the vault's), so a step that fails
+        leaves the earlier ones done; erasing again finds ``PersonErased`` recorded, does the
+        rest (``complete_erasure``) and answers as the first attempt did: the recording of
+        that ``PersonErased``, nothing appended. No retry is refused while the data opens.
         """
         person = self.get_person(person_id)
-        person.erase(on)
-        recordings = self.save(person)
-        self.vault.erase(self.tenant, person_id)
+        if person.erased_on is None:
+            person.erase(on)
+            recordings = self.save(person)
+        else:
+            erased = get_topic(Person.Erased)
+            stored = self.recorder.select_events(person_id)
+            recordings = [self.recording_of(e) for e in stored if e.topic == erased]
+        self.complete_erasure(person_id)
         return recordings
+
+    def complete_erasure(self, person_id: UUID) -> bool:
+        """Steps 2 and 3 of ``erase_person`` for a person whose erasure is recorded (both
+        idempotent); False, doing nothing, for a person not erased."""
+        person = self.get_person(person_id)
+        if person.erased_on is None:
+            return False
+        self.vault.erase(self.tenant, person_id)
+        self.forget_requests([person_id, *person.cases])
+        return True
 
     def open_case(
         self,
@@ -169,10 +197,12 @@ class CaseManagementApplication(TransferCommands):
             person_id=person_id,
             referral_source=ReferralSource(referral_source).value,
             opened_on=opened_on.isoformat(),
-            catch_up_reason=None if within else catch_up_reason,
+            catch_up_reason=None if within else self.seal_text(person, str(catch_up_reason)),
         )
         if others:
-            case.note_other_programmes([str(p) for p in others], str(double_funding_reason))
+            case.note_other_programmes(
+                [str(p) for p in others], self.seal_text(person, str(double_funding_reason))
+            )
         person.link_case(case.id)
         bounds = []
         if position_id is not None:
@@ -191,7 +221,15 @@ class CaseManagementApplication(TransferCommands):
     ) -> list[Recording[UUID]]:
         case = self._case(case_id, expected_version)
         needs_approval = self.policy().needs_approval(ApprovalStep.GOAL_AGREEMENT)
-        case.agree_goals(goals, on, needs_approval=needs_approval)
+        person = self.get_person(case.person_id)
+        empty = sorted(d for d, goal in goals.items() if not goal.strip())
+        if empty:
+            raise DomainError(
+                "goal-empty", f"the goals for {', '.join(empty)} need a text", field="goals"
+            )
+        # The goals' texts are about the person: sealed under their key, the dimensions clear.
+        sealed = {d: self.seal_text(person, g) for d, g in goals.items()}
+        case.agree_goals(sealed, on, needs_approval=needs_approval)
         return self.save(case)
 
     def start_linking(
@@ -250,7 +288,9 @@ class CaseManagementApplication(TransferCommands):
         if approved:
             case.approve(step, by_tenant, on)
         else:
-            case.refuse_approval(step, by_tenant, reason, on)
+            person = self.get_person(case.person_id)
+            sealed = self.seal_text(person, reason) if reason.strip() else ""
+            case.refuse_approval(step, by_tenant, sealed, on)
         return self.save(case)
 
     def propose_referral(
@@ -290,12 +330,18 @@ class CaseManagementApplication(TransferCommands):
         on: date,
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
-        return self._change(
-            case_id, expected_version, lambda case: case.complete_referral(index, outcome, on)
-        )
+        """The outcome is free text about the person: sealed under their key."""
+        case = self._case(case_id, expected_version)
+        case.complete_referral(index, self.seal_text(self.get_person(case.person_id), outcome), on)
+        return self.save(case)
 
     def schedule_appointment(
-        self, case_id: UUID, *, on: date, kind: str, expected_version: int | None = None
+        self,
+        case_id: UUID,
+        *,
+        on: date,
+        kind: AppointmentKind,
+        expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
         return self._change(
             case_id, expected_version, lambda case: case.schedule_appointment(on, kind)
@@ -360,10 +406,39 @@ class CaseManagementApplication(TransferCommands):
     ) -> list[Recording[UUID]]:
         """A gap seen in a case, for coordination (contract ``CaseGapReported``).
 
-        The description must not identify the person: it is refused when it contains a
-        part of the person's name.
+        The description must not identify anyone: it is refused when it contains a part of
+        the person's name (``personal-data-in-gap``) or obvious personal data
+        (``personal-data-in-text``). It is sealed under the person's key all the same:
+        coordination gets the life dimension and the date, and a description only once the
+        supervising post has reviewed and released one (``release_gap``).
         """
         case = self._case(case_id, expected_version)
+        person = self.get_person(case.person_id)
+        self._check_gap_text(case, description)
+        sealed = self.seal_text(person, description.strip()) if description.strip() else ""
+        case.report_gap(life_dimension, sealed, on)
+        return self.save(case)
+
+    def release_gap(
+        self,
+        case_id: UUID,
+        *,
+        index: int,
+        description: str,
+        on: date,
+        expected_version: int | None = None,
+    ) -> list[Recording[UUID]]:
+        """The supervising post releases a reviewed description of a gap to coordination
+        (contract ``CaseGapReleased``), checked like the report's; it goes in clear."""
+        case = self._case(case_id, expected_version)
+        text = " ".join(description.split())
+        self._check_gap_text(case, text)
+        case.release_gap(index, text, on)
+        return self.save(case)
+
+    def _check_gap_text(self, case: Case, description: str) -> None:
+        """A gap's text goes to coordination: no part of the person's name (while it is
+        known), no obvious personal data of anyone."""
         data = self.personal_data(case.person_id) or {}
         lowered = description.lower()
         parts = [p.strip(".,;") for p in str(data.get("name", "")).split()]
@@ -373,5 +448,8 @@ class CaseManagementApplication(TransferCommands):
                 "a gap report goes to coordination and must not name the person",
                 field="description",
             )
-        case.report_gap(life_dimension, description, on)
-        return self.save(case)
+        check_no_personal_data(description, "description")
+
+    def case_texts(self, case: Case) -> Callable[[str | None], str | None]:
+        """Opens the case's sealed free texts (only for those who may see personal data)."""
+        return lambda value: self.open_text(case.person_id, value)

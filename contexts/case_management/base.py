@@ -25,9 +25,12 @@ from contexts.case_management.settings import (
     settings_id,
 )
 from contexts.shared.application import LOADED_ENTRIES, TenantApplication
-from contexts.shared.vault import PersonalDataVault
+from contexts.shared.errors import DomainError
+from contexts.shared.vault import PersonalDataVault, is_sealed
 
 ARRIVAL = "arrival_on"
+TEXT = "text"
+"""The key of a sealed free text (``{"text": ...}`` under the person's key)."""
 
 
 class CaseManagementBase(TenantApplication):
@@ -87,6 +90,21 @@ class CaseManagementBase(TenantApplication):
         """The person's data, or None after erasure (only for those allowed to see it)."""
         person = self.get_person(person_id)
         return self.vault.open(self.tenant, person_id, person.sealed) if person.sealed else None
+
+    def seal_text(self, person: Person, text: str) -> str:
+        """Free text about the person, sealed under their key; refused once they are erased
+        (a new key would open what is written after the erasure)."""
+        if person.erased_on is not None:
+            raise DomainError("person-erased", "the person was erased; no new free text")
+        return self.vault.seal(self.tenant, person.id, {TEXT: text})
+
+    def open_text(self, person_id: UUID, value: str | None) -> str | None:
+        """A sealed free text in clear, None after the person's erasure (and for None).
+        Free text recorded before it was sealed (older events) comes as it was stored."""
+        if value is None or not is_sealed(value):
+            return value
+        opened = self.vault.open(self.tenant, person_id, value)
+        return None if opened is None else str(opened[TEXT])
 
     def arrival_of(self, person_id: UUID) -> date | None:
         data = self.personal_data(person_id) or {}

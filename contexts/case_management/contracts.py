@@ -1,23 +1,36 @@
-"""Integration events of case management that other contexts may consume (v1).
+"""Integration events of case management that other contexts may consume (v2).
 
 ``CaseGapReported``: a case manager saw a gap in the system of services in a case. The event
-carries no personal data; coordination records it as a system gap of the same tenant.
-Subject: ``kim.<tenant>.case_management.CaseGapReported``; the JSON state holds the fields
-below (``reported_on`` as an ISO date).
+carries no personal data in clear: the life dimension, the date and the gap's id; the case
+manager's description is sealed under the person's key (``kimv1:...``) and is not for
+consumers. Coordination records the gap as a system gap of the same tenant, without a
+description. Subject: ``kim.<tenant>.case_management.CaseGapReported``; the JSON state holds
+the fields below (``reported_on`` as an ISO date, ``gap_id`` as eventsourcing's UUID object
+``{"_type_": "uuid_hex", "_data_": hex}``). Version 1 reports (no ``gap_id``) carried the
+description in clear; coordination recorded it as it was.
+
+``CaseGapReleased``: the supervising post reviewed the gap and released a description for
+coordination (checked for personal data by ``contexts.shared.personal_data``): coordination
+sets it as the description of the system gap recorded from the report with that ``gap_id``.
 
 ``CaseHandedOver``: a person moved and the origin closed their case as transferred to
-``to_tenant``. The destination takes it over: the summary holds needs and goals per life
-dimension (no personal data); ``sealed_for_destination`` holds personal data only when the
-person consented to the hand-over, sealed under the destination's transit key
-``transfer_id``, which the destination destroys once it has taken the case over.
+``to_tenant``. The destination takes it over: the summary holds the needs per life dimension
+(codes) and the goals per life dimension, each goal sealed under the destination's transit
+key ``transfer_id`` (the transfer consent covers the case's content; before version 2 the
+goals were clear text); ``sealed_for_destination`` holds personal data only when the person
+consented to the hand-over, sealed under the same transit key, which the destination
+destroys once it has taken the case over.
 """
 
 from __future__ import annotations
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 GAP_REPORTED = "CaseGapReported"
-GAP_REPORTED_FIELDS = ("life_dimension", "description", "reported_on")
+GAP_REPORTED_FIELDS = ("gap_id", "life_dimension", "description", "reported_on")
+
+GAP_RELEASED = "CaseGapReleased"
+GAP_RELEASED_FIELDS = ("gap_id", "index", "description", "released_on")
 
 HANDED_OVER = "CaseHandedOver"
 HANDED_OVER_FIELDS = (

@@ -1,13 +1,18 @@
 """The case and its cycle (Regelkreis), as explicit states and allowed transitions.
 
 A case refers to its person by pseudonymous id only; personal data lives sealed in the
-person record (see ``contexts.shared.vault``), never in case events.
+person record (see ``contexts.shared.vault``), never in case events. Free text about the
+person (goals, reasons, outcomes, notes, gap descriptions) reaches a case event only sealed
+under the person's key: the application seals it, the case keeps the sealed text
+(``kimv1:...``) and never the clear text. Events recorded before that rule hold their free
+text in clear; they stay as they are. Everything else is a code of the vocabulary.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
+from typing import Any
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
@@ -18,14 +23,17 @@ from contexts.case_management.vocabulary import (
     LIFE_DIMENSIONS,
     REFERRAL_ONLY,
     REFERRAL_STATES,
+    AppointmentKind,
     AppointmentOutcome,
     ApprovalStep,
     CaseState,
     ClosureReason,
     ContactChannel,
+    NeedLevel,
     ReferralSource,
     ReferralStatus,
     Service,
+    check_code,
     check_dimensions,
 )
 from contexts.shared.errors import DomainError
@@ -43,14 +51,14 @@ class Case(Aggregate):
         person_id: UUID
         referral_source: str
         opened_on: str
-        catch_up_reason: str | None
+        catch_up_reason: str | None  # sealed (person's key)
 
     class Assessed(Aggregate.Event):
-        needs: dict[str, str]  # life dimension -> need level (e.g. "high", "medium", "low")
+        needs: dict[str, str]  # life dimension -> need level (``NeedLevel``)
         on: str
 
     class GoalsAgreed(Aggregate.Event):
-        goals: dict[str, str]  # life dimension -> goal code (no personal data)
+        goals: dict[str, str]  # life dimension -> the goal, sealed (person's key)
         on: str
 
     class LinkingStarted(Aggregate.Event):
@@ -74,7 +82,7 @@ class Case(Aggregate):
         to_tenant: str
         transfer_id: UUID
         referral_source: str
-        summary: dict[str, dict[str, str]]  # needs and goals per life dimension, no personal data
+        summary: dict[str, dict[str, str]]  # needs (codes), goals (sealed for the destination)
         sealed_for_destination: str | None  # personal data, only with a hand-over consent
         on: str
 
@@ -85,7 +93,7 @@ class Case(Aggregate):
 
     class OtherProgrammesNoted(Aggregate.Event):
         programmes: list[str]
-        reason: str
+        reason: str  # sealed (person's key)
 
     class ReferralProposed(Aggregate.Event):
         service: str
@@ -100,7 +108,7 @@ class Case(Aggregate):
 
     class ReferralCompleted(Aggregate.Event):
         index: int
-        outcome: str
+        outcome: str  # sealed (person's key)
         on: str
 
     class ApprovalRequested(Aggregate.Event):
@@ -119,12 +127,12 @@ class Case(Aggregate):
     class ApprovalRefused(Aggregate.Event):
         step: str
         by_tenant: str
-        reason: str
+        reason: str  # sealed (person's key)
         on: str
 
     class AppointmentScheduled(Aggregate.Event):
         on: str
-        kind: str
+        kind: str  # ``AppointmentKind``
 
     class AppointmentRecorded(Aggregate.Event):
         index: int
@@ -140,11 +148,30 @@ class Case(Aggregate):
         sealed: str  # the note's text, sealed under the person's key (erased with it)
 
     class GapReported(Aggregate.Event):
-        """Contract event ``CaseGapReported``: no personal data, see ``contracts``."""
+        """Contract event ``CaseGapReported``: no personal data, see ``contracts``. The
+        description is sealed under the person's key; coordination gets it only as released
+        by the supervising post (``GapReleased``)."""
 
+        gap_id: UUID | None
         life_dimension: str
         description: str
         reported_on: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Reports before gap ids: their description went to coordination in clear."""
+            state["gap_id"] = None
+
+    class GapReleased(Aggregate.Event):
+        """Contract event ``CaseGapReleased``: the gap's description as the supervising post
+        reviewed it (checked for personal data), for coordination's system gap."""
+
+        gap_id: UUID
+        index: int
+        description: str
+        released_on: str
 
     @event(Opened)
     def __init__(
@@ -172,7 +199,7 @@ class Case(Aggregate):
         self.appointments: list[dict[str, str]] = []
         self.contacts: list[dict[str, str | list[str]]] = []
         self.notes: list[tuple[date, str]] = []
-        self.gaps: list[dict[str, str]] = []
+        self.gaps: list[dict[str, str | None]] = []
 
     @property
     def is_closed(self) -> bool:
@@ -221,6 +248,8 @@ class Case(Aggregate):
     def assess(self, needs: dict[str, str], on: date) -> None:
         self._move(CaseState.ASSESSMENT, on)
         check_dimensions(needs, "needs")
+        for level in needs.values():
+            check_code(level, NeedLevel, "needs")
         self._assessed(needs, on.isoformat())
 
     @event(Assessed)
@@ -229,7 +258,8 @@ class Case(Aggregate):
         self._record(CaseState.ASSESSMENT, on)
 
     def agree_goals(self, goals: dict[str, str], on: date, *, needs_approval: bool = False) -> None:
-        """Goals per life dimension, agreed and dated; the tenant may require approval."""
+        """Goals per life dimension, agreed and dated; the tenant may require approval. The
+        goals' texts come sealed under the person's key (the application seals them)."""
         self._move(CaseState.GOAL_AGREEMENT, on)
         check_dimensions(goals, "goals")
         self._goals_agreed(goals, on.isoformat())
@@ -259,6 +289,7 @@ class Case(Aggregate):
             self._closed(reason.value, requested_on.isoformat())
 
     def refuse_approval(self, step: ApprovalStep, by_tenant: str, reason: str, on: date) -> None:
+        """``reason``: sealed under the person's key; empty when none was given."""
         self._check_pending(step, on)
         if not reason.strip():
             raise DomainError("reason-missing", "a refusal needs a reason", field="reason")
@@ -367,10 +398,10 @@ class Case(Aggregate):
                 field="on",
             )  # fmt: skip
 
-    def schedule_appointment(self, on: date, kind: str) -> None:
+    def schedule_appointment(self, on: date, kind: AppointmentKind) -> None:
         self._check_open("appointments")
         self._check_not_before_opening(on)
-        self._appointment_scheduled(on.isoformat(), kind)
+        self._appointment_scheduled(on.isoformat(), check_code(kind, AppointmentKind, "kind"))
 
     @event(AppointmentScheduled)
     def _appointment_scheduled(self, on: str, kind: str) -> None:
@@ -405,6 +436,7 @@ class Case(Aggregate):
         self.contacts.append({"on": on, "channel": channel, "life_dimensions": life_dimensions})
 
     def add_note(self, on: date, sealed: str) -> None:
+        """``sealed``: the note's text, sealed under the person's key."""
         self._check_open("notes")
         self._check_not_before_opening(on)
         self._note_added(on.isoformat(), sealed)
@@ -415,23 +447,57 @@ class Case(Aggregate):
 
     # -- gaps in the system of services, seen in this case ----------------------------------
     def report_gap(self, life_dimension: str, description: str, on: date) -> None:
+        """``description``: sealed under the person's key (empty: none given)."""
         check_dimensions({life_dimension: ""}, "life_dimension")
         if not description.strip():
             raise DomainError(
                 "description-missing", "describe the gap (without personal data)",
                 field="description",
             )  # fmt: skip
-        self._gap_reported(life_dimension, description.strip(), on.isoformat())
+        self._gap_reported(uuid4(), life_dimension, description.strip(), on.isoformat())
 
     @event(GapReported)
-    def _gap_reported(self, life_dimension: str, description: str, reported_on: str) -> None:
+    def _gap_reported(
+        self, gap_id: UUID | None, life_dimension: str, description: str, reported_on: str
+    ) -> None:
         self.gaps.append(
-            {"life_dimension": life_dimension, "description": description, "on": reported_on}
-        )
+            {"gap_id": str(gap_id) if gap_id else None, "life_dimension": life_dimension,
+             "description": description, "on": reported_on,
+             # a report before gap ids went to coordination with its description in clear
+             "released": None if gap_id else description, "released_on": None}
+        )  # fmt: skip
+
+    def release_gap(self, index: int, description: str, on: date) -> None:
+        """The supervising post releases the gap's description for coordination, as it
+        reviewed it (the application checked it for personal data)."""
+        if not 0 <= index < len(self.gaps):
+            raise DomainError("no-such-gap", f"the case has no gap {index}", field="index")
+        gap = self.gaps[index]
+        if gap["released"] is not None or gap["gap_id"] is None:
+            raise DomainError(
+                "gap-already-released",
+                f"the description of gap {index} has already gone to coordination",
+                field="index",
+            )
+        if on < date.fromisoformat(str(gap["on"])):
+            raise DomainError(
+                "date-before-report", f"{on} lies before the gap was reported on {gap['on']}",
+                field="on",
+            )  # fmt: skip
+        if not description.strip():
+            raise DomainError(
+                "description-missing", "give the reviewed description", field="description"
+            )
+        self._gap_released(UUID(str(gap["gap_id"])), index, description, on.isoformat())
+
+    @event(GapReleased)
+    def _gap_released(self, gap_id: UUID, index: int, description: str, released_on: str) -> None:
+        self.gaps[index] = {**self.gaps[index], "released": description, "released_on": released_on}
 
     # -- other programmes (no double counselling, no double funding) -------------------------
     @event(OtherProgrammesNoted)
     def note_other_programmes(self, programmes: list[str], reason: str) -> None:
+        """``reason``: the documented reason, sealed under the person's key."""
         self.other_programmes = (list(programmes), reason)
 
     # -- referrals (Leistungssteuerung) -----------------------------------------------------
@@ -479,6 +545,7 @@ class Case(Aggregate):
         self.referrals[index] = {**self.referrals[index], "status": status.value, "answered_on": on}
 
     def complete_referral(self, index: int, outcome: str, on: date) -> None:
+        """``outcome``: sealed under the person's key."""
         self._referral(index, ReferralStatus.ACCEPTED)
         self._referral_completed(index, outcome, on.isoformat())
 
@@ -496,14 +563,17 @@ class Case(Aggregate):
         transfer_id: UUID,
         sealed_for_destination: str | None,
         on: date,
+        goals_for_destination: dict[str, str] | None = None,
     ) -> None:
         """Close as transferred. The event is the contract ``CaseHandedOver``: the summary
-        holds no personal data; personal data travels only sealed under a transit key of the
-        destination (``sealed_for_destination``), and only with the person's consent."""
+        holds the needs (codes) and the goals sealed under a transit key of the destination
+        (``goals_for_destination``, the application seals them); personal data travels only
+        sealed under that key (``sealed_for_destination``), and only with the person's
+        consent."""
         self._move(CaseState.CLOSED, on)
         self._handed_over(
             to_tenant, transfer_id, self.referral_source.value,
-            {"needs": dict(self.needs), "goals": dict(self.goals)},
+            {"needs": dict(self.needs), "goals": dict(goals_for_destination or {})},
             sealed_for_destination, on.isoformat(),
         )  # fmt: skip
 
@@ -555,6 +625,7 @@ __all__ = [
     "OPEN_CASES_OF_POSITION",
     "REFERRAL_ONLY",
     "REFERRAL_STATES",
+    "AppointmentKind",
     "AppointmentOutcome",
     "ApprovalStep",
     "Case",
@@ -562,6 +633,7 @@ __all__ = [
     "ClosureReason",
     "ContactChannel",
     "KnownPosition",
+    "NeedLevel",
     "ReferralSource",
     "ReferralStatus",
     "Service",

@@ -59,6 +59,8 @@ CONSENT_EXPIRY = "consent_expiry"
 """Index of people by the end dates of their consents (keys: ISO dates), kept with events."""
 CASES_CLOSED_SINCE = "cases_closed_since"
 """Index of people whose cases are all closed, by the date the last one closed (retention)."""
+REGISTERED_WITHOUT_CASE = "registered_without_case"
+"""Index of people who never had a case, by the day they were registered (retention)."""
 
 
 class Person(Aggregate):
@@ -238,10 +240,16 @@ class Person(Aggregate):
     def programmes_on(self, day: date) -> list[Programme]:
         return sorted({p.programme for p in self.participations if p.active_on(day)})
 
+    @property
+    def registered_on(self) -> date:
+        """The day the person was registered (the UTC day ``PersonRegistered`` was recorded)."""
+        return self.created_on.date()
+
     # -- index entries (contexts/shared/indexes.py) -----------------------------------------
     def index_entries(self) -> frozenset[tuple[str, str]]:
-        """Until erasure: each consent with an end and not revoked, by its end date; and,
-        once all the person's cases are closed, the date the last one closed."""
+        """Until erasure: each consent with an end and not revoked, by its end date; once
+        all the person's cases are closed, the date the last one closed; and while the person
+        has no case at all, the day they were registered (retention counts from it)."""
         if self.erased_on is not None:
             return frozenset()
         entries = {
@@ -251,4 +259,6 @@ class Person(Aggregate):
         }
         if (closed := self.last_closure) is not None:
             entries.add((CASES_CLOSED_SINCE, closed.isoformat()))
+        if not self.cases:
+            entries.add((REGISTERED_WITHOUT_CASE, self.registered_on.isoformat()))
         return frozenset(entries)

@@ -1,4 +1,5 @@
-"""Retention periods per data type, counted from the closure of a person's last case.
+"""Retention periods per data type, counted from the closure of a person's last case (for a
+person who never had a case: from their registration).
 
 Written down as a deletion concept in the style of DIN 66398 in
 ``docs/deletion-concept.md``; the periods are configurable per tenant.
@@ -39,6 +40,8 @@ class RetentionPolicy:
             return last_closure.replace(year=last_closure.year + years, day=28)
 
     def personal_data_due(self, last_closure: date | None, today: date) -> bool:
+        """Whether the period has passed since ``last_closure`` (the closure of the last
+        case, or the registration of a person without a case; None: a case is open)."""
         if last_closure is None:
             return False  # an open case keeps its data
         due = self.due_on(DataType.PERSONAL_DATA, last_closure)

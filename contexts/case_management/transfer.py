@@ -8,19 +8,23 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.persistence import Recording
 
+from contexts.case_management.base import TEXT
 from contexts.case_management.caseload import PositionCommands
-from contexts.case_management.domain import Case
+from contexts.case_management.domain import Case, NeedLevel
 from contexts.case_management.people import (
     CASES_CLOSED_SINCE,
     CONSENT_EXPIRY,
+    REGISTERED_WITHOUT_CASE,
     Consent,
     ConsentPurpose,
     Person,
 )
 from contexts.shared.errors import DomainError
+from contexts.shared.vault import is_sealed
 
 RETENTION_AT_MOST = 100_000
-"""People a retention query reads at most (those whose cases are all closed, not erased)."""
+"""People a retention query reads at most per index (those whose cases are all closed, and
+those without a case; not erased)."""
 EXPIRING_AT_MOST = 10_000
 """Consents a query of expiring consents reads at most (a year's worth for a large city)."""
 
@@ -47,19 +51,25 @@ class TransferCommands(PositionCommands):
         return sorted(out, key=lambda pc: (pc[1].expires_on or today, str(pc[0].id)))
 
     def due_for_erasure(self, today: date) -> list[UUID]:
-        """People whose cases are all closed and whose retention period has passed.
+        """People whose retention period has passed: counted from the closure of their last
+        case, or, for people who never had a case, from their registration.
 
-        From the index of people by their last closure (up to today): the cost is that of
-        the people in their retention period, not of the register (erased people leave it).
+        From the indexes of people by their last closure and of people without a case by
+        their registration (up to today): the cost is that of the people in their retention
+        period, not of the register (erased people leave both, a case leaves the second).
         """
         rule = self.policy().retention
-        found = self.indexes.index_range(
-            CASES_CLOSED_SINCE, "", today.isoformat(), RETENTION_AT_MOST
-        )
+        found = [
+            entry
+            for index in (CASES_CLOSED_SINCE, REGISTERED_WITHOUT_CASE)
+            for entry in self.indexes.index_range(index, "", today.isoformat(), RETENTION_AT_MOST)
+        ]
         return sorted(
-            UUID(member)
-            for since, member in found
-            if rule.personal_data_due(date.fromisoformat(since), today)
+            {
+                UUID(member)
+                for since, member in found
+                if rule.personal_data_due(date.fromisoformat(since), today)
+            }
         )
 
     def hand_over(
@@ -74,7 +84,8 @@ class TransferCommands(PositionCommands):
 
         Needs the person's consent to the transfer. Personal data goes along only with its
         own hand-over consent, sealed under a transit key of the destination that the
-        destination destroys once it has taken the case over.
+        destination destroys once it has taken the case over. The goals' texts go with the
+        case (the transfer consent), sealed under the same transit key, never in clear.
         """
         if to_tenant == self.tenant:
             raise DomainError(
@@ -89,7 +100,12 @@ class TransferCommands(PositionCommands):
             data = self.personal_data(case.person_id)
             if data:
                 sealed = self.vault.seal(to_tenant, transfer_id, data)
-        case.hand_over(to_tenant, transfer_id, sealed, on)
+        goals = {}
+        for dimension, value in case.goals.items():
+            text = self.open_text(case.person_id, value)
+            if text is not None:  # None: the person was erased
+                goals[dimension] = self.vault.seal(to_tenant, transfer_id, {TEXT: text})
+        case.hand_over(to_tenant, transfer_id, sealed, on, goals_for_destination=goals)
         return self.save(case)
 
     def take_over(
@@ -132,10 +148,21 @@ class TransferCommands(PositionCommands):
             catch_up_reason=None,
         )
         case.take_over(from_tenant, from_case, on.isoformat())
-        if summary.get("needs"):
-            case.assess(summary["needs"], on)
-            if summary.get("goals"):
-                case.agree_goals(summary["goals"], on)
+        # Needs are codes (older hand-overs may hold other levels: those are left out); the
+        # goals come sealed under the transit key (older hand-overs: in clear) and are
+        # sealed again under the person's own key here.
+        levels = {level.value for level in NeedLevel}
+        needs = {d: v for d, v in (summary.get("needs") or {}).items() if v in levels}
+        goals = {}
+        for dimension, value in (summary.get("goals") or {}).items():
+            opened = self.vault.open(self.tenant, transfer_id, value) if is_sealed(value) else None
+            text = str(opened[TEXT]) if opened else (None if is_sealed(value) else value)
+            if text:
+                goals[dimension] = self.seal_text(person, text)
+        if needs:
+            case.assess(needs, on)
+            if goals:
+                case.agree_goals(goals, on)
         person.link_case(case.id)
         recordings = self.save(person, case)
         self.vault.erase(self.tenant, transfer_id)

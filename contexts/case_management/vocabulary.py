@@ -91,6 +91,41 @@ class AppointmentOutcome(StrEnum):
     CANCELLED = "cancelled"
 
 
+class NeedLevel(StrEnum):
+    """How much support a life dimension needs (Bedarf); a code, never free text."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class AppointmentKind(StrEnum):
+    """What an appointment is for; a code, never free text (details go into a sealed note)."""
+
+    INTAKE = "intake"  # Erstgespräch
+    ASSESSMENT = "assessment"  # Bestandsaufnahme
+    GOAL_AGREEMENT = "goal_agreement"  # Zielvereinbarung
+    FOLLOW_UP = "follow_up"  # Folgetermin
+    ACCOMPANIMENT = "accompaniment"  # Begleitung zu einem Termin
+    REVIEW = "review"  # Re-Assessment, Überprüfung
+    CASE_CONFERENCE = "case_conference"  # Fallkonferenz
+    CLOSING = "closing"  # Abschlussgespräch
+    OTHER = "other"
+
+
+def check_code(value: str, codes: type[StrEnum], field: str) -> str:
+    """A code of ``codes``, or a refusal naming the allowed ones (free text is not stored)."""
+    allowed = [c.value for c in codes]
+    if value not in allowed:
+        raise DomainError(
+            "unknown-code",
+            f"{field} takes one of the codes {', '.join(allowed)}",
+            field=field,
+            allowed=allowed,
+        )
+    return value
+
+
 class ContactChannel(StrEnum):
     IN_PERSON = "in_person"
     PHONE = "phone"

@@ -7,16 +7,29 @@ from uuid import UUID
 
 from eventsourcing.persistence import Recording
 
-from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension, SystemGap
+from contexts.coordination.gaps import (
+    CycleStep,
+    GapTopic,
+    LifeDimension,
+    SystemGap,
+    gap_id_for_report,
+)
 from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
+from contexts.shared.personal_data import check_no_personal_data
 
 
-def _text(value: str, field: str, limit: int = 2000) -> str:
+def _clean(value: str, field: str, limit: int = 2000) -> str:
     cleaned = " ".join(value.split())
     if not cleaned or len(cleaned) > limit:
         raise DomainError("text-required", f"{field} needs 1 to {limit} characters", field=field)
     return cleaned
+
+
+def _text(value: str, field: str, limit: int = 2000) -> str:
+    """A text the post writes in the strategic cycle: it goes to the steering group, so it
+    must carry no personal data (``personal-data-in-text``)."""
+    return check_no_personal_data(_clean(value, field, limit), field)
 
 
 class CycleCommands(TenantApplication):
@@ -29,14 +42,43 @@ class CycleCommands(TenantApplication):
         source: str = "post",
         source_event_id: str | None = None,
     ) -> list[Recording[UUID]]:
-        """Record a gap seen by the post, or one reported from a case (idempotent by report)."""
+        """Record a gap seen by the post (its description checked for personal data), or one
+        reported from a case before reports came without a description (idempotent by
+        report; as it was reported, so a redelivered old report is never refused)."""
+        checked = _text if source == "post" else _clean
         gap = SystemGap(
             life_dimension=LifeDimension(life_dimension).value,
-            description=_text(description, "description"),
+            description=checked(description, "description"),
             source=source,
             reported_on=reported_on.isoformat(),
             source_event_id=source_event_id,
         )
+        return self.save(gap)
+
+    def record_reported_gap(
+        self, *, life_dimension: LifeDimension, reported_on: date, report: str
+    ) -> list[Recording[UUID]]:
+        """A gap reported from a case: life dimension and date, no description (that comes
+        only as the supervising post releases one); its id derives from the ``report``."""
+        gap = SystemGap(
+            life_dimension=LifeDimension(life_dimension).value,
+            description=None,
+            source="case_management",
+            reported_on=reported_on.isoformat(),
+            source_event_id=report,
+        )
+        return self.save(gap)
+
+    def release_gap_description(
+        self, *, report: str, description: str, on: date
+    ) -> list[Recording[UUID]]:
+        """The reviewed description the supervising post released for the gap recorded
+        from ``report`` (checked there for personal data); idempotent: a gap that has a
+        description keeps it."""
+        gap = self.get_gap(gap_id_for_report(report))
+        if gap.description is not None:
+            return []
+        gap.release_description(" ".join(description.split()), on.isoformat())
         return self.save(gap)
 
     def get_gap(self, gap_id: UUID) -> SystemGap:
@@ -72,7 +114,7 @@ class CycleCommands(TenantApplication):
         expected_version: int | None = None,
     ) -> list[Recording[UUID]]:
         topic = self.load_expecting(GapTopic, topic_id, "topic", expected_version)
-        topic.advance(CycleStep(step), on, note)
+        topic.advance(CycleStep(step), on, check_no_personal_data(note, "note"))
         return self.save(topic)
 
     def add_chain_link(

@@ -7,6 +7,7 @@ from enum import StrEnum
 from eventsourcing.domain import Aggregate, event
 
 from contexts.shared.errors import DomainError
+from contexts.shared.personal_data import check_no_personal_data
 
 
 class OrganisationKind(StrEnum):
@@ -24,10 +25,12 @@ class OfficeType(StrEnum):
 
 
 def check_name(name: str) -> str:
+    """An organisation's name. It is public and may be a person's (a practice, a
+    foundation), so only contact details are refused (``personal-data-in-text``)."""
     cleaned = " ".join(name.split())
     if not cleaned:
         raise DomainError("name-required", "an organisation needs a name", field="name")
-    return cleaned
+    return check_no_personal_data(cleaned, "name", kinds={"phone", "email"})
 
 
 class Organisation(Aggregate):

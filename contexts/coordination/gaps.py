@@ -50,17 +50,26 @@ def gap_id_for_report(source_event_id: str) -> UUID:
 
 
 class SystemGap(Aggregate):
-    """A gap in the system of services, seen in cases or by the post. No personal data."""
+    """A gap in the system of services, seen in cases or by the post. No personal data.
+
+    A gap reported from a case comes without a description (the case manager's text stays
+    sealed in the case); it gets one when the supervising post releases a reviewed text
+    (``DescriptionReleased``). Gaps reported before that rule carry theirs from the report.
+    """
 
     class Recorded(Aggregate.Created):
         life_dimension: str
-        description: str
+        description: str | None  # None: reported from a case, no description released yet
         source: str  # "case_management" or "post"
         reported_on: str
-        source_event_id: str | None  # the case-management report, for idempotent intake
+        source_event_id: str | None  # the case-management report (its gap id), for intake
 
     class Grouped(Aggregate.Event):
         topic_id: UUID
+
+    class DescriptionReleased(Aggregate.Event):
+        description: str
+        on: str
 
     @staticmethod
     def create_id(source_event_id: str | None = None, **_: object) -> UUID:
@@ -72,13 +81,14 @@ class SystemGap(Aggregate):
     def __init__(
         self,
         life_dimension: str,
-        description: str,
+        description: str | None,
         source: str,
         reported_on: str,
         source_event_id: str | None = None,
     ) -> None:
         self.life_dimension = LifeDimension(life_dimension)
         self.description = description
+        self.released_on: date | None = None
         self.source = source
         self.reported_on = date.fromisoformat(reported_on)
         self.topic_id: UUID | None = None
@@ -86,6 +96,11 @@ class SystemGap(Aggregate):
     @event(Grouped)
     def group(self, topic_id: UUID) -> None:
         self.topic_id = topic_id
+
+    @event(DescriptionReleased)
+    def release_description(self, description: str, on: str) -> None:
+        self.description = description
+        self.released_on = date.fromisoformat(on)
 
 
 class GapTopic(Aggregate):

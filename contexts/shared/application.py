@@ -6,13 +6,13 @@ injected by the runtime (SQLite or PostgreSQL), so contexts never see storage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar, cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ApplicationRecorder, Recording
+from eventsourcing.persistence import ApplicationRecorder, Notification, Recording, StoredEvent
 from eventsourcing.utils import EnvType
 
 from contexts.shared.errors import NotFound, StaleVersion
@@ -29,6 +29,15 @@ A = TypeVar("A", bound=Aggregate)
 
 LOADED_ENTRIES = "_kim_index_entries_loaded"
 """Where an indexed aggregate keeps the index entries it stood in when it was loaded."""
+
+
+class CommandLedger(Protocol):
+    """What a recorder keeps about the commands it stored (the runtime's stores): where an
+    aggregate's version lies in the log, and the edge's idempotency records."""
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None: ...
+
+    def forget_idempotency(self, subjects: Iterable[UUID]) -> int: ...
 
 
 def _indexed(aggregate: object) -> bool:
@@ -141,6 +150,33 @@ class TenantApplication(Application[UUID]):
         recorder = self.recorder
         assert hasattr(recorder, "index_count"), "the recorder keeps no indexes"
         return recorder  # type: ignore[return-value]
+
+    # -- what the store keeps about commands -------------------------------------------------
+    @property
+    def ledger(self) -> CommandLedger:
+        recorder = self.recorder
+        assert hasattr(recorder, "forget_idempotency"), "the recorder keeps no command records"
+        return recorder  # type: ignore[return-value]
+
+    def recording_of(self, stored: StoredEvent) -> Recording[UUID]:
+        """An event stored earlier as ``save`` returned it: for a command that finds its work
+        recorded already (a retry) and answers as the first attempt did."""
+        originator = UUID(str(stored.originator_id))
+        position = self.ledger.position_of(originator, stored.originator_version)
+        assert position is not None, f"{originator} v{stored.originator_version} is not stored"
+        notification = Notification(
+            originator_id=originator,
+            originator_version=stored.originator_version,
+            topic=stored.topic,
+            state=stored.state,
+            id=position,
+        )
+        return Recording(self.mapper.to_domain_event(stored), notification)
+
+    def forget_requests(self, subjects: Iterable[UUID]) -> int:
+        """Forget the edge's idempotency records of the commands that appended to
+        ``subjects`` (their request digests and answers); how many went."""
+        return self.ledger.forget_idempotency(subjects)
 
     def reindex(self) -> int:
         """Rebuild this log's index entries from its aggregates (after an import); O(log)."""

@@ -7,6 +7,7 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -18,6 +19,7 @@ from eventsourcing.persistence import (
 
 from contexts.shared.indexes import IndexBound, IndexChange
 from runtime import context as request_context
+from runtime.eventstore.keys import KeyState, StoredKey
 from runtime.eventstore.records import (
     CommandOutcome,
     EventMetadata,
@@ -30,6 +32,7 @@ from runtime.telemetry import tracer
 
 if TYPE_CHECKING:
     from runtime.eventstore.recorder import TenantLogRecorder
+    from runtime.keyring import KeyEncryptionKeys
 
 TENANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 PLATFORM_TENANT = "_platform"  # the registry's own log; no tenant slug can collide with it
@@ -80,6 +83,11 @@ def outcome_of(
     )
 
 
+def subjects_of(events: Sequence[StoredEvent]) -> list[str]:
+    """The aggregates a command appended to, as an idempotency record names them."""
+    return sorted({str(e.originator_id) for e in events})
+
+
 AppendListener = Callable[[str, str, int], None]
 
 
@@ -112,7 +120,9 @@ class EventLogStore(ABC):
         """Append events atomically; returns their positions.
 
         ``idempotency`` is (key, request hash, response status): the key is stored in the
-        same transaction, so a retried command can never append twice. ``index_changes``
+        same transaction, so a retried command can never append twice; the record names the
+        aggregates the events belong to (``subjects_of``), so ``forget_idempotency`` finds
+        it when one of them is a person being erased. ``index_changes``
         are written in that transaction too, and ``bounds`` checked after them under the
         log's lock (``IndexBoundExceeded``: nothing is written).
         """
@@ -227,17 +237,89 @@ class EventLogStore(ABC):
     @abstractmethod
     def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None: ...
 
-    # -- keys of data subjects (crypto-shredding) ----------------------------------------------
     @abstractmethod
-    def create_key(self, tenant: str, key_id: UUID) -> bytes:
-        """The subject's key, created (256 random bits) if it does not exist yet."""
+    def forget_idempotency(self, tenant: str, subjects: Iterable[UUID]) -> int:
+        """Delete the idempotency records of every command that appended to one of
+        ``subjects`` (aggregate ids: a person and their cases, on erasure); how many went."""
 
     @abstractmethod
-    def get_key(self, tenant: str, key_id: UUID) -> bytes | None: ...
+    def position_of(
+        self, tenant: str, context: str, originator_id: UUID, version: int
+    ) -> int | None:
+        """The log position of one version of an aggregate (None: not stored)."""
+
+    # -- keys of data subjects (crypto-shredding in key epochs, ADR 0006) ---------------------
+    def use_key_encryption_keys(self, keys: KeyEncryptionKeys) -> None:
+        """The key-encryption keys this store's subject keys are wrapped under (the
+        platform binds its key file; unbound, a store gets keys that live in memory)."""
+        self._kek = keys
+
+    @property
+    def key_encryption_keys(self) -> KeyEncryptionKeys:
+        kek: KeyEncryptionKeys | None = getattr(self, "_kek", None)
+        if kek is None:
+            from runtime.keyring import EphemeralKeys
+
+            kek = self._kek = EphemeralKeys()
+        return kek
+
+    @abstractmethod
+    def put_key(
+        self, tenant: str, key_id: UUID, epoch: int, kek_id: str, key: bytes
+    ) -> StoredKey | None:
+        """Store the subject's wrapped key unless it has one; the key stored.
+
+        None: nothing stored and none there, because ``epoch`` is below the store's floor
+        (a rotation has begun a later epoch) or ``kek_id`` is not the store's key file:
+        reload the keys and wrap again. The floor is read under a lock that
+        ``raise_key_floor`` takes exclusively, so no key below it appears afterwards.
+        """
+
+    @abstractmethod
+    def get_key(self, tenant: str, key_id: UUID) -> StoredKey | None: ...
 
     @abstractmethod
     def destroy_key(self, tenant: str, key_id: UUID) -> bool:
-        """Delete the key for good; True if there was one."""
+        """Delete the key and note the erasure with the key's epoch, in one transaction,
+        for the rotation that destroys that epoch; True if there was one."""
+
+    # platform-level: the rotation of key epochs (runtime/key_epochs.py)
+    @abstractmethod
+    def key_state(self) -> KeyState: ...
+
+    @abstractmethod
+    def bind_key_file(self, kek_id: str) -> str:
+        """Record the key file the store belongs to, if none yet; the one recorded."""
+
+    @abstractmethod
+    def raise_key_floor(self, epoch: int) -> None:
+        """From now on no key below ``epoch`` can be stored; when this returns, every key
+        stored below it before is committed and visible to ``keys_below``."""
+
+    @abstractmethod
+    def key_tenants(self, below: int) -> list[str]:
+        """Tenants holding keys wrapped under an epoch below ``below``."""
+
+    @abstractmethod
+    def keys_below(
+        self, tenant: str, below: int, *, after: UUID | None, limit: int
+    ) -> list[StoredKey]:
+        """The tenant's keys under an epoch below ``below``, by key id, after ``after``."""
+
+    @abstractmethod
+    def rewrap_keys(self, tenant: str, changes: Sequence[tuple[StoredKey, StoredKey]]) -> int:
+        """Replace (old, new) where the key is still as ``old`` (an erasure or another
+        rotation may have come first); how many were replaced."""
+
+    @abstractmethod
+    def clear_erasures(self, upto_epoch: int) -> int:
+        """Forget the pending erasures of keys under ``upto_epoch`` or earlier (their epoch
+        keys are destroyed); how many."""
+
+    @abstractmethod
+    def key_rotation_lock(self, wait: float) -> AbstractContextManager[None]:
+        """Held by one rotation at a time across processes; ``RotationBusy`` after ``wait``
+        seconds."""
 
     # -- relay bookkeeping -----------------------------------------------------------------
     @abstractmethod

@@ -15,7 +15,6 @@ dicts of this object behind one lock, so appends of different tenants wait for e
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -33,7 +32,9 @@ from runtime.eventstore.base import (
     LogNotEmpty,
     check_log_address,
     outcome_of,
+    subjects_of,
 )
+from runtime.eventstore.memory_keys import SubjectKeyMemory
 from runtime.eventstore.records import EventMetadata, IdempotencyRecord, LogRecord
 
 Log = tuple[str, str]
@@ -66,15 +67,15 @@ def _utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-class MemoryEventLogStore(EventLogStore):
+class MemoryEventLogStore(SubjectKeyMemory, EventLogStore):
     kind = "memory"
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self._logs: dict[Log, _Log] = {}
-        self._idempotency: dict[tuple[str, str], tuple[str, int, str]] = {}
-        self._keys: dict[tuple[str, UUID], bytes] = {}
+        # (tenant, key) -> (request hash, status, outcome as JSON, subjects)
+        self._idempotency: dict[tuple[str, str], tuple[str, int, str, frozenset[str]]] = {}
         self._relays: dict[str, dict[Log, int]] = {}
         self._checkpoints: dict[Log, dict[int, bytes]] = {}
 
@@ -116,13 +117,14 @@ class MemoryEventLogStore(EventLogStore):
                 )  # fmt: skip
                 previous = chain.link(previous, pos, chain.record_digest(unsealed))
                 records.append(replace(unsealed, hash=previous))
-            kept: dict[tuple[str, str], tuple[str, int, str]] = {}
+            kept: dict[tuple[str, str], tuple[str, int, str, frozenset[str]]] = {}
             if idempotency is not None:
                 key, request_hash, status = idempotency
                 if (tenant, key) in self._idempotency:
                     raise IdempotencyKeyTaken(f"idempotency key {key!r} of {tenant} is taken")
                 outcome = outcome_of(tenant, context, events, positions).to_json()
-                kept[(tenant, key)] = (request_hash, status, json.dumps(outcome))
+                subjects = frozenset(subjects_of(events))
+                kept[(tenant, key)] = (request_hash, status, json.dumps(outcome), subjects)
             if index_changes or bounds:
                 apply_changes(log.index, index_changes, bounds)  # raises with no effect
             # Nothing can fail from here on: keep the events and the key.
@@ -225,22 +227,28 @@ class MemoryEventLogStore(EventLogStore):
             found = self._idempotency.get((tenant, key))
         if found is None:
             return None
-        request_hash, status, outcome = found
-        return IdempotencyRecord(tenant, key, request_hash, status, json.loads(outcome))
+        request_hash, status, outcome, subjects = found
+        return IdempotencyRecord(tenant, key, request_hash, status, json.loads(outcome), subjects)
 
-    # -- keys of data subjects -------------------------------------------------------------
-    def create_key(self, tenant: str, key_id: UUID) -> bytes:
-        check_log_address(tenant, "keys")
+    def forget_idempotency(self, tenant: str, subjects: Iterable[UUID]) -> int:
+        wanted = {str(s) for s in subjects}
         with self._lock:
-            return self._keys.setdefault((tenant, key_id), secrets.token_bytes(32))
+            gone = [
+                address
+                for address, kept in self._idempotency.items()
+                if address[0] == tenant and kept[3] & wanted
+            ]
+            for address in gone:
+                del self._idempotency[address]
+        return len(gone)
 
-    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
+    def position_of(
+        self, tenant: str, context: str, originator_id: UUID, version: int
+    ) -> int | None:
         with self._lock:
-            return self._keys.get((tenant, key_id))
-
-    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
-        with self._lock:
-            return self._keys.pop((tenant, key_id), None) is not None
+            log = self._logs.get((tenant, context))
+            found = log.versions.get(originator_id, {}).get(version) if log else None
+        return None if found is None else found.position
 
     # -- relay bookkeeping and checkpoints ---------------------------------------------------
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:

@@ -31,6 +31,7 @@ from runtime.eventstore.base import (
 )
 from runtime.eventstore.groupcommit import GroupCommitter
 from runtime.eventstore.postgres_batch import BatchWriter, batch_arguments, integrity_error
+from runtime.eventstore.postgres_idempotency import IdempotencyTables
 from runtime.eventstore.postgres_index import IndexTables, write_index
 from runtime.eventstore.postgres_keys import SubjectKeyTables
 from runtime.eventstore.postgres_platform import PlatformTables
@@ -43,7 +44,6 @@ from runtime.eventstore.records import (
     COLUMNS,
     REPLAY_COLUMNS,
     EventMetadata,
-    IdempotencyRecord,
     LogRecord,
     ReplayRecord,
     record_of,
@@ -60,7 +60,9 @@ def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
     conn.execute(f"SET ROLE {TENANT_ROLE}")
 
 
-class PostgresEventLogStore(PlatformTables, SubjectKeyTables, IndexTables, EventLogStore):
+class PostgresEventLogStore(
+    PlatformTables, SubjectKeyTables, IdempotencyTables, IndexTables, EventLogStore
+):
     kind = "postgresql"
 
     def __init__(self, dsn: str, *, schema: str = "kim", max_connections: int = 20) -> None:
@@ -324,17 +326,6 @@ class PostgresEventLogStore(PlatformTables, SubjectKeyTables, IndexTables, Event
                 (tenant, context),
             ).fetchone()
         return int(row[0]) if row else 0
-
-    def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:
-        with self._tenant_tx(tenant) as conn:
-            row = conn.execute(
-                f"SELECT request_hash, status, outcome FROM {self.schema}.idempotency"
-                " WHERE tenant=%s AND key=%s".encode(),
-                (tenant, key),
-            ).fetchone()
-        if row is None:
-            return None
-        return IdempotencyRecord(tenant, key, row[0], int(row[1]), dict(row[2]))
 
     def import_records(self, records: Iterable[LogRecord]) -> int:
         count = 0

@@ -48,6 +48,17 @@ CREATE TABLE IF NOT EXISTS {schema}.idempotency (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, key)
 );
+-- The aggregates a command appended to (subjects), so erasing a person forgets the records
+-- of the commands about them. Rows from before the column hold unsalted SHA-256 digests of
+-- the bodies under keys not scoped per principal: they are deleted once, when it is added.
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = '{schema}'
+                   AND table_name = 'idempotency' AND column_name = 'subjects') THEN
+        DELETE FROM {schema}.idempotency;
+        ALTER TABLE {schema}.idempotency ADD COLUMN subjects uuid[] NOT NULL DEFAULT '{{}}';
+    END IF;
+END $$;
+CREATE INDEX IF NOT EXISTS idempotency_subjects ON {schema}.idempotency USING gin (subjects);
 CREATE TABLE IF NOT EXISTS {schema}.relay_positions (
     relay text NOT NULL,
     tenant text NOT NULL,
@@ -101,13 +112,15 @@ BEGIN
         UPDATE {schema}.log_heads h SET position = first + j, hash = prev
             WHERE h.tenant = p_tenant[i] AND h.context = p_context[i];
         IF p_key[i] IS NOT NULL THEN
-            INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome)
+            INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome,
+                subjects)
             SELECT p_tenant[i], p_key[i], p_hash[i], p_status[i], jsonb_build_object(
                 'tenant', p_tenant[i], 'context', p_context[i], 'position', first + j,
                 'events', jsonb_agg(jsonb_build_object(
                     'aggregate_id', ev.originator_id, 'version', ev.originator_version,
                     'type', replace(split_part(ev.topic, ':', 2), '.', ''),
-                    'position', ev.position) ORDER BY ev.position))
+                    'position', ev.position) ORDER BY ev.position)),
+                array_agg(DISTINCT ev.originator_id ORDER BY ev.originator_id)
             FROM {schema}.events ev
             WHERE ev.tenant = p_tenant[i] AND ev.context = p_context[i]
                 AND ev.position > first AND ev.position <= first + j;
@@ -125,7 +138,7 @@ GRANT kim_tenant TO CURRENT_USER;
 GRANT USAGE ON SCHEMA {schema} TO kim_tenant;
 GRANT SELECT, INSERT ON {schema}.events TO kim_tenant;
 GRANT SELECT, INSERT, UPDATE ON {schema}.log_heads TO kim_tenant;
-GRANT SELECT, INSERT ON {schema}.idempotency TO kim_tenant;
+GRANT SELECT, INSERT, DELETE ON {schema}.idempotency TO kim_tenant;
 ALTER TABLE {schema}.events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE {schema}.log_heads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE {schema}.idempotency ENABLE ROW LEVEL SECURITY;
@@ -143,6 +156,8 @@ CREATE POLICY tenant_isolation ON {schema}.idempotency
     WITH CHECK (tenant = current_setting('kim.tenant', true));
 -- Keys for personal data, one per data subject (crypto-shredding: delete the key, and the
 -- personal data in events, snapshots, read models and bus messages can no longer be read).
+-- Each key is wrapped under the key-encryption key of an epoch, kept outside the database
+-- (KIM_KEY_FILE); epoch 0: a raw key from before epochs, wrapped by the next rotation.
 CREATE TABLE IF NOT EXISTS {schema}.subject_keys (
     tenant text NOT NULL,
     key_id uuid NOT NULL,
@@ -150,10 +165,33 @@ CREATE TABLE IF NOT EXISTS {schema}.subject_keys (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, key_id)
 );
-GRANT SELECT, INSERT, DELETE ON {schema}.subject_keys TO kim_tenant;
+ALTER TABLE {schema}.subject_keys ADD COLUMN IF NOT EXISTS epoch int NOT NULL DEFAULT 0;
+GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.subject_keys TO kim_tenant;
 ALTER TABLE {schema}.subject_keys ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS tenant_isolation ON {schema}.subject_keys;
 CREATE POLICY tenant_isolation ON {schema}.subject_keys
+    USING (tenant = current_setting('kim.tenant', true))
+    WITH CHECK (tenant = current_setting('kim.tenant', true));
+-- Key epochs (ADR 0006): the lowest epoch a new key may be wrapped under (raised when a
+-- rotation begins) and the key file the store belongs to; platform-level, tenants read it.
+CREATE TABLE IF NOT EXISTS {schema}.key_state (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    floor int NOT NULL DEFAULT 0,
+    kek_id text
+);
+INSERT INTO {schema}.key_state (id) VALUES (true) ON CONFLICT DO NOTHING;
+GRANT SELECT ON {schema}.key_state TO kim_tenant;
+-- Erasures whose key may still be unwrapped from old pages, WAL and backups: the rotation
+-- that destroys their epoch (within KIM_ERASURE_ROTATION_HOURS) clears them.
+CREATE TABLE IF NOT EXISTS {schema}.key_erasures (
+    tenant text NOT NULL,
+    epoch int NOT NULL,
+    erased_at timestamptz NOT NULL DEFAULT now()
+);
+GRANT INSERT ON {schema}.key_erasures TO kim_tenant;
+ALTER TABLE {schema}.key_erasures ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS tenant_isolation ON {schema}.key_erasures;
+CREATE POLICY tenant_isolation ON {schema}.key_erasures
     USING (tenant = current_setting('kim.tenant', true))
     WITH CHECK (tenant = current_setting('kim.tenant', true));
 -- Index entries written in the same transaction as the events (contexts/shared/indexes.py):

@@ -53,6 +53,13 @@ class TenantLogRecorder(ApplicationRecorder):
     def replace_index(self, entries: Iterable[tuple[str, str, str]]) -> None:
         self.store.replace_index(self.tenant, self.context, entries)
 
+    # -- what the store keeps about commands (contexts/shared/application.CommandLedger) -----
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        return self.store.position_of(self.tenant, self.context, originator_id, version)
+
+    def forget_idempotency(self, subjects: Iterable[UUID]) -> int:
+        return self.store.forget_idempotency(self.tenant, subjects)
+
     def select_events(
         self,
         originator_id: UUID | str,

@@ -184,8 +184,12 @@ class CommandOutcome:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
+    """A command's answer kept for retries: the key (a keyed digest of the principal and the
+    client's key), the request's keyed digest, the answer, and the aggregates it concerned."""
+
     tenant: str
     key: str
     request_hash: str
     status: int
     outcome: dict[str, Any]
+    subjects: frozenset[str] = frozenset()

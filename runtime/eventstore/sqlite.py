@@ -7,8 +7,6 @@ writes of different tenants never share a lock. Single-file mode (a path ending 
 
 from __future__ import annotations
 
-import json
-import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -25,21 +23,21 @@ from runtime.eventstore.base import (
     IdempotencyKeyTaken,
     LogNotEmpty,
     check_log_address,
-    outcome_of,
 )
 from runtime.eventstore.records import (
     COLUMNS,
     EventMetadata,
-    IdempotencyRecord,
     LogRecord,
     record_of,
     row_of,
 )
 from runtime.eventstore.sqlite_file import TenantFile, log_heads, utcnow
+from runtime.eventstore.sqlite_idempotency import IdempotencyFiles, write_idempotency
 from runtime.eventstore.sqlite_index import IndexFiles, write_index
+from runtime.eventstore.sqlite_keys import SubjectKeyFiles
 
 
-class SqliteEventLogStore(IndexFiles, EventLogStore):
+class SqliteEventLogStore(SubjectKeyFiles, IdempotencyFiles, IndexFiles, EventLogStore):
     kind = "sqlite"
 
     def __init__(self, path: str | Path) -> None:
@@ -119,15 +117,7 @@ class SqliteEventLogStore(IndexFiles, EventLogStore):
                     [_sqlite_row(r) for r in records],
                 )
                 if idempotency is not None:
-                    key, request_hash, status = idempotency
-                    outcome = outcome_of(tenant, context, events, positions).to_json()
-                    try:
-                        conn.execute(
-                            "INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
-                            (tenant, key, request_hash, status, json.dumps(outcome), now),
-                        )
-                    except sqlite3.IntegrityError as e:
-                        raise IdempotencyKeyTaken(str(e)) from e
+                    write_idempotency(conn, tenant, context, events, positions, idempotency, now)
                 if index_changes or bounds:
                     write_index(conn, tenant, context, index_changes, bounds)
         except (IdempotencyKeyTaken, IndexBoundExceeded):
@@ -234,54 +224,6 @@ class SqliteEventLogStore(IndexFiles, EventLogStore):
             self._heads_seen[db.path] = (stamp, file_heads)
             found.update(file_heads)
         return found
-
-    def find_idempotency(self, tenant: str, key: str) -> IdempotencyRecord | None:
-        db = self._file(tenant, create=False)
-        if db is None:
-            return None
-        with db.read() as conn:
-            row = conn.execute(
-                "SELECT request_hash, status, outcome FROM idempotency WHERE tenant=? AND key=?",
-                (tenant, key),
-            ).fetchone()
-        if row is None:
-            return None
-        return IdempotencyRecord(tenant, key, row[0], int(row[1]), json.loads(row[2]))
-
-    def create_key(self, tenant: str, key_id: UUID) -> bytes:
-        check_log_address(tenant, "keys")
-        with self._must(tenant).write() as conn:
-            conn.execute(
-                "INSERT INTO subject_keys VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                (tenant, str(key_id), secrets.token_bytes(32)),
-            )
-            (key,) = conn.execute(
-                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
-            ).fetchone()
-        return bytes(key)
-
-    def get_key(self, tenant: str, key_id: UUID) -> bytes | None:
-        db = self._file(tenant, create=False)
-        if db is None:
-            return None
-        with db.read() as conn:
-            row = conn.execute(
-                "SELECT key FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
-            ).fetchone()
-        return bytes(row[0]) if row else None
-
-    def destroy_key(self, tenant: str, key_id: UUID) -> bool:
-        db = self._file(tenant, create=False)
-        if db is None:
-            return False
-        with db.write() as conn:
-            deleted = conn.execute(
-                "DELETE FROM subject_keys WHERE tenant=? AND key_id=?", (tenant, str(key_id))
-            ).rowcount
-        # Overwrite freed pages, so the key does not linger in the database file.
-        with db.lock:
-            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return bool(deleted)
 
     def relay_positions(self, relay: str) -> dict[tuple[str, str], int]:
         found: dict[tuple[str, str], int] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -38,11 +39,30 @@ CREATE TABLE IF NOT EXISTS idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (tenant, key)
 );
+CREATE TABLE IF NOT EXISTS idempotency_subjects (
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    PRIMARY KEY (tenant, key, subject)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_subject ON idempotency_subjects (tenant, subject);
 CREATE TABLE IF NOT EXISTS subject_keys (
     tenant TEXT NOT NULL,
     key_id TEXT NOT NULL,
     key BLOB NOT NULL,
+    epoch INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant, key_id)
+);
+CREATE TABLE IF NOT EXISTS key_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    floor INTEGER NOT NULL DEFAULT 0,
+    kek_id TEXT
+);
+INSERT OR IGNORE INTO key_state (id) VALUES (1);
+CREATE TABLE IF NOT EXISTS key_erasures (
+    tenant TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    erased_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     tenant TEXT NOT NULL,
@@ -87,10 +107,19 @@ class TenantFile:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
+        legacy = _unscoped_idempotency(self.conn)  # asked before the schema adds the table
         self.conn.executescript(SCHEMA)
+        if legacy:  # a file from before keyed digests: unsalted hashes under unscoped keys
+            self.conn.execute("DELETE FROM idempotency")
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(events)")}
         if "hash" not in columns:  # a file from before the hash chain
             self.conn.execute("ALTER TABLE events ADD COLUMN hash BLOB")
+        key_columns = {row[1] for row in self.conn.execute("PRAGMA table_info(subject_keys)")}
+        if "epoch" not in key_columns:  # raw keys from before key epochs (ADR 0006)
+            with contextlib.suppress(sqlite3.OperationalError):  # another process was first
+                self.conn.execute(
+                    "ALTER TABLE subject_keys ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0"
+                )
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -109,6 +138,14 @@ class TenantFile:
     def read(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
             yield self.conn
+
+
+def _unscoped_idempotency(conn: sqlite3.Connection) -> bool:
+    """The file keeps idempotency records from before their subjects were recorded: their
+    request hashes are unsalted SHA-256 of the bodies, their keys not scoped per principal.
+    They can no longer be replayed (the keys differ) and are deleted once."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return "idempotency" in tables and "idempotency_subjects" not in tables
 
 
 def log_heads(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:

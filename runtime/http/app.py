@@ -13,6 +13,7 @@ from runtime import context as request_context
 from runtime.http.auth import Principal, TokenVerifier
 from runtime.http.problems import install_problem_handlers
 from runtime.platform import Platform
+from runtime.settings import check_production
 
 CORRELATION_HEADER = "X-Correlation-Id"
 
@@ -78,7 +79,12 @@ def create_service_app(
     routers: list[APIRouter],
     **kwargs: Any,
 ) -> FastAPI:
-    """A FastAPI app with the platform's conventions; ``routers`` carry the context's API."""
+    """A FastAPI app with the platform's conventions; ``routers`` carry the context's API.
+
+    A production process (``KIM_JWKS_URL`` set) with development secrets does not start
+    (``InsecureSettings``, see ``runtime.settings.check_production``).
+    """
+    check_production(platform.settings)
     app = FastAPI(title=title, description=description, version="0.1.0", **kwargs)
     app.state.platform = platform
     app.state.verifier = TokenVerifier(platform.settings)

@@ -4,11 +4,19 @@ Every command endpoint calls ``run_command``. A retried request with the same
 ``Idempotency-Key`` and the same body gets the first response again and appends nothing;
 the same key with a different body is refused (422). The key is stored in the same
 transaction as the command's events, so no race can append twice.
+
+Keys are the principal's own: the store keeps a keyed digest of (tenant, subject, key), so a
+colleague who sends the same key makes a request of their own and is never answered with
+someone else's response. Bodies are kept only as a keyed digest (HMAC-SHA256 under
+``KIM_IDEMPOTENCY_SECRET``, not the JWT secret): a guessed name and birth date cannot be
+checked against the table. The record names the aggregates the command appended to, so
+erasing a person forgets the records of the commands about them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,11 +48,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def request_hash(request: Request, body: BaseModel | None) -> str:
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+def request_hash(secret: str, request: Request, body: BaseModel | None) -> str:
+    """A keyed digest of the request (method, path, body): tells a retry from another
+    request, and without the secret nothing can be checked against it."""
+    digest = hmac.new(secret.encode(), b"kim-idempotency:request\n", hashlib.sha256)
+    digest.update(f"{request.method} {request.url.path}\n".encode())
     if body is not None:
         digest.update(body.model_dump_json().encode())
     return digest.hexdigest()
+
+
+def scoped_key(secret: str, principal: Principal, key: str) -> str:
+    """The ``Idempotency-Key`` as stored: a keyed digest of the principal (tenant and
+    subject) and the client's key, so each principal's keys are their own."""
+    message = f"kim-idempotency:key\n{principal.tenant}\n{principal.subject}\n{key}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def _replay(record: IdempotencyRecord, hash_: str) -> JSONResponse:
@@ -76,8 +94,13 @@ def run_command(
     body: BaseModel | None = None,
     status: int = 200,
     warnings: list[str] | None = None,
+    *,
+    secret: str,
 ) -> JSONResponse:
-    """Run ``command`` once; ``warnings`` go into this response (a replay omits them)."""
+    """Run ``command`` once; ``warnings`` go into this response (a replay omits them).
+
+    ``secret`` keys the digests of the idempotency records (``KIM_IDEMPOTENCY_SECRET``).
+    """
     key = request.headers.get("idempotency-key")
     hash_ = None
     if key is not None:
@@ -88,7 +111,8 @@ def run_command(
                 "Idempotency-Key must be 8-128 characters of letters, digits, '.', '_', ':' or '-'",
                 errors=[{"field": "Idempotency-Key", "reason": "malformed"}],
             )
-        hash_ = request_hash(request, body)
+        hash_ = request_hash(secret, request, body)
+        key = scoped_key(secret, principal, key)
         existing = store.find_idempotency(tenant, key)
         if existing is not None:
             return _replay(existing, hash_)
@@ -172,4 +196,5 @@ class CommandRunner(Generic[AppT]):
             body,
             status=status,
             warnings=warnings,
+            secret=self.platform.settings.idempotency_secret,
         )

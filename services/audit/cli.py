@@ -1,4 +1,5 @@
-"""``kim audit``: hash-chain verification, checkpoints, audit export, Verwendungsnachweis."""
+"""``kim audit``: hash-chain verification, checkpoints, audit export, Verwendungsnachweis,
+and the access log of one person's data (for a data subject's access request, Art. 15 GDPR)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "export":
             return _audit_export(args, store)
+        if args.action == "access-log":
+            return _access_log(args, store)
         if args.action in ("statement", "report"):
             return _audit_report(args, store)
         if args.action == "checkpoint":
@@ -101,6 +104,88 @@ def _audit_export(args: argparse.Namespace, store: Any) -> int:
     return 0
 
 
+ACCESS_LOG_HEADER = ["Zeitpunkt (UTC)", "Wer", "Rollen", "Stelle", "Daten", "Zweck", "Fall"]
+ACCESS_LOG_HEADER += ["Zugang", "Eintrag"]
+PURPOSES = {
+    "case": "Fallbearbeitung",
+    "supervision": "Fachaufsicht",
+    "approval": "Genehmigung (Fachaufsicht)",
+    "registration": "Erfassung (vor dem ersten Fall)",
+    "audit": "Prüfung",
+}
+
+
+def _access_log(args: argparse.Namespace, store: Any) -> int:
+    """Who read the person's data when, why: from the index of reads by person."""
+    import csv
+    import io
+    import json
+    from uuid import UUID
+
+    from contexts.audit.application import AuditApplication
+    from contexts.tenancy.application import TenancyApplication
+
+    if not args.tenant or not args.person:
+        console.print("[red]kim audit access-log braucht --tenant und --person.")
+        return 2
+    if args.format == "pdf":
+        console.print("[red]Das Zugriffsprotokoll gibt es als csv oder json.")
+        return 2
+    try:
+        person = UUID(args.person)
+    except ValueError:
+        console.print(f"[red]--person erwartet die ID der Person (UUID), nicht {args.person!r}.")
+        return 2
+    if TenancyApplication(store.recorder).directory().get(args.tenant) is None:
+        console.print(f"[red]Mandant {args.tenant} ist nicht registriert.")
+        return 2
+    app = AuditApplication(args.tenant, store.recorder)
+    with _progress() as progress:
+        task = progress.add_task("Zugriffsprotokoll lesen", total=app.count_reads_of(person))
+        reads = app.reads_of(person, progress=partial(progress.advance, task))
+    rows: list[dict[str, Any]] = [
+        {
+            "at": r.created_on.isoformat(timespec="seconds"),
+            "reader": r.reader,
+            "roles": r.roles,
+            "position": r.position,
+            "fields": r.fields,
+            "purpose": r.purpose,
+            "case_id": r.case_id,
+            "channel": r.channel,
+            "entry": str(r.id),
+        }
+        for r in reads
+    ]
+    if args.format == "json":
+        text = json.dumps(
+            {"tenant": args.tenant, "person": str(person), "reads": rows},
+            indent=2, ensure_ascii=False,
+        )  # fmt: skip
+        text += "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+        writer.writerow(ACCESS_LOG_HEADER)
+        for row in rows:
+            writer.writerow([
+                row["at"], row["reader"], ", ".join(row["roles"]), row["position"] or "",
+                ", ".join(row["fields"]), PURPOSES.get(row["purpose"], row["purpose"]),
+                row["case_id"] or "", "REST" if row["channel"] == "rest" else "GraphQL",
+                row["entry"],
+            ])  # fmt: skip
+        text = buffer.getvalue()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    console.print(
+        f"{len(rows)} Zugriffe auf Daten der Person {person} bei {args.tenant}"
+        " (ohne die Daten selbst)."
+    )
+    return 0
+
+
 def _audit_report(args: argparse.Namespace, store: Any) -> int:
     """The Verwendungsnachweis of a notice and year, as of a date or log position."""
     import json
@@ -112,6 +197,9 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
 
     if not (args.tenant and args.notice and args.year):
         console.print("[red]kim audit statement braucht --tenant, --notice und --year.")
+        return 2
+    if args.format == "json":
+        console.print("[red]Den Verwendungsnachweis gibt es als csv oder pdf.")
         return 2
     if args.format == "pdf" and not args.out:
         console.print("[red]Für PDF bitte --out angeben.")
@@ -178,11 +266,12 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
 
 
 def add_audit_parser(sub: Any) -> None:
-    """``kim audit verify|checkpoint|export|statement`` (``report``: the old name)."""
+    """``kim audit verify|checkpoint|export|statement|access-log`` (``report``: the old name)."""
     audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")
     audit.add_argument(
-        "action", choices=["verify", "checkpoint", "export", "statement", "report"],
-        help="statement (auch: report): Verwendungsnachweis",
+        "action", choices=["verify", "checkpoint", "export", "statement", "report", "access-log"],
+        help="statement (auch: report): Verwendungsnachweis; access-log: Zugriffe auf die Daten"
+        " einer Person (Auskunft nach Art. 15 DSGVO)",
     )  # fmt: skip
     audit.add_argument("--tenant", default=None, help="nur diesen Mandanten")
     audit.add_argument("--out", default=None, help="Zieldatei (Export, Bericht)")
@@ -195,7 +284,8 @@ def add_audit_parser(sub: Any) -> None:
         choices=["twelfth_per_vacant_month", "pro_rata_filled"],
         help="Regel für unbesetzte Monate",
     )  # fmt: skip
-    audit.add_argument("--format", default="csv", choices=["csv", "pdf"])
+    audit.add_argument("--person", default=None, help="ID der Person (Zugriffsprotokoll)")
+    audit.add_argument("--format", default="csv", choices=["csv", "pdf", "json"])
     audit.add_argument(
         "--manifest", default=None,
         help="Manifest des importierten Prüfexports (nennt Name und Mitgliedsstädte)",

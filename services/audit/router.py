@@ -1,8 +1,10 @@
 """REST API for auditors: Verwendungsnachweis, chain verification, the audit trail.
 
-Read-only. An auditor reaches the tenants the token's ``mandate`` names (without one: the
-auditor's own tenant and those below it). Every auditor request is recorded in the audited
-tenant's ``audit`` log before the answer goes out (who, which view, which parameters).
+Read-only. An auditor reaches exactly the tenants the token's ``mandate`` names (without
+one: the auditor's own tenant and those below it), the rule GraphQL follows too
+(``contexts/audit/access.py``). Every auditor request is recorded in the audited tenant's
+``audit`` log before the answer goes out (who, which view, which parameters: derived and
+validated by the platform, ``services/audit/trail.py``); a refused request records nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from contexts.audit.access import audit_refusal
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
 from runtime import audit as chain_audit
-from runtime import context as request_context
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Principal, Role, authorize
 from runtime.http.problems import Problem
@@ -27,35 +29,24 @@ from runtime.http.reads import MAX_PAGE, next_link
 from runtime.platform import Platform
 from services.audit.narrative import Narrative
 from services.audit.report import Head, prepare, to_csv, to_pdf
+from services.audit.trail import directory_knowing, record_query
 
 router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
 
 
 def check_mandate(principal: Principal, tenant: str, platform: Platform) -> None:
-    if Role.AUDITOR not in principal.roles:
-        raise Problem(403, "role-not-allowed", "this needs the role: auditor", roles=["auditor"])
-    if principal.mandate is not None:
-        if tenant not in principal.mandate:
-            raise Problem(
-                403, "outside-mandate", f"the audit mandate does not name {tenant}",
-                tenant=tenant,
-            )  # fmt: skip
-        return
-    directory = platform.directory()
-    if principal.tenant != tenant and not directory.is_ancestor(principal.tenant, tenant):
-        raise Problem(
-            403, "outside-mandate",
-            f"without a mandate an auditor of {principal.tenant} reaches only it and the"
-            " tenants below it", tenant=tenant,
-        )  # fmt: skip
-
-
-def record(platform: Platform, principal: Principal, tenant: str, view: str, **params: Any) -> int:
-    """Record the query in the tenant's audit log; returns its position there."""
-    app = platform.app(AuditApplication, tenant)
-    with request_context.bound(actor=principal.actor, tenant=tenant):
-        (rec,) = app.record_query(auditor=principal.actor, view=view, parameters=params)
-    return rec.notification.id
+    """The auditor audits ``tenant`` (``contexts/audit/access.py``, the rule GraphQL asks
+    too); a 403 with the rule otherwise, before anything is recorded."""
+    refusal = audit_refusal(
+        auditor_tenant=principal.tenant,
+        roles={r.value for r in principal.roles},
+        mandate=principal.mandate,
+        tenant=tenant,
+        directory=directory_knowing(platform, tenant, principal.tenant),
+    )
+    if refusal is not None:
+        roles = ["auditor"] if refusal.rule == "role-not-allowed" else None
+        raise Problem(403, refusal.rule, refusal.detail, tenant=tenant, roles=roles)
 
 
 class LineView(BaseModel):
@@ -138,13 +129,16 @@ def get_statement(
     in the store are named (``missing_tenants``, "Fehlende Mandanten" in the head).
     """
     check_mandate(principal, tenant.key, platform)
-    recorded = record(
-        platform, principal, tenant.key, "statement", notice=notice, year=year, format=format,
-        rule=rule.value, as_of=as_of.isoformat() if as_of else None, position=position,
-    )  # fmt: skip
     s, head, story = prepare(
         platform.store, tenant.key, notice, year, rule=rule, as_of=as_of, position=position,
         app=platform.app(CoordinationApplication, tenant.key), tenancy=platform.tenancy,
+    )  # fmt: skip
+    # Recorded before the answer goes out, with the notice as the log names it (an unknown
+    # one was refused above, and nothing recorded): no text of the caller's choosing.
+    recorded = record_query(
+        platform, principal, tenant.key, "statement", notice=s.reference, year=year,
+        format=format, rule=rule.value, as_of=as_of.isoformat() if as_of else None,
+        position=position,
     )  # fmt: skip
     name = f"verwendungsnachweis-{tenant.key}-{s.reference}-{year}"
     if as_of is not None:
@@ -182,7 +176,7 @@ def verification(
     principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
 ) -> VerificationView:
     check_mandate(principal, tenant.key, platform)
-    record(platform, principal, tenant.key, "verification")
+    record_query(platform, principal, tenant.key, "verification")
     result = chain_audit.verify(platform.store, [tenant.key])
     return VerificationView(
         tenant=tenant.key,
@@ -219,7 +213,7 @@ def queries(
     """
     if Role.AUDITOR in principal.roles:
         check_mandate(principal, tenant.key, platform)
-        record(platform, principal, tenant.key, "queries")
+        record_query(platform, principal, tenant.key, "queries", after=after, limit=limit)
     else:
         authorize(
             principal, tenant.key, platform.directory(),

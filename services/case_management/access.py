@@ -1,9 +1,14 @@
-"""The REST edge's access checks in case management: facts gathered, rules asked, 403s.
+"""The REST edge's access checks in case management: facts gathered, rules asked, refusals.
 
 The rules themselves are pure functions in ``contexts/case_management/access.py`` (shared
 with GraphQL and the application); here each check gathers the facts of the request (the
 path's tenant selects the log, the case, its position, the supervising post on the day) and
 turns a refusal into a problem response with its rule.
+
+Need to know on one case: within its tenant, a case the caller may not read
+(``access.reads_case``) is answered like a case that does not exist, 404 ``not-found``, on
+every endpoint of the case, reads and commands alike: lists and GraphQL do not show it
+either, and its id is not confirmed. Other tenants get 403 for any id, existing or not.
 """
 
 from __future__ import annotations
@@ -76,17 +81,26 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
         return self.principal.position
 
     def case_worker(self, case_id: UUID) -> Case:
-        """The case manager of the position the case is assigned to."""
+        """The case manager of the position the case is assigned to; the tenant's other case
+        managers (and all of them while it is unassigned) get 404, as for no such case."""
         self.position()  # a case manager of this tenant with a position claim
         case = self.app.get_case(case_id)
-        if case.position_id is None:
-            raise forbidden(
-                "case-not-assigned", "the case is not assigned to a position yet; assign it first"
-            )
         if not access.works_on(self.caller, self.app.tenant, case.position_id):
-            raise forbidden(
-                "not-assigned-to-you", "the case is assigned to another case-management position"
-            )
+            raise NotFound("case", case_id)
+        return case
+
+    def case_assigner(self, case_id: UUID, on: date) -> Case:
+        """A coordinator of the tenant who reads the case (the post while it is unassigned,
+        the supervisor of its position), or the case manager of the assigned position
+        handing it to a colleague (``access.assigns_case``); others of the tenant: 404."""
+        if self.caller.coordinates:
+            self.own_tenant(COORDINATORS)
+        else:
+            self.position()
+        case = self.app.get_case(case_id)
+        supervisor = self.app.supervising_post(case, on)
+        if not access.assigns_case(self.caller, self.app.tenant, case.position_id, supervisor):
+            raise NotFound("case", case_id)
         return case
 
     def _case_for_outsider(self, case_id: UUID) -> Case:
@@ -99,13 +113,24 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
             self.own_tenant(STAFF)  # a 403, not a 404: existence is not revealed
             raise
 
+    def _reads(self, case: Case, on: date) -> bool:
+        supervisor = self.app.supervising_post(case, on)
+        return access.reads_case(self.caller, self.app.tenant, case.position_id, supervisor)
+
     def case_reader(self, case_id: UUID, on: date) -> Case:
-        """The tenant's case managers and coordinators, and the supervising post."""
+        """Need to know (``access.reads_case``): the assigned position's case manager, the
+        post supervising that position, and the tenant's coordinators while the case is
+        unassigned. Others of the tenant get 404 (as for no such case), other tenants 403."""
         if self.principal.tenant == self.app.tenant:
             self.own_tenant(STAFF)
-            return self.app.get_case(case_id)
+            if not self.caller.coordinates:
+                self.position()  # a case manager needs the position claim, as for the list
+            case = self.app.get_case(case_id)
+            if not self._reads(case, on):
+                raise NotFound("case", case_id)
+            return case
         case = self._case_for_outsider(case_id)
-        if not access.reads_case(self.caller, self.app.tenant, self.app.supervising_post(case, on)):
+        if not self._reads(case, on):
             self.own_tenant(STAFF)
         return case
 
@@ -158,6 +183,8 @@ class CaseWork(CommandRunner[CaseManagementApplication]):
             )
         if self.principal.tenant == self.app.tenant:
             case = self.app.get_case(case_id)
+            if not self._reads(case, on):
+                raise NotFound("case", case_id)  # need to know, as for every case endpoint
         else:
             case = self._case_for_outsider(case_id)
         supervisor = self.app.supervising_post(case, on)

@@ -20,6 +20,7 @@ from contexts.case_management.domain import (
 from contexts.shared.errors import DomainError
 from contexts.tenancy.contracts import TenantKind
 from runtime.http.reads import MAX_PAGE, caught_up, next_link
+from services.case_management import reads
 from services.case_management.access import COORDINATORS, STAFF, Work
 from services.case_management.case_models import (
     AddNote,
@@ -36,6 +37,7 @@ from services.case_management.case_models import (
     ProposeReferral,
     RecordAppointment,
     RecordContact,
+    ReleaseGap,
     ReportGap,
     ScheduleAppointment,
     Step,
@@ -109,15 +111,48 @@ def list_cases(
     return JSONResponse(views, headers=headers)
 
 
-@router.get("/cases/{case_id}", summary="A case's facts (no personal data)")
+FREE_TEXTS = (
+    "catch_up_reason", "goals", "approvals", "referrals", "gaps", "other_programmes_reason",
+)  # fmt: skip
+"""The view's fields that hold sealed free text about the person."""
+
+
+@router.get("/cases/{case_id}", summary="A case's facts; its free texts for those who may")
 def get_case(case_id: UUID, work: Work) -> CaseView:
-    return CaseView.of(work.case_reader(case_id, date.today()))
+    """Need to know (``work.case_reader``): the assigned position's case manager, its
+    supervisor, and the tenant's coordinators while the case is unassigned; the tenant's
+    others get 404 as for a case that does not exist. Free texts about the person (goals,
+    reasons, outcomes, gap descriptions) are opened only for the assigned position's case
+    manager and its supervisor, and recorded in the tenant's access log; for everyone else
+    they are null."""
+    today = date.today()
+    case = work.case_reader(case_id, today)
+    hidden = CaseView.of(case)
+    if not work.app.may_see_personal_data(
+        tenant=work.principal.tenant,
+        roles=work.roles,
+        position=work.principal.position,
+        case_id=case_id,
+        on=today,
+    ):
+        return hidden
+    view = CaseView.of(case, work.app.case_texts(case))
+    given = [f for f in FREE_TEXTS if getattr(view, f) != getattr(hidden, f)]
+    if given:
+        reads.record(work, [reads.case_read(work, case, given, today)])
+    return view
 
 
 @router.get("/cases/{case_id}/notes", summary="Notes (personal: assigned and supervising only)")
 def get_notes(case_id: UUID, work: Work) -> list[NoteView]:
-    work.personal_data_of_case(case_id, date.today())
-    return [NoteView(on=on, text=text) for on, text in work.app.notes(case_id)]
+    """Recorded in the tenant's access log (who, why) before it goes out."""
+    today = date.today()
+    work.personal_data_of_case(case_id, today)
+    notes = [NoteView(on=on, text=text) for on, text in work.app.notes(case_id)]
+    if any(n.text is not None for n in notes):
+        case = work.app.get_case(case_id)
+        reads.record(work, [reads.case_read(work, case, ["notes"], today)])
+    return notes
 
 
 @router.post("/cases/{case_id}/assessment", summary="Needs and resources per life dimension")
@@ -127,7 +162,10 @@ def assess(case_id: UUID, body: Assess, work: Work) -> JSONResponse:
         "assess",
         body,
         lambda: work.app.assess(
-            case_id, needs=body.needs, on=body.on, expected_version=body.expected_version
+            case_id,
+            needs={d: level.value for d, level in body.needs.items()},
+            on=body.on,
+            expected_version=body.expected_version,
         ),
     )
 
@@ -261,15 +299,11 @@ def complete_referral(
 
 @router.post("/cases/{case_id}/assignment", summary="Assign the case to a position")
 def assign(case_id: UUID, body: Assign, work: Work) -> JSONResponse:
-    """The tenant's coordination post, or the case manager of the assigned position (handing
-    the case to a colleague); an unassigned case may be taken by any case manager."""
-    if work.principal.roles & COORDINATORS:
-        work.own_tenant(COORDINATORS)
-    else:
-        position = work.position()
-        current = work.app.get_case(case_id).position_id
-        if current is not None and current != position:
-            work.case_worker(case_id)  # raises not-assigned-to-you
+    """A coordinator of the tenant who may read the case (its post while it is unassigned,
+    the supervisor of its position), or the case manager of the assigned position (handing
+    the case to a colleague). No case manager takes an unassigned case: one taken over from
+    another tenant waits, visible to the post's coordinators only, until they assign it."""
+    work.case_assigner(case_id, date.today())
     warning = work.app.caseload_warning(body.position_id)
     return work.run(
         "assign_case",
@@ -347,6 +381,29 @@ def report_gap(case_id: UUID, body: ReportGap, work: Work) -> JSONResponse:
         lambda: work.app.report_gap(
             case_id,
             life_dimension=body.life_dimension,
+            description=body.description,
+            on=body.on,
+            expected_version=body.expected_version,
+        ),
+    )
+
+
+@router.post(
+    "/cases/{case_id}/gaps/{index}/release",
+    summary="Release a gap's reviewed description to coordination (supervising post)",
+)
+def release_gap(case_id: UUID, index: int, body: ReleaseGap, work: Work) -> JSONResponse:
+    """The case manager's description stays sealed; coordination's system gap gets a
+    description only as the post supervising the case's position (who sees its personal
+    data, as for approvals) reviewed and released it. Checked for personal data
+    (``personal-data-in-text``, ``personal-data-in-gap``); nothing appended if refused."""
+    work.supervising_post(case_id, body.on)
+    return work.run(
+        "release_gap",
+        body,
+        lambda: work.app.release_gap(
+            case_id,
+            index=index,
             description=body.description,
             on=body.on,
             expected_version=body.expected_version,

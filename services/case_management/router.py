@@ -17,7 +17,9 @@ from contexts.case_management.retention import DataType
 from contexts.case_management.settings import OverLimit
 from runtime.http.auth import Access, Role, authorize
 from runtime.http.commands import Strict
+from services.case_management import reads
 from services.case_management.access import COORDINATORS, STAFF, Work
+from services.case_management.case_models import RECIPIENT_KEY
 
 router = APIRouter(prefix="/case_management/tenants/{tenant}", tags=["case management"])
 FIGURE_READERS = {
@@ -29,7 +31,14 @@ FIGURE_READERS = {
 }
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Recipient = Annotated[
-    str, Field(min_length=1, max_length=100, examples=["rheine", "jmd-rheine", "jobcenter"])
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=RECIPIENT_KEY,
+        description="an identifier (tenant, organisation or service key), no free text",
+        examples=["rheine", "jmd-rheine", "jobcenter"],
+    ),
 ]
 
 
@@ -165,6 +174,11 @@ class RecordParticipation(Strict):
 
 class Erase(Strict):
     on: date
+    now: bool = Field(
+        default=False,
+        description="final at once: a new key epoch, so copies of the key in old pages, WAL"
+        " and backups no longer unwrap (else within KIM_ERASURE_ROTATION_HOURS)",
+    )
 
 
 class ConsentView(BaseModel):
@@ -226,8 +240,14 @@ def due_for_erasure(work: Work, today: date | None = None) -> list[UUID]:
 
 @router.get("/people/{person_id}", summary="A person with personal data (assigned/supervising)")
 def get_person(person_id: UUID, work: Work) -> PersonView:
-    work.personal_data_of_person(person_id, date.today())
-    return PersonView.of(work.app.get_person(person_id), work.app.personal_data(person_id))
+    """Recorded in the tenant's access log (who, which fields, why) before it goes out."""
+    today = date.today()
+    work.personal_data_of_person(person_id, today)
+    person, data = work.app.get_person(person_id), work.app.personal_data(person_id)
+    given = [*(data or {}), *(["consents"] if person.consents else [])]
+    given += ["participations"] if person.participations else []
+    reads.record(work, [reads.person_read(work, person_id, given, today)])
+    return PersonView.of(person, data)
 
 
 def _person_writer(work: Work, person_id: UUID) -> None:
@@ -288,7 +308,31 @@ def record_participation(person_id: UUID, body: RecordParticipation, work: Work)
 @router.post("/people/{person_id}/erasure", summary="Erase the person (crypto-shredding)")
 def erase_person(person_id: UUID, body: Erase, work: Work) -> JSONResponse:
     """The case manager who may see the person, or the tenant's coordination post (as the
-    deletion concept's responsible post); destroys the person's key."""
+    deletion concept's responsible post); destroys the person's key.
+
+    Idempotent and complete: a retry after a failed attempt (``PersonErased`` recorded, the
+    key or the idempotency records not yet gone) finishes the erasure before anything is
+    replayed, and answers 200 with the first attempt's outcome.
+    """
     if not (work.principal.tenant == work.app.tenant and work.principal.roles & COORDINATORS):
         _person_writer(work, person_id)
-    return work.run("erase_person", body, lambda: work.app.erase_person(person_id, body.on))
+    work.app.complete_erasure(person_id)  # a replayed answer must not skip what is left
+    response = work.run("erase_person", body, lambda: work.app.erase_person(person_id, body.on))
+    if body.now and response.status_code == 200:
+        _final_now(work, response)
+    return response
+
+
+def _final_now(work: Work, response: JSONResponse) -> None:
+    """``now``: a new key epoch at once (ADR 0006); the answer names it (``KIM-Key-Epoch``),
+    or says the batch finishes it (``KIM-Key-Rotation: deferred``, another rotation ran on)."""
+    from runtime.key_epochs import RotationBusy, finish_erasures
+
+    platform = work.platform
+    try:
+        rotation = finish_erasures(platform.store, platform.keys)
+    except RotationBusy:
+        response.headers["KIM-Key-Rotation"] = "deferred"
+        return
+    epoch = rotation.epoch if rotation is not None else platform.keys.epochs()[-1]
+    response.headers["KIM-Key-Epoch"] = str(epoch)

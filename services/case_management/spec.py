@@ -8,6 +8,7 @@ from contexts.case_management.application import CaseManagementApplication
 from projections.case_management import PROJECTION
 from runtime.bus.consumer import TrackedConsumer
 from runtime.platform import Platform
+from services.case_management.cli import add_erase_parser
 from services.spec import ContextSpec
 
 
@@ -48,4 +49,5 @@ SPEC = ContextSpec(
     consumers=_consumers,
     projection=PROJECTION,
     graphql=_graphql,
+    cli=add_erase_parser,
 )

@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from contexts.case_management import contracts as case_management
 from contexts.coordination.application import CoordinationApplication
+from contexts.coordination.contracts import published_uuid
 from contexts.coordination.gaps import LifeDimension
 from runtime.bus.consumer import Intake
 from runtime.eventstore.base import EventLogStore
@@ -19,11 +20,18 @@ AppFor = Callable[[str], CoordinationApplication]
 
 
 class GapIntake(Intake):
-    """Records gaps reported from cases as system gaps of the same tenant.
+    """Records gaps reported from cases as system gaps of the same tenant, and the
+    descriptions the supervising post released for them.
 
-    Idempotent: the gap's id derives from the report's event id, so a redelivered report
-    collides with the gap it already created. Positions are kept in memory; after a
-    restart the consumer catches up from the case-management log and skips what exists.
+    A report (``CaseGapReported``) gives the life dimension and the date; its description
+    is sealed under the person's key and never read here. A release (``CaseGapReleased``)
+    gives the reviewed description. Reports from before gap ids (contract version 1) carried
+    their description in clear and are recorded as they were.
+
+    Idempotent: the gap's id derives from the report (its gap id; the event id of a version
+    1 report), so a redelivered report collides with the gap it already created, and a
+    released description is set once. Positions are kept in memory; after a restart the
+    consumer catches up from the case-management log and skips what exists.
     """
 
     name = "coordination-gap-intake"
@@ -36,14 +44,30 @@ class GapIntake(Intake):
     def handle(self, record: LogRecord) -> None:
         if record.event_type == case_management.GAP_REPORTED:
             data = json.loads(record.state)
+            gap_id = published_uuid(data.get("gap_id"))
+            app = self.app_for(record.tenant)
+            dimension = LifeDimension(data["life_dimension"])
+            reported_on = date.fromisoformat(str(data["reported_on"]))
             try:
-                self.app_for(record.tenant).record_gap(
-                    life_dimension=LifeDimension(data["life_dimension"]),
-                    description=str(data["description"]),
-                    reported_on=date.fromisoformat(str(data["reported_on"])),
-                    source="case_management",
-                    source_event_id=record.event_id,
-                )
+                if gap_id is None:  # version 1: the description came in clear
+                    app.record_gap(
+                        life_dimension=dimension,
+                        description=str(data["description"]),
+                        reported_on=reported_on,
+                        source="case_management",
+                        source_event_id=record.event_id,
+                    )
+                else:
+                    app.record_reported_gap(
+                        life_dimension=dimension, reported_on=reported_on, report=str(gap_id)
+                    )
                 self.recorded += 1
             except IntegrityError:
                 pass  # recorded before this redelivery
+        elif record.event_type == case_management.GAP_RELEASED:
+            data = json.loads(record.state)
+            self.app_for(record.tenant).release_gap_description(
+                report=str(published_uuid(data["gap_id"])),
+                description=str(data["description"]),
+                on=date.fromisoformat(str(data["released_on"])),
+            )

@@ -18,7 +18,10 @@ router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination:
 class RecordGap(Strict):
     life_dimension: LifeDimension
     description: str = Field(
-        min_length=1, max_length=2000, description="what is missing; no personal data"
+        min_length=1,
+        max_length=2000,
+        description="what is missing; no personal data (refused: phone numbers, e-mail"
+        " addresses, dates of birth, addresses, names)",
     )
     reported_on: date
 
@@ -87,7 +90,10 @@ class TopicView(BaseModel):
 class GapView(BaseModel):
     id: UUID
     life_dimension: LifeDimension
-    description: str
+    description: str | None = Field(
+        description="null for a gap reported from a case until its supervising post released"
+        " a reviewed description"
+    )
     source: str
     reported_on: date
     topic_id: UUID | None

@@ -8,6 +8,7 @@ from uuid import uuid4
 from contexts.case_management.access import (
     Caller,
     Supervisor,
+    assigns_case,
     case_rows_refusal,
     case_rows_scope,
     is_supervisor,
@@ -73,17 +74,41 @@ def test_the_supervisor_decides_with_the_position_the_line_names() -> None:
     assert not supervises(RHEINE_POST, RHEINE_LINE)
 
 
-def test_case_facts_are_for_the_tenants_staff_and_the_supervising_post() -> None:
-    assert reads_case(COLLEAGUE, "rheine", KS)
-    assert reads_case(RHEINE_POST, "rheine", KS)
-    assert reads_case(DISTRICT_POST, "rheine", KS)
-    assert not reads_case(DISTRICT_POST, "rheine", None)
-    assert not reads_case(STRANGER, "rheine", KS)
+def test_case_facts_are_for_the_assigned_position_and_its_supervising_post() -> None:
+    facts = ("rheine", POSITION, KS)
+    assert reads_case(CASE_MANAGER, *facts)
+    assert reads_case(DISTRICT_POST, *facts)
+    assert not reads_case(COLLEAGUE, *facts)  # need to know: another position's case
+    assert not reads_case(RHEINE_POST, *facts)  # Rheine's post does not supervise it
+    assert not reads_case(DISTRICT_POST, "rheine", POSITION, None)
+    assert not reads_case(STRANGER, *facts)
+    # Rheine's line names its coordination position: that coordinator only.
+    assert reads_case(RHEINE_SUPERVISOR, "rheine", POSITION, RHEINE_LINE)
+    assert not reads_case(RHEINE_OTHER_COORDINATOR, "rheine", POSITION, RHEINE_LINE)
     # Another tenant's coordinator reads the facts through the line only with its position.
     district_line = Supervisor("kreis-steinfurt", RHEINE_COORDINATION)
-    assert not reads_case(DISTRICT_POST, "rheine", district_line)
+    assert not reads_case(DISTRICT_POST, "rheine", POSITION, district_line)
     with_claim = Caller("kreis-steinfurt", frozenset({"coordinator"}), RHEINE_COORDINATION)
-    assert reads_case(with_claim, "rheine", district_line)
+    assert reads_case(with_claim, "rheine", POSITION, district_line)
+
+
+def test_an_unassigned_case_is_for_its_tenants_coordinators_until_they_assign_it() -> None:
+    """A case taken over from another tenant arrives unassigned: no case manager reads or
+    takes it; the coordinators of its tenant read and assign it."""
+    for coordinator in [RHEINE_POST, RHEINE_SUPERVISOR, RHEINE_OTHER_COORDINATOR]:
+        assert reads_case(coordinator, "rheine", None, None)
+        assert assigns_case(coordinator, "rheine", None, None)
+    for other in [CASE_MANAGER, COLLEAGUE, DISTRICT_POST, STRANGER, AUDITOR]:
+        assert not reads_case(other, "rheine", None, None)
+        assert not assigns_case(other, "rheine", None, None)
+    # Once assigned: the position's case manager hands it on, the supervisor reassigns it.
+    assert assigns_case(CASE_MANAGER, "rheine", POSITION, RHEINE_LINE)
+    assert assigns_case(RHEINE_SUPERVISOR, "rheine", POSITION, RHEINE_LINE)
+    assert not assigns_case(COLLEAGUE, "rheine", POSITION, RHEINE_LINE)
+    assert not assigns_case(RHEINE_POST, "rheine", POSITION, RHEINE_LINE)
+    # A supervisor in another tenant reads the case but assignment is the tenant's own.
+    assert reads_case(DISTRICT_POST, "rheine", POSITION, KS)
+    assert not assigns_case(DISTRICT_POST, "rheine", POSITION, KS)
 
 
 def test_a_person_is_seen_through_a_case_or_by_who_registered_them() -> None:

@@ -22,7 +22,7 @@ from tests.case_api import (
     Headers,
     day,
 )
-from tests.case_support import demo_position, note_position
+from tests.case_support import demo_position, note_position, rheine_coordination_position
 from tests.support import Auth, assert_problem
 
 
@@ -133,33 +133,65 @@ def test_other_tenants_reach_neither_people_nor_cases_of_rheine(
     assert api.ok(f"/people/{person}", cm)["personal_data"]["name"] == "Lina Sommer"
 
 
-def test_within_rheine_only_the_assigned_position_works_on_the_case(
+def same_problem(response: Any, missing: Any, found_id: str, missing_id: str) -> None:
+    """Two answers that tell nothing apart: the same problem but for the id in the detail."""
+    seen, absent = response.json(), missing.json()
+    assert seen["detail"].replace(found_id, "<id>") == absent["detail"].replace(missing_id, "<id>")
+    drop = {"detail", "instance", "facts"}
+    assert {k: v for k, v in seen.items() if k not in drop} == {
+        k: v for k, v in absent.items() if k not in drop
+    }
+
+
+def test_within_rheine_a_case_is_for_its_position_and_its_supervisor_only(
     api: Api, cm: Headers, platform: Platform, auth: Auth
 ) -> None:
+    """Need to know: on every endpoint of a case, the tenant's other case managers and the
+    coordinators who do not supervise its position are answered as for a case that does not
+    exist (404), so a case id is neither read nor confirmed."""
     person, case = api.case_in(cm, "linking")
+    missing = uuid4()
     ids = {"case": str(case), "person": str(person), "position": str(uuid4())}
+    absent = {**ids, "case": str(missing)}
     colleague = auth("rheine", CASE_MANAGER, position=note_position(platform, "rheine"))
     no_claim = auth("rheine", CASE_MANAGER)
-    commands = [e for e in ENDPOINTS if e[0] == "POST" and e[1].startswith("/cases/{case}/")]
-    assert len(commands) == 14
-    for _, template, body, _ in commands:
+    # The demo line runs from Rheine's coordination position: Rheine's other coordinators.
+    coordinators = [auth("rheine", "coordinator"), auth("rheine", "coordinator", position=uuid4())]
+    of_case = [e for e in ENDPOINTS if e[1].startswith("/cases/{case}")]
+    assert len(of_case) == 16  # the case, its notes, and 14 commands
+    for method, template, body, roles in of_case:
         path, filled = fill(template, ids), fill(body, ids)
+        gone, gone_body = fill(template, absent), fill(body, absent)
         approval = template.endswith("/approvals")
-        rule = "role-not-allowed" if approval else "not-assigned-to-you"
-        api.refused(path, colleague, 403, rule, filled)
+        for headers, hidden in [
+            (colleague, not approval),
+            *((c, roles != WORKER) for c in coordinators),
+        ]:
+            if hidden:
+                problem = api.refused(path, headers, 404, "not-found", filled, method=method)
+                assert "Lina" not in str(problem)
+                missing_answer = api.send(method, gone, headers, gone_body)
+                same_problem(
+                    api.send(method, path, headers, filled), missing_answer, str(case), str(missing)
+                )
+            else:
+                api.refused(path, headers, 403, "role-not-allowed", filled, method=method)
         rule = "role-not-allowed" if approval else "position-claim-missing"
-        api.refused(path, no_claim, 403, rule, filled)
-    for path in [f"/people/{person}", f"/cases/{case}/notes"]:
-        api.refused(path, colleague, 403, "personal-data-not-allowed")
+        api.refused(path, no_claim, 403, rule, filled, method=method)
+    api.refused(f"/people/{person}", colleague, 403, "personal-data-not-allowed")
     new = {"personal_data": {"name": "Eva M."}}
     api.refused("/people", no_claim, 403, "position-claim-missing", new)
     for role in ["steering_member", "auditor"]:
         api.refused(f"/people/{person}", auth("rheine", role), 403, "personal-data-not-allowed")
         api.refused(f"/cases/{case}", auth("rheine", role), 403, "role-not-allowed")
-    # case facts (pseudonymous) are for the tenant's staff; the personal data is not
-    assert api.case(colleague, case)["state"] == "linking"
+    # The assigned position's case manager and the supervising post read it.
+    post = auth("rheine", "coordinator", position=rheine_coordination_position(platform))
+    assert api.case(cm, case)["state"] == api.case(post, case)["state"] == "linking"
     notes = api.send("GET", f"/cases/{case}/notes", cm, None)
     assert (notes.status_code, notes.json()) == (200, [])
+    # Nothing of it shows in the colleague's list either.
+    listed = api.send("GET", "/cases", colleague, None)
+    assert (listed.status_code, listed.json()) == (200, [])
 
 
 def test_a_case_or_person_that_does_not_exist_is_not_revealed_to_other_tenants(

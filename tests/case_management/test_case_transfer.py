@@ -38,11 +38,10 @@ def open_case(app: CaseManagementApplication) -> tuple[UUID, UUID]:
     case_rec, *_ = app.open_case(
         person_id, referral_source=ReferralSource.IMMIGRATION_OFFICE, opened_on=date(2022, 5, 2)
     )
-    case = app.get_case(case_rec.domain_event.originator_id)
-    case.assess({"language": "high", "housing": "medium"}, date(2022, 5, 9))
-    case.agree_goals({"language": "a2-course"}, date(2022, 5, 16))
-    app.save(case)
-    return person_id, case.id
+    case_id = case_rec.domain_event.originator_id
+    app.assess(case_id, needs={"language": "high", "housing": "medium"}, on=date(2022, 5, 9))
+    app.agree_goals(case_id, goals={"language": "a2-course"}, on=date(2022, 5, 16))
+    return person_id, case_id
 
 
 def test_without_consent_to_the_transfer_nothing_moves(
@@ -79,14 +78,20 @@ def test_a_transfer_copies_the_summary_but_personal_data_only_with_its_own_conse
     event = handed.domain_event
     assert isinstance(event, Case.HandedOver)
     assert event.sealed_for_destination is None
+    # The goals go with the case (transfer consent), sealed under the transit key only.
+    assert event.summary["needs"] == {"language": "high", "housing": "medium"}
+    assert event.summary["goals"]["language"].startswith("kimv1:")
     assert deliver(store, rheine, kreis).taken_over == 1
     origin = rheine.get_case(case_id)
     assert origin.closure == (ClosureReason.TRANSFERRED, date(2022, 9, 1))
     assert origin.transferred_to == "kreis-steinfurt"
     (new_case,) = [c for c in all_cases(kreis) if c.transferred_from == ("rheine", case_id)]
     assert new_case.state == CaseState.GOAL_AGREEMENT
-    assert new_case.goals == {"language": "a2-course"}
+    assert set(new_case.goals) == {"language"}  # sealed under the new person's own key
+    assert kreis.open_text(new_case.person_id, new_case.goals["language"]) == "a2-course"
     assert kreis.personal_data(new_case.person_id) == {}
+    for tenant in ("rheine", "kreis-steinfurt"):
+        assert not [r for r in store.read_log(tenant, "case_management") if b"a2-course" in r.state]
     # Each tenant's log holds its own part; a redelivery takes nothing over twice.
     types = [r.event_type for r in store.read_log("kreis-steinfurt", "case_management")]
     assert {"PersonRegistered", "CaseOpened", "CaseTakenOver"} <= set(types)

@@ -115,6 +115,35 @@ def test_implementation_needs_a_service_chain(
     assert platform.store.head("aachen", "coordination") == before
 
 
+def test_texts_of_the_post_that_carry_personal_data_are_refused_and_append_nothing(
+    client: TestClient, auth: Auth, platform: Platform
+) -> None:
+    h = auth("aachen", "coordinator")
+    topic = post(client, h, "/topics", {"title": "Kita-Plätze", "life_dimension": "education"})
+    topic_id = topic["events"][0]["aggregate_id"]
+    gap = {"life_dimension": "education", "reported_on": "2021-04-12"}
+    for path, body, field, kind in [
+        ("/gaps", {**gap, "description": "Familie Haddad ohne Kita-Platz"}, "description", "name"),
+        ("/gaps", {**gap, "description": "Rückruf 0241 4321234"}, "description", "phone"),
+        ("/topics", {"title": "Kita für lina@example.de", "life_dimension": "education"},
+         "title", "email"),
+        (f"/topics/{topic_id}/step", {"step": "analysis", "on": "2021-05-03",
+         "note": "Besuch in der Musterstraße 12"}, "note", "address"),
+        (f"/topics/{topic_id}/chain", {"actor": "Frau Dr. Meier", "action": "Kita"}, "actor",
+         "name"),
+        ("/organisations", {"name": "Träger, Tel. 0241 123456", "kind": "welfare_provider"},
+         "name", "phone"),
+    ]:  # fmt: skip
+        before = platform.store.heads()
+        response = client.post(BASE + path, json=body, headers=h)
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["rule"] == "personal-data-in-text"
+        assert problem["errors"][0]["field"] == field
+        assert problem["facts"]["kind"] == kind
+        assert platform.store.heads() == before
+
+
 class Case(Aggregate):
     """Stands in for case management's aggregate: it publishes the contract event only."""
 

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+from uuid import UUID, uuid4
 
 import httpx
+import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
+from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.memory import MemoryEventLogStore
+from runtime.eventstore.postgres import PostgresEventLogStore
+from runtime.eventstore.sqlite import SqliteEventLogStore
 from runtime.platform import Platform
+from services.case_management.router import RegisterPerson
+from tests.case_support import demo_position
 from tests.support import Auth, assert_problem
 
 ORGS = "/coordination/tenants/{tenant}/organisations"
@@ -231,3 +246,152 @@ def test_a_retried_tenant_registration_is_replayed_and_appends_once(
     assert second.json() == first.json()
     assert second.headers["Idempotent-Replayed"] == "true"
     assert head(platform, "_platform", "tenancy") == before + 1
+
+
+def raw_rows(platform: Platform, tenant: str) -> list[tuple[str, str]]:
+    """(key, request_hash) of the tenant's idempotency records, as the table holds them."""
+    store = platform.store
+    if isinstance(store, PostgresEventLogStore):
+        with psycopg.connect(store.dsn) as conn:
+            found = conn.execute(
+                f"SELECT key, request_hash FROM {store.schema}.idempotency"
+                " WHERE tenant=%s".encode(),
+                (tenant,),
+            ).fetchall()
+        return [(str(k), str(h)) for k, h in found]
+    assert isinstance(store, SqliteEventLogStore)
+    with closing(sqlite3.connect(store.path / f"{tenant}.sqlite")) as conn:
+        rows = conn.execute("SELECT key, request_hash FROM idempotency WHERE tenant=?", (tenant,))
+        return [(str(k), str(h)) for k, h in rows.fetchall()]
+
+
+def test_the_table_keeps_keyed_digests_not_the_body_s_plain_hash_or_the_key(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    """A guessed name and birth date cannot be confirmed against the table: the body is kept
+    only as HMAC-SHA256 under the idempotency secret (not the JWT secret)."""
+    cm = auth("rheine", "case_manager", position=demo_position(platform))
+    path = "/case_management/tenants/rheine/people"
+    body = {"personal_data": {"name": "Lina Sommer", "date_of_birth": "1990-03-04"}}
+    response = client.post(path, json=body, headers=with_key(cm, KEY))
+    assert response.status_code == 201, response.text
+
+    dumped = f"POST {path}\n".encode() + RegisterPerson(**body).model_dump_json().encode()
+    plain = hashlib.sha256(dumped).hexdigest()
+    secret = platform.settings.idempotency_secret
+    assert secret != platform.settings.jwt_secret
+    keyed = hmac.new(secret.encode(), b"kim-idempotency:request\n" + dumped, hashlib.sha256)
+    under_jwt = hmac.new(
+        platform.settings.jwt_secret.encode(), b"kim-idempotency:request\n" + dumped, "sha256"
+    )
+    rows = raw_rows(platform, "rheine")
+    hashes = {h for _, h in rows}
+    assert keyed.hexdigest() in hashes
+    assert plain not in hashes
+    assert under_jwt.hexdigest() not in hashes
+    assert all(KEY not in k for k, _ in rows)  # the client's key is kept scoped and keyed too
+    assert all("Lina" not in k + h for k, h in rows)
+
+
+def test_a_colleague_who_reuses_a_key_gets_no_replay_of_anothers_answer(
+    client: TestClient, platform: Platform, token: Callable[..., str]
+) -> None:
+    """Keys are per principal (tenant and subject): the same key from a colleague is a key of
+    their own, neither replayed nor refused as reused."""
+    url = ORGS.format(tenant="rheine")
+
+    def as_(subject: str) -> dict[str, str]:
+        bearer = token("rheine", "coordinator", subject=subject)
+        return {"Authorization": f"Bearer {bearer}", "Idempotency-Key": KEY}
+
+    before = head(platform)
+    anna = client.post(url, json=NEW_ORG, headers=as_("anna"))
+    ben = client.post(url, json=NEW_ORG, headers=as_("ben"))
+    assert anna.status_code == ben.status_code == 201, ben.text
+    assert "idempotent-replayed" not in ben.headers
+    assert ben.json()["events"][0]["aggregate_id"] != anna.json()["events"][0]["aggregate_id"]
+    other = {"name": "Ein anderer Verein", "kind": "welfare_provider"}
+    carl = client.post(url, json=other, headers=as_("carl"))  # not "reused with another body"
+    assert carl.status_code == 201, carl.text
+    assert head(platform) == before + 3
+    # Each principal's own retry is still replayed.
+    again = client.post(url, json=NEW_ORG, headers=as_("anna"))
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == anna.json()
+    assert head(platform) == before + 3
+    assert_problem(client.post(url, json=other, headers=as_("ben")), 422, "idempotency-key-reused")
+
+
+def thing(aggregate: UUID, version: int = 1) -> StoredEvent:
+    return StoredEvent(aggregate, version, "tests:Thing.Happened", b"{}")
+
+
+def forgetting(store: EventLogStore) -> None:
+    """A record names the aggregates its command appended to; forgetting any of them deletes
+    the record (and only the tenant's)."""
+    person, case, other = uuid4(), uuid4(), uuid4()
+    store.append("rheine", "case_management", [thing(person)], idempotency=("k-1", "h1", 201))
+    store.append(
+        "rheine", "case_management", [thing(case), thing(person, 2)], idempotency=("k-2", "h2", 200)
+    )
+    store.append("rheine", "case_management", [thing(other)], idempotency=("k-3", "h3", 201))
+    store.append("aachen", "case_management", [thing(person)], idempotency=("k-1", "h4", 201))
+    two = store.find_idempotency("rheine", "k-2")
+    assert two is not None
+    assert two.subjects == {str(case), str(person)}
+    assert store.position_of("rheine", "case_management", person, 2) == 3
+    assert store.position_of("rheine", "case_management", person, 3) is None
+    assert store.forget_idempotency("rheine", [person]) == 2
+    assert store.find_idempotency("rheine", "k-1") is None
+    assert store.find_idempotency("rheine", "k-2") is None
+    assert store.find_idempotency("rheine", "k-3") is not None
+    assert store.find_idempotency("aachen", "k-1") is not None  # another tenant's own
+    assert store.forget_idempotency("rheine", [person, case]) == 0
+    assert store.forget_idempotency("rheine", []) == 0
+    assert store.forget_idempotency("nowhere", [other]) == 0
+
+
+def test_erasing_forgets_the_records_of_the_commands_that_concerned_a_person(
+    store: EventLogStore,
+) -> None:
+    forgetting(store)
+
+
+def test_the_memory_store_forgets_alike(memory_store: MemoryEventLogStore) -> None:
+    forgetting(memory_store)
+
+
+def test_records_from_before_keyed_digests_are_dropped_once_by_an_existing_store(
+    store: EventLogStore,
+) -> None:
+    """A store written before: its records hold unsalted hashes under unscoped keys (no
+    subjects). Opening it deletes them once; new records work as usual afterwards."""
+    store.append("rheine", "coordination", [thing(uuid4())], idempotency=("old-1", "h", 201))
+    if isinstance(store, PostgresEventLogStore):
+        with psycopg.connect(store.dsn, autocommit=True) as conn:
+            conn.execute(f"ALTER TABLE {store.schema}.idempotency DROP COLUMN subjects".encode())
+        store.migrate()
+        reopened: EventLogStore = store
+    else:
+        assert isinstance(store, SqliteEventLogStore)
+        path = Path(store.path)
+        store.close()
+        with closing(sqlite3.connect(path / "rheine.sqlite")) as conn:
+            conn.execute("DROP TABLE idempotency_subjects")
+            conn.commit()
+        reopened = SqliteEventLogStore(path)
+    try:
+        assert reopened.find_idempotency("rheine", "old-1") is None
+        aggregate = uuid4()
+        reopened.append(
+            "rheine", "coordination", [thing(aggregate)], idempotency=("new-1", "h", 201)
+        )
+        found = reopened.find_idempotency("rheine", "new-1")
+        assert found is not None
+        assert found.subjects == {str(aggregate)}
+        assert reopened.forget_idempotency("rheine", [aggregate]) == 1
+        if isinstance(reopened, PostgresEventLogStore):
+            reopened.migrate()  # again: nothing more is deleted
+    finally:
+        if reopened is not store:
+            reopened.close()

@@ -241,15 +241,21 @@ def test_import_records_refuses_a_log_that_holds_events_and_writes_nothing(
 
 def test_subject_keys_relay_positions_and_checkpoints(memory_store: MemoryEventLogStore) -> None:
     s, subject = memory_store, uuid4()
-    key = s.create_key(T, subject)
-    assert len(key) == 32
-    assert s.create_key(T, subject) == key == s.get_key(T, subject)
+    assert s.put_key(T, subject, 1, "kek", b"w" * 60) is None  # no key file bound yet
+    assert s.bind_key_file("kek") == "kek" == s.bind_key_file("other")
+    key = s.put_key(T, subject, 1, "kek", b"w" * 60)
+    assert key is not None
+    assert (key.epoch, key.key) == (1, b"w" * 60)
+    assert s.put_key(T, subject, 1, "kek", b"x" * 60) == key == s.get_key(T, subject)
     assert s.get_key("aachen", subject) is None
+    s.raise_key_floor(2)
+    assert s.put_key("aachen", subject, 1, "kek", b"w" * 60) is None  # below the floor
     assert s.destroy_key(T, subject) is True
     assert s.destroy_key(T, subject) is False
     assert s.get_key(T, subject) is None
+    assert s.key_state().pending == 1
     with pytest.raises(ValueError, match="tenant"):
-        s.create_key("../etc", subject)
+        s.put_key("../etc", subject, 2, "kek", b"w" * 60)
     s.set_relay_position("bus", T, C, 5)
     s.set_relay_position("bus", T, C, 3)  # a relay position never moves back
     s.set_relay_positions("bus", {("aachen", C): 2})
