@@ -1,8 +1,8 @@
 """The base of case management's application: the tenant's settings, people, cases.
 
-``CaseManagementApplication`` (``application.py``) is assembled from this base, the positions
-and caseload commands (``caseload.py``) and the transfer and retention commands
-(``transfer.py``), one module per concern.
+``CaseManagementApplication`` (``application.py``) is assembled from this base, the person
+register's commands (``registry.py``), the positions and caseload commands (``caseload.py``)
+and the transfer and retention commands (``transfer.py``), one module per concern.
 """
 
 from __future__ import annotations

@@ -13,10 +13,11 @@ from services.spec import ContextSpec
 
 
 def _routers() -> list[APIRouter]:
+    from services.case_management.case_work_router import router as case_work
     from services.case_management.cases_router import router as cases
     from services.case_management.router import router
 
-    return [router, cases]
+    return [router, cases, case_work]  # the order in which routes resolve
 
 
 def application(platform: Platform, tenant: str) -> CaseManagementApplication:
