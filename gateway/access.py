@@ -61,7 +61,8 @@ def figure_tenants(
     if not principal.roles & FIGURE_ROLES:
         raise Forbidden(f"figures need one of the roles: {', '.join(sorted(FIGURE_ROLES))}")
     if directory.get(tenant) is None:
-        raise Forbidden(f"unknown tenant {tenant!r}")
+        # The same answer as for a tenant one may not read: no test of who is registered.
+        raise Forbidden(f"a token of {principal.tenant} may not read figures of {tenant}")
     wanted = [tenant, *directory.descendants(tenant)] if include_members else [tenant]
     for t in wanted:
         if not reads_figures(principal, directory, t):
@@ -119,6 +120,19 @@ def may_list_cases(principal: Principal, directory: TenantDirectory, tenant: str
     )
     if refusal is not None:
         raise Forbidden(refusal)
+
+
+def sees_no_rows_elsewhere(
+    principal: Principal, directory: TenantDirectory, tenant: str, supervised: set[str]
+) -> bool:
+    """A coordinator asking another tenant's case rows without supervising any position
+    there: nothing to see, so no wait for that tenant's log (whose position is not theirs)."""
+    return (
+        principal.tenant != tenant
+        and not audits(principal, directory, tenant)
+        and not supervised
+        and Role.CASE_MANAGER not in principal.roles
+    )
 
 
 def audit_pseudonym(secret: str, tenant: str, person_id: str) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from cross_web import HTTPException
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
 from runtime.http.auth import TokenVerifier
+from runtime.http.problems import Problem
 from runtime.platform import Platform
 
 
@@ -28,8 +31,19 @@ async def _context(request: Request) -> GatewayContext:
     return GatewayContext(platform, verifier.from_request(request))
 
 
+class GatewayRouter(GraphQLRouter[GatewayContext, None]):
+    """Strawberry's router, whose refusals of a request that is no GraphQL request (no query,
+    a body that is no JSON, a mutation by GET, ...) are problems (JSON), not plain text."""
+
+    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as e:
+            raise Problem(e.status_code, "graphql-request-invalid", e.reason) from None
+
+
 def graphql_router(queries: Sequence[type]) -> GraphQLRouter[GatewayContext, None]:
     """GraphiQL and the endpoint, over the registry and the contexts' query types."""
-    return GraphQLRouter(
+    return GatewayRouter(
         build_schema(queries), context_getter=_context, graphql_ide="graphiql", path="/graphql"
     )

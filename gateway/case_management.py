@@ -19,6 +19,7 @@ from gateway.access import (
     caller_of,
     figure_tenants,
     may_list_cases,
+    sees_no_rows_elsewhere,
 )
 from gateway.context import GatewayContext
 from gateway.readside import Count, caught_up, counts, summary_rows_of
@@ -168,6 +169,25 @@ def _case_scope(info: Info[GatewayContext, Any], tenant: str, rows: list[Row]) -
 MAX_CASES = 200
 
 
+async def _nothing_elsewhere(info: Info[GatewayContext, Any], tenant: str) -> bool:
+    """A coordinator asking another tenant's (or no registered tenant's) case rows while
+    supervising no position there sees none: answered at once, without waiting for that
+    log, whose position and existence are not theirs to learn."""
+    principal, directory = info.context.principal, info.context.directory
+    caller = caller_of(principal)
+    if principal.tenant == tenant or not caller.coordinates or audits(principal, directory, tenant):
+        return False
+    known = await asyncio.to_thread(
+        info.context.platform.read.rows, "case_management", [tenant], "KnownPosition"
+    )
+    supervised = supervised_by(
+        caller,
+        [(r.key, r.doc.get("supervision") or []) for r in known if r.kind == "KnownPosition"],
+        date.today().isoformat(),
+    )
+    return sees_no_rows_elsewhere(principal, directory, tenant, supervised)
+
+
 async def cases(
     info: Info[GatewayContext, Any],
     tenant: str,
@@ -180,6 +200,8 @@ async def cases(
     if not 1 <= first <= MAX_CASES:
         raise BadInput(f"first must lie between 1 and {MAX_CASES}, not {first}")
     may_list_cases(info.context.principal, info.context.directory, tenant)
+    if await _nothing_elsewhere(info, tenant):
+        return []
     await caught_up(info, "case_management", tenant, at_position)
     read = info.context.platform.read
     coordinates = caller_of(info.context.principal).coordinates
@@ -257,6 +279,8 @@ async def expiring_consents(
 ) -> list[ExpiringConsent]:
     """Consents of the people in the cases the principal sees, ending soon."""
     may_list_cases(info.context.principal, info.context.directory, tenant)
+    if await _nothing_elsewhere(info, tenant):
+        return []
     await caught_up(info, "case_management", tenant, at_position)
     read = info.context.platform.read
     known = (  # only a coordination post's rows depend on the supervision lines

@@ -26,9 +26,18 @@ WAIT_LIMIT_SECONDS = 5.0
 
 
 async def caught_up(
-    info: Info[GatewayContext, Any], projection: str, tenant: str, position: int | None
+    info: Info[GatewayContext, Any],
+    projection: str,
+    tenant: str,
+    position: int | None,
+    *,
+    asked: bool = True,
 ) -> None:
-    """Wait until ``projection`` has applied ``position`` of ``tenant``'s log (bounded)."""
+    """Wait until ``projection`` has applied ``position`` of ``tenant``'s log (bounded).
+
+    Call it only after the access check of the field: the wait and its answer tell about the
+    tenant's log. The refusal names no position but the one the client asked for (``asked``
+    False: a head the client did not name, of a log read beside the asked one: none)."""
     if position is None:
         return
     live = info.context.platform.projections.get(projection)
@@ -37,10 +46,8 @@ async def caught_up(
     deadline = time.monotonic() + WAIT_LIMIT_SECONDS
     while live.position(tenant) < position:
         if time.monotonic() > deadline:
-            raise NotCaughtUp(
-                f"the read model {projection} of {tenant} is at {live.position(tenant)},"
-                f" not yet at {position}; retry shortly"
-            )
+            at = f" not yet at {position}" if asked else " not yet at the logs' heads"
+            raise NotCaughtUp(f"the read model {projection} of {tenant} is{at}; retry shortly")
         await asyncio.sleep(0.005)
 
 
@@ -53,7 +60,7 @@ async def caught_up_with_heads(
     store = info.context.platform.store
     for tenant in tenants:
         head = await asyncio.to_thread(store.head, tenant, context)
-        await caught_up(info, projection, tenant, head)
+        await caught_up(info, projection, tenant, head, asked=False)
 
 
 async def rows_of(

@@ -7,6 +7,7 @@ its fields without a change here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,8 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.tools import merge_types
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
+from strawberry.utils.logging import StrawberryLogger
 
 from contexts.tenancy.contracts import TenantInfo
 from gateway.context import GatewayContext
@@ -116,9 +118,39 @@ EXTENSIONS: list[Any] = [
 ]
 
 
+EXPECTED_CODES = frozenset({"FORBIDDEN", "BAD_USER_INPUT", "NOT_CAUGHT_UP"})
+"""Codes of the refusals resolvers raise on purpose (``gateway.access``): no traceback."""
+log = logging.getLogger("kim.gateway")
+
+
+def expected(error: GraphQLError) -> bool:
+    """A refusal on purpose, or GraphQL's own answer to a bad query (syntax, validation,
+    limits): the client's matter, not a fault of the platform."""
+    original = error.original_error
+    if original is None:
+        return True
+    code = (getattr(original, "extensions", None) or {}).get("code")
+    return isinstance(original, GraphQLError) and code in EXPECTED_CODES
+
+
+class GatewaySchema(strawberry.Schema):
+    """Expected errors logged as one line at info; any other with its traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if expected(error):
+                code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+                path = ".".join(str(p) for p in error.path or []) or "-"
+                log.info("graphql refusal %s at %s: %s", code, path, error.message)
+            else:
+                StrawberryLogger.error(error, execution_context)
+
+
 def build_schema(queries: Sequence[type]) -> strawberry.Schema:
     """The schema of the registry and the given context query types."""
-    return strawberry.Schema(
+    return GatewaySchema(
         query=merge_types("Query", (RegistryQuery, *queries)),
         extensions=EXTENSIONS,
     )

@@ -22,6 +22,7 @@ from runtime.readstore import ReadStore
 from runtime.readstore_postgres import PostgresReadStore
 from runtime.readstore_sqlite import SqliteReadStore
 from runtime.settings import Settings
+from runtime.signing import open_signer
 from runtime.vault import StoreVault
 
 
@@ -83,6 +84,13 @@ class Platform:
             name="relay",
             poll_interval=settings.relay_poll_interval,
         )
+        # Checkpoints signed with a key outside the database (ADR 0003).
+        self.relay.signer = open_signer(settings, self.store)
+        if self.relay.signer is None and self.store.kind == "postgresql":
+            log.warning(
+                "KIM_SIGNING_KEY_FILE is not set: checkpoints are not signed, an auditor"
+                " cannot check the store against them (kim audit checkpoint --init-key)"
+            )
         self._apps: dict[tuple[type[TenantApplication], str], TenantApplication] = {}
         self._apps_lock = threading.Lock()
         self._directory = TenantDirectory()

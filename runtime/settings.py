@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     jwt_issuer: str = Field(default="kim-dev")
     jwt_audience: str = Field(default="kim")
     jwks_url: str | None = Field(default=None, description="OIDC JWKS URL (production)")
+    token_max_lifetime: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description="seconds a token may be valid at most (exp - iat; without iat, exp - now)",
+    )
     audit_pseudonym_secret: str = Field(
         default=DEV_AUDIT_PSEUDONYM_SECRET,
         description="HMAC secret of the auditors' person pseudonyms; required in production",
@@ -46,6 +51,12 @@ class Settings(BaseSettings):
         description="key-encryption key file (kim keys init); required with PostgreSQL, "
         "embedded default ./kim-keys/<store>.kek.json",
     )
+    signing_key_file: str | None = Field(
+        default=None,
+        description="Ed25519 key signing the chain's checkpoints (kim audit checkpoint "
+        "--init-key); with PostgreSQL nothing is signed without it, embedded default "
+        "./kim-keys/<store>.signing.json",
+    )
     erasure_rotation_hours: float = Field(
         default=24, gt=0, le=24 * 30, description="erasures are final (new key epoch) within"
     )
@@ -56,6 +67,30 @@ class Settings(BaseSettings):
     port: int = 8000
     service_name: str = "kim"
     trace_console: bool = Field(default=False, description="print spans to the console")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="largest request body (413 above it)"
+    )
+    max_graphql_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="largest /graphql body: query and variables"
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, description="request headers in all (431 above it)"
+    )
+    rate_limit: str = Field(
+        default="50/second;200/10 seconds",
+        description="requests per principal (token subject and tenant): 20/s, bursts of 50",
+    )
+    address_rate_limit: str = Field(
+        default="50/second;200/10 seconds",
+        description="requests per client address without a valid token",
+    )
+    auth_failure_limit: str = Field(
+        default="10/minute", description="failed sign-ins (401) per client address before 429"
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where the counters live (limits storage URL, e.g. redis://host:6379)",
+    )
 
     @field_validator("event_store")
     @classmethod
@@ -69,6 +104,14 @@ class Settings(BaseSettings):
     def _known_bus(cls, value: str) -> str:
         if value != "memory" and not value.startswith(("nats://", "tls://")):
             raise ValueError("must be 'memory' or a nats:// URL")
+        return value
+
+    @field_validator("rate_limit", "address_rate_limit", "auth_failure_limit")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError names what it cannot read
         return value
 
 

@@ -40,6 +40,15 @@ from runtime.telemetry import add_exporter, setup_tracing
 PG_DSN = os.environ.get("KIM_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 NATS_URL = os.environ.get("KIM_TEST_NATS_URL", "nats://127.0.0.1:4222")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The suite drives each app from one TestClient address, far faster than a person: the edge's
+# rate limits (runtime/http/limits.py) are generous here; tests/runtime/test_edge_*.py set
+# low ones of their own.
+for _name, _value in {
+    "KIM_RATE_LIMIT": "100000/second",
+    "KIM_ADDRESS_RATE_LIMIT": "100000/second",
+    "KIM_AUTH_FAILURE_LIMIT": "100000/minute",
+}.items():
+    os.environ.setdefault(_name, _value)
 TEST_SECRET = "kim-test-secret-0123456789abcdef0123456789"
 
 

@@ -17,9 +17,13 @@ from opentelemetry.trace import SpanKind
 
 from runtime.bus.base import Bus, subject_for
 from runtime.eventstore.base import EventLogStore
+from runtime.signing import Signer
 from runtime.telemetry import current_traceparent, span_from
 
 log = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 1000  # events of a log between two checkpoints, at most
+CHECKPOINT_SECONDS = 300.0  # seconds between two checkpoints of a log that grew, at most
 
 
 class LogRelay:
@@ -56,10 +60,16 @@ class LogRelay:
         self._unsaved: dict[tuple[str, str], int] = {}
         self._saved_at = 0.0
         # Periodic checkpoints of the hash chain (position and hash, kept apart from the
-        # events): at the first save after the start, then every ``checkpoint_every`` events.
-        self.checkpoint_every = 1000
+        # events; signed with ``signer`` when the platform has a signing key, ADR 0003): at
+        # the first save after the start, then once a log has grown by ``checkpoint_every``
+        # events or ``checkpoint_seconds`` have passed since its last one, whichever is first.
+        self.checkpoint_every = CHECKPOINT_EVERY
+        self.checkpoint_seconds = CHECKPOINT_SECONDS
+        self.signer: Signer | None = None
         self._heads: dict[tuple[str, str], tuple[int, bytes]] = {}
+        self._head_times: dict[tuple[str, str], str] = {}
         self._checkpointed: dict[tuple[str, str], int] = {}
+        self._checkpointed_at: dict[tuple[str, str], float] = {}
         self._saving: asyncio.Task[None] | None = None
         self._scan: asyncio.Task[None] | None = None
 
@@ -181,18 +191,33 @@ class LogRelay:
         """Save positions and due checkpoints in the background: publishing goes on."""
         unsaved, self._unsaved = self._unsaved, {}
         self._saved_at = time.monotonic()
+        now = self._saved_at
         due = {
             log: head
             for log, head in self._heads.items()
             if log not in self._checkpointed
             or head[0] - self._checkpointed[log] >= self.checkpoint_every
+            or (
+                head[0] > self._checkpointed[log]
+                and now - self._checkpointed_at.get(log, 0.0) >= self.checkpoint_seconds
+            )
         }
         for key, (position, _) in due.items():
             self._checkpointed[key] = position
+            self._checkpointed_at[key] = now
+        signer = self.signer
+        times = {log: self._head_times.get(log, "") for log in due}
 
         def save() -> None:
             self.store.set_relay_positions(self.name, unsaved)
-            if due:
+            if due and signer is not None:
+                self.store.add_signed_checkpoints(
+                    [
+                        signer.sign(t, c, p, h, times[(t, c)])
+                        for (t, c), (p, h) in sorted(due.items())
+                    ]
+                )
+            elif due:
                 self.store.add_checkpoints(due)
 
         async def run() -> None:
@@ -239,5 +264,6 @@ class LogRelay:
             self._unsaved[(tenant, context)] = last
             if records[-1].hash is not None:
                 self._heads[(tenant, context)] = (last, records[-1].hash)
+                self._head_times[(tenant, context)] = records[-1].recorded_at
             if len(records) < self.batch_size:
                 return count  # the log's end: no need to read it again

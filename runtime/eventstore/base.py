@@ -33,6 +33,7 @@ from runtime.telemetry import tracer
 if TYPE_CHECKING:
     from runtime.eventstore.recorder import TenantLogRecorder
     from runtime.keyring import KeyEncryptionKeys
+    from runtime.signing import SignedHead
 
 TENANT_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 PLATFORM_TENANT = "_platform"  # the registry's own log; no tenant slug can collide with it
@@ -345,6 +346,29 @@ class EventLogStore(ABC):
     def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
         """Heads the store keeps apart from the events (position, hash), where it has any."""
         return {}
+
+    def logs_with_events(self) -> set[tuple[str, str]]:
+        """Every log that holds events, found from the events themselves (not from head
+        rows, which an insider may delete): what verification walks."""
+        return set(self.heads())
+
+    def add_signed_checkpoints(self, signed: Sequence[SignedHead]) -> None:
+        """Record signed heads as checkpoints (the signature kept with each; idempotent).
+        This default keeps them in memory (the store in memory); stores persist them."""
+        kept: list[SignedHead] = self.__dict__.setdefault("_signed_checkpoints", [])
+        seen = {(h.tenant, h.context, h.position) for h in kept}
+        for head in signed:
+            self.add_checkpoint(head.tenant, head.context, head.position, head.hash)
+            if (head.tenant, head.context, head.position) not in seen:
+                kept.append(head)
+
+    def signed_checkpoints(self, tenant: str | None = None) -> list[SignedHead]:
+        """The signed checkpoints (of ``tenant``), by log and position."""
+        kept: list[SignedHead] = self.__dict__.get("_signed_checkpoints", [])
+        return sorted(
+            (h for h in kept if tenant is None or h.tenant == tenant),
+            key=lambda h: (h.tenant, h.context, h.position),
+        )
 
     def set_relay_positions(self, relay: str, positions: dict[tuple[str, str], int]) -> None:
         """Save several logs' relay positions (stores may do it in one transaction)."""

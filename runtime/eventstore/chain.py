@@ -1,16 +1,25 @@
 """The hash chain of every (tenant, context) log: tamper evidence for auditors.
 
-Each event's ``hash`` is ``sha256(previous hash || position (8 bytes, big-endian) || digest)``
-where ``digest`` covers the event's content: tenant, context, event id, aggregate id and
-version, topic, state (the domain event, with its own timestamp), actor, correlation and
-causation. The first event links to a genesis value of its log. The chain is computed when
-events are appended: in Python for SQLite, inside the append statement for PostgreSQL (the
-head row carries the last hash, so the chain follows the order in which positions are
-given, also under concurrency). Transport metadata (traceparent, recorded_at) is left out.
+Two rules (docs/adr/0003-hash-chain.md states both exactly):
+
+- **v2** (every event appended now): ``hash = sha256(previous || position (8 bytes,
+  big-endian) || digest_v2 || 0x1e || recorded_at)``; ``digest_v2`` covers tenant, context,
+  event id, aggregate id and version, topic, actor, correlation, causation and traceparent
+  (joined by 0x1f), then 0x1e and the state. With ``recorded_at`` (the text as stored, ISO
+  8601 in UTC with microseconds) every column of the row is inside the hash.
+- **v1** (events from before): ``hash = sha256(previous || position || digest_v1)``;
+  ``digest_v1`` leaves traceparent and recorded_at out.
+
+A log's events are v1 up to some position and v2 from there on: once an event verified
+under v2, no later one may verify under v1 (no downgrade inside a log). The first event
+links to a genesis value of its log. The chain is computed when events are appended: in
+Python for SQLite, inside the append statement for PostgreSQL (the head row carries the
+last hash, so the chain follows the order in which positions are given, also under
+concurrency; PostgreSQL gives ``recorded_at`` there too and hashes its text).
 
 Verification recomputes every digest and link from the stored records; a changed,
-deleted, inserted or reordered event breaks the chain at its position. Checkpoints (the
-head's position and hash, kept apart from the events) make a deleted tail visible too.
+deleted, inserted or reordered event breaks the chain at its position. Heads and
+checkpoints kept apart from the events make a deleted or appended tail visible too.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from dataclasses import dataclass
 from runtime.eventstore.records import LogRecord
 
 SEPARATOR = b"\x1f"
+RECORD_SEPARATOR = b"\x1e"
 
 
 def genesis(tenant: str, context: str) -> bytes:
@@ -49,6 +59,64 @@ def content_digest(
         )
     )  # fmt: skip
     return hashlib.sha256(head + b"\x1e" + state).digest()
+
+
+def content_digest_v2(
+    *,
+    tenant: str,
+    context: str,
+    event_id: str,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    actor: str,
+    correlation_id: str,
+    causation_id: str | None,
+    traceparent: str | None,
+) -> bytes:
+    """The v2 digest: every field of the event but position and recorded_at (those two
+    go into the link, see ``link_v2``)."""
+    head = SEPARATOR.join(
+        part.encode()
+        for part in (
+            tenant, context, str(event_id).lower(), str(originator_id).lower(),
+            str(originator_version), topic, actor, correlation_id, causation_id or "",
+            traceparent or "",
+        )
+    )  # fmt: skip
+    return hashlib.sha256(head + RECORD_SEPARATOR + state).digest()
+
+
+def record_digest_v2(r: LogRecord) -> bytes:
+    return content_digest_v2(
+        tenant=r.tenant,
+        context=r.context,
+        event_id=r.event_id,
+        originator_id=str(r.originator_id),
+        originator_version=r.originator_version,
+        topic=r.topic,
+        state=r.state,
+        actor=r.actor,
+        correlation_id=r.correlation_id,
+        causation_id=r.causation_id,
+        traceparent=r.traceparent,
+    )
+
+
+def link_v2(previous: bytes, position: int, digest: bytes, recorded_at: str) -> bytes:
+    return hashlib.sha256(
+        previous
+        + position.to_bytes(8, "big", signed=True)
+        + digest
+        + RECORD_SEPARATOR
+        + recorded_at.encode()
+    ).digest()
+
+
+def seal(r: LogRecord, previous: bytes) -> bytes:
+    """The hash of a record appended now (v2)."""
+    return link_v2(previous, r.position, record_digest_v2(r), r.recorded_at)
 
 
 def record_digest(r: LogRecord) -> bytes:
@@ -88,6 +156,7 @@ class LogCheck:
     last_position: int = 0
     last_hash: bytes | None = None
     finding: Finding | None = None
+    v2_from: int | None = None  # the first position sealed under v2
 
     def __post_init__(self) -> None:
         self.last_hash = genesis(self.tenant, self.context)
@@ -106,7 +175,12 @@ class LogCheck:
             if r.hash is None:
                 self._break(r.position, "the event carries no hash (not sealed)")
                 return False
-            if link(self.last_hash, r.position, record_digest(r)) != r.hash:
+            if seal(r, self.last_hash) == r.hash:
+                if self.v2_from is None:
+                    self.v2_from = r.position
+            elif self.v2_from is not None or (
+                link(self.last_hash, r.position, record_digest(r)) != r.hash
+            ):
                 self._break(r.position, "content or order does not match the chain")
                 return False
             self.last_position, self.last_hash = r.position, r.hash
@@ -114,7 +188,7 @@ class LogCheck:
         return self.finding is None
 
     def expect_head(self, position: int, hash_: bytes | None) -> None:
-        """Compare with a head or checkpoint kept apart from the events."""
+        """Compare with a checkpoint kept apart from the events (at or before the end)."""
         if self.finding is not None:
             return
         if position > self.last_position:
@@ -124,6 +198,15 @@ class LogCheck:
             )
         elif hash_ is not None and position == self.last_position and hash_ != self.last_hash:
             self._break(position, "the head's hash does not match the chain")
+
+    def expect_not_behind(self, position: int) -> None:
+        """Compare with the head row read after the walk: the log must not go on past it
+        (events appended behind the store's back; an ahead head is ``expect_head``'s)."""
+        if self.finding is None and position < self.last_position:
+            self._break(
+                position + 1,
+                f"the head row says {position}, the log goes on to {self.last_position}",
+            )
 
     def _break(self, position: int, reason: str) -> None:
         self.finding = Finding(self.tenant, self.context, position, reason)

@@ -115,7 +115,7 @@ class MemoryEventLogStore(SubjectKeyMemory, EventLogStore):
                     tenant, context, pos, eid, oid, e.originator_version, e.topic, e.state,
                     meta.actor, meta.correlation_id, meta.causation_id, meta.traceparent, now,
                 )  # fmt: skip
-                previous = chain.link(previous, pos, chain.record_digest(unsealed))
+                previous = chain.seal(unsealed, previous)
                 records.append(replace(unsealed, hash=previous))
             kept: dict[tuple[str, str], tuple[str, int, str, frozenset[str]]] = {}
             if idempotency is not None:

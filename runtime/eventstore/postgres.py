@@ -152,7 +152,7 @@ class PostgresEventLogStore(
         bounds: Sequence[IndexBound] = (),
     ) -> list[int]:
         digests = [
-            chain.content_digest(
+            chain.content_digest_v2(
                 tenant=tenant,
                 context=context,
                 event_id=eid,
@@ -163,6 +163,7 @@ class PostgresEventLogStore(
                 actor=meta.actor,
                 correlation_id=meta.correlation_id,
                 causation_id=meta.causation_id,
+                traceparent=meta.traceparent,
             )
             for e, eid in zip(events, event_ids, strict=True)
         ]

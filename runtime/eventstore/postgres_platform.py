@@ -6,11 +6,13 @@ Platform-level and not tenant-scoped: these run on the store's small platform po
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 import psycopg
 from psycopg.rows import TupleRow
+
+from runtime.signing import SignedHead
 
 
 class PlatformTables:
@@ -76,6 +78,39 @@ class PlatformTables:
                 (tenant, context),
             ).fetchall()
         return [(int(p), bytes(h)) for p, h in rows]
+
+    def logs_with_events(self) -> set[tuple[str, str]]:
+        # A skip scan over the primary key: one index probe per log, whatever its length.
+        with self._admin() as conn:
+            rows = conn.execute(
+                f"WITH RECURSIVE l AS ((SELECT tenant, context FROM {self.schema}.events"
+                " ORDER BY tenant, context LIMIT 1) UNION ALL SELECT n.tenant, n.context"
+                f" FROM l, LATERAL (SELECT tenant, context FROM {self.schema}.events e"
+                " WHERE (e.tenant, e.context) > (l.tenant, l.context)"
+                " ORDER BY tenant, context LIMIT 1) n) SELECT tenant, context FROM l".encode()
+            ).fetchall()
+        return {(str(t), str(c)) for t, c in rows}
+
+    def add_signed_checkpoints(self, signed: Sequence[SignedHead]) -> None:
+        if not signed:
+            return
+        with self._admin() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {self.schema}.checkpoints (tenant, context, position, hash,"
+                " statement) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant, context, position)"
+                f" DO UPDATE SET statement = COALESCE({self.schema}.checkpoints.statement,"
+                " EXCLUDED.statement)".encode(),
+                [(h.tenant, h.context, h.position, h.hash, h.line()) for h in signed],
+            )
+
+    def signed_checkpoints(self, tenant: str | None = None) -> list[SignedHead]:
+        query = f"SELECT statement FROM {self.schema}.checkpoints WHERE statement IS NOT NULL"
+        if tenant is not None:
+            query += " AND tenant = %s"
+        query += " ORDER BY tenant, context, position"
+        with self._admin() as conn:
+            rows = conn.execute(query.encode(), (tenant,) if tenant is not None else ()).fetchall()
+        return [SignedHead.of_line(r[0]) for r in rows]
 
     def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
         with self._admin() as conn:

@@ -39,6 +39,23 @@ CREATE OR REPLACE FUNCTION {schema}.chain_genesis(p_tenant text, p_context text)
 RETURNS bytea LANGUAGE sql IMMUTABLE AS $g$
     SELECT sha256(convert_to('kim-chain:' || p_tenant || ':' || p_context, 'UTF8'))
 $g$;
+-- Signed checkpoints (ADR 0003): the signed statement beside position and hash; the head
+-- row's recorded_at is the last event's, so the append statement can hash it (chain v2).
+ALTER TABLE {schema}.checkpoints ADD COLUMN IF NOT EXISTS statement text;
+ALTER TABLE {schema}.log_heads ADD COLUMN IF NOT EXISTS recorded_at timestamptz;
+-- recorded_at as the chain hashes it: ISO 8601 in UTC with microseconds, as Python's
+-- isoformat gives it ('2026-12-01T16:48:11.123456+00:00').
+CREATE OR REPLACE FUNCTION {schema}.chain_time(p_at timestamptz)
+RETURNS text LANGUAGE sql STABLE AS $t$
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00'
+$t$;
+-- The v2 link: sha256(previous || position (8 bytes) || digest || 0x1e || recorded_at).
+CREATE OR REPLACE FUNCTION {schema}.chain_link_v2(
+    p_prev bytea, p_pos bigint, p_digest bytea, p_at timestamptz
+) RETURNS bytea LANGUAGE sql STABLE AS $l$
+    SELECT sha256(p_prev || int8send(p_pos) || p_digest || '\x1e'::bytea
+        || convert_to({schema}.chain_time(p_at), 'UTF8'))
+$l$;
 CREATE TABLE IF NOT EXISTS {schema}.idempotency (
     tenant text NOT NULL,
     key text NOT NULL,
@@ -84,6 +101,7 @@ DECLARE
     j int;
     first bigint;
     prev bytea;
+    at timestamptz;
 BEGIN
     PERFORM set_config('role', 'kim_tenant', true);
     FOR i IN 1 .. cardinality(p_tenant) LOOP
@@ -99,17 +117,20 @@ BEGIN
             SELECT first + row_number() OVER (ORDER BY e.ord), e.ord
             FROM unnest(p_req) WITH ORDINALITY AS e(r, ord) WHERE e.r = i ORDER BY e.ord
         LOOP
-            prev := sha256(prev || int8send(pos) || p_digests[req]);
+            at := clock_timestamp();
+            prev := {schema}.chain_link_v2(prev, pos, p_digests[req], at);
             INSERT INTO {schema}.events (tenant, context, position, event_id, originator_id,
                 originator_version, topic, state, actor, correlation_id, causation_id,
-                traceparent, hash)
+                traceparent, hash, recorded_at)
             VALUES (p_tenant[i], p_context[i], pos, p_eids[req], p_oids[req], p_vers[req],
-                p_topics[req], p_states[req], p_actor[i], p_corr[i], p_cause[i], p_tp[i], prev);
+                p_topics[req], p_states[req], p_actor[i], p_corr[i], p_cause[i], p_tp[i], prev,
+                at);
             j := j + 1;
             req := i;
             RETURN NEXT;
         END LOOP;
-        UPDATE {schema}.log_heads h SET position = first + j, hash = prev
+        UPDATE {schema}.log_heads h SET position = first + j, hash = prev,
+            recorded_at = coalesce(at, h.recorded_at)
             WHERE h.tenant = p_tenant[i] AND h.context = p_context[i];
         IF p_key[i] IS NOT NULL THEN
             INSERT INTO {schema}.idempotency (tenant, key, request_hash, status, outcome,

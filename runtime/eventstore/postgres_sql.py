@@ -14,22 +14,24 @@ def single_append_sql(s: str) -> bytes:
     """
     # The head row's update computes the new hash from the head's previous hash: under
     # concurrency PostgreSQL re-evaluates it on the latest committed head, so the chain
-    # follows the order in which positions are given. Positional parameters (cheaper for
-    # the driver than named ones), made by single_append_params.
+    # follows the order in which positions are given. recorded_at is taken there too (after
+    # the head row's lock, so it grows with the position) and hashed (chain v2). Positional
+    # parameters (cheaper for the driver than named ones), made by single_append_params.
     return (
         "WITH cfg AS (SELECT set_config('kim.tenant', %s, true) AS tenant),"
-        f" head AS (INSERT INTO {s}.log_heads (tenant, context, position, hash)"
-        f" SELECT cfg.tenant, %s, 1, sha256({s}.chain_genesis(cfg.tenant, %s)"
-        " || int8send(1::bigint) || %s) FROM cfg"
-        f" ON CONFLICT (tenant, context) DO UPDATE SET position = {s}.log_heads.position + 1,"
-        f" hash = sha256(coalesce({s}.log_heads.hash, {s}.chain_genesis(EXCLUDED.tenant,"
-        f" EXCLUDED.context)) || int8send({s}.log_heads.position + 1) || %s)"
-        " RETURNING tenant, context, position, hash)"
+        f" head AS (INSERT INTO {s}.log_heads (tenant, context, position, hash, recorded_at)"
+        f" SELECT cfg.tenant, %s, 1, {s}.chain_link_v2({s}.chain_genesis(cfg.tenant, %s), 1, %s,"
+        " x.at), x.at FROM cfg, (SELECT clock_timestamp() AS at) x"
+        " ON CONFLICT (tenant, context) DO UPDATE SET (position, recorded_at, hash) ="
+        f" (SELECT n.pos, n.at, {s}.chain_link_v2(coalesce({s}.log_heads.hash,"
+        f" {s}.chain_genesis(EXCLUDED.tenant, EXCLUDED.context)), n.pos, %s, n.at)"
+        f" FROM (SELECT {s}.log_heads.position + 1 AS pos, clock_timestamp() AS at) n)"
+        " RETURNING tenant, context, position, hash, recorded_at)"
         f" INSERT INTO {s}.events (tenant, context, position, event_id, originator_id,"
         " originator_version, topic, state, actor, correlation_id, causation_id, traceparent,"
-        " hash)"
+        " hash, recorded_at)"
         " SELECT head.tenant, head.context, head.position, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " head.hash FROM head RETURNING position"
+        " head.hash, head.recorded_at FROM head RETURNING position"
     ).encode()
 
 

@@ -31,10 +31,11 @@ from runtime.eventstore.records import (
     record_of,
     row_of,
 )
-from runtime.eventstore.sqlite_file import TenantFile, log_heads, utcnow
+from runtime.eventstore.sqlite_file import TenantFile, log_heads, utcnow, write_head
 from runtime.eventstore.sqlite_idempotency import IdempotencyFiles, write_idempotency
 from runtime.eventstore.sqlite_index import IndexFiles, write_index
 from runtime.eventstore.sqlite_keys import SubjectKeyFiles
+from runtime.signing import SignedHead
 
 
 class SqliteEventLogStore(SubjectKeyFiles, IdempotencyFiles, IndexFiles, EventLogStore):
@@ -110,12 +111,13 @@ class SqliteEventLogStore(SubjectKeyFiles, IdempotencyFiles, IndexFiles, EventLo
                         meta.traceparent,
                         now,
                     )
-                    previous = chain.link(bytes(previous), pos, chain.record_digest(unsealed))
+                    previous = chain.seal(unsealed, bytes(previous))
                     records.append(replace(unsealed, hash=previous))
                 conn.executemany(
                     f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [_sqlite_row(r) for r in records],
                 )
+                write_head(conn, tenant, context, positions[-1], previous)
                 if idempotency is not None:
                     write_idempotency(conn, tenant, context, events, positions, idempotency, now)
                 if index_changes or bounds:
@@ -259,6 +261,10 @@ class SqliteEventLogStore(SubjectKeyFiles, IdempotencyFiles, IndexFiles, EventLo
                         f"INSERT INTO events ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         [_sqlite_row(r) for r in rows],
                     )
+                    for t, c in {(r.tenant, r.context) for r in rows}:
+                        last = max((r for r in rows if (r.tenant, r.context) == (t, c)),
+                                   key=lambda r: r.position)  # fmt: skip
+                        write_head(conn, t, c, last.position, last.hash)
             batch.clear()
 
         for r in records:
@@ -277,9 +283,49 @@ class SqliteEventLogStore(SubjectKeyFiles, IdempotencyFiles, IndexFiles, EventLo
     def add_checkpoint(self, tenant: str, context: str, position: int, hash_: bytes) -> None:
         with self._must(tenant).write() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO checkpoints (tenant, context, position, hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 (tenant, context, position, hash_, utcnow()),
             )
+
+    def recorded_heads(self) -> dict[tuple[str, str], tuple[int, bytes | None]]:
+        found: dict[tuple[str, str], tuple[int, bytes | None]] = {}
+        for db in self._all_files():
+            with db.read() as conn:
+                for t, c, p, h in conn.execute(
+                    "SELECT tenant, context, position, hash FROM log_heads"
+                ):
+                    found[(t, c)] = (int(p), None if h is None else bytes(h))
+        return found
+
+    def add_signed_checkpoints(self, signed: Sequence[SignedHead]) -> None:
+        by_tenant: dict[str, list[SignedHead]] = {}
+        for head in signed:
+            by_tenant.setdefault(head.tenant, []).append(head)
+        for tenant, heads in sorted(by_tenant.items()):
+            with self._must(tenant).write() as conn:
+                conn.executemany(
+                    "INSERT INTO checkpoints (tenant, context, position, hash, created_at,"
+                    " statement) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                    " statement = COALESCE(checkpoints.statement, excluded.statement)",
+                    [(h.tenant, h.context, h.position, h.hash, utcnow(), h.line()) for h in heads],
+                )
+
+    def signed_checkpoints(self, tenant: str | None = None) -> list[SignedHead]:
+        files = self._all_files() if tenant is None else [self._file(tenant, create=False)]
+        found: list[SignedHead] = []
+        for db in files:
+            if db is None:
+                continue
+            with db.read() as conn:
+                rows = conn.execute(
+                    "SELECT statement FROM checkpoints WHERE statement IS NOT NULL"
+                    + (" AND tenant=?" if tenant is not None else "")
+                    + " ORDER BY tenant, context, position",
+                    (tenant,) if tenant is not None else (),
+                ).fetchall()
+            found.extend(SignedHead.of_line(r[0]) for r in rows)
+        return found
 
     def checkpoints(self, tenant: str, context: str) -> list[tuple[int, bytes]]:
         db = self._file(tenant, create=False)

@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     created_at TEXT NOT NULL,
     PRIMARY KEY (tenant, context, position)
 );
+CREATE TABLE IF NOT EXISTS log_heads (
+    tenant TEXT NOT NULL,
+    context TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    hash BLOB,
+    PRIMARY KEY (tenant, context)
+);
 CREATE TABLE IF NOT EXISTS index_entries (
     tenant TEXT NOT NULL,
     context TEXT NOT NULL,
@@ -108,12 +115,23 @@ class TenantFile:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA secure_delete=ON")  # erased keys are overwritten
         legacy = _unscoped_idempotency(self.conn)  # asked before the schema adds the table
+        headless = not _has_table(self.conn, "log_heads")
         self.conn.executescript(SCHEMA)
         if legacy:  # a file from before keyed digests: unsalted hashes under unscoped keys
             self.conn.execute("DELETE FROM idempotency")
         columns = {row[1] for row in self.conn.execute("PRAGMA table_info(events)")}
         if "hash" not in columns:  # a file from before the hash chain
             self.conn.execute("ALTER TABLE events ADD COLUMN hash BLOB")
+        if headless:  # a file from before the head rows: take them from the events
+            self.conn.execute(
+                "INSERT OR IGNORE INTO log_heads SELECT e.tenant, e.context, e.position, e.hash"
+                " FROM events e WHERE e.position = (SELECT MAX(position) FROM events m"
+                " WHERE m.tenant = e.tenant AND m.context = e.context)"
+            )
+        checkpoint_columns = {row[1] for row in self.conn.execute("PRAGMA table_info(checkpoints)")}
+        if "statement" not in checkpoint_columns:  # signed checkpoints (ADR 0003)
+            with contextlib.suppress(sqlite3.OperationalError):  # another process was first
+                self.conn.execute("ALTER TABLE checkpoints ADD COLUMN statement TEXT")
         key_columns = {row[1] for row in self.conn.execute("PRAGMA table_info(subject_keys)")}
         if "epoch" not in key_columns:  # raw keys from before key epochs (ADR 0006)
             with contextlib.suppress(sqlite3.OperationalError):  # another process was first
@@ -138,6 +156,29 @@ class TenantFile:
     def read(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
             yield self.conn
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+        ).fetchone()
+        is not None
+    )
+
+
+def write_head(
+    conn: sqlite3.Connection, tenant: str, context: str, position: int, hash_: bytes | None
+) -> None:
+    """The log's head row (position and hash of its last event), in the append's
+    transaction: kept apart from the events, so verify sees a tail deleted or appended
+    behind the store's back (ADR 0003)."""
+    conn.execute(
+        "INSERT INTO log_heads VALUES (?, ?, ?, ?) ON CONFLICT (tenant, context) DO UPDATE"
+        " SET position = excluded.position, hash = excluded.hash"
+        " WHERE excluded.position >= log_heads.position",
+        (tenant, context, position, hash_),
+    )
 
 
 def _unscoped_idempotency(conn: sqlite3.Connection) -> bool:

@@ -1,4 +1,4 @@
-"""The service skeleton every context gets: health, readiness, problems, correlation."""
+"""The service skeleton every context gets: health, readiness, problems, correlation, limits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from contexts.tenancy.contracts import TenantInfo
 from runtime import context as request_context
 from runtime.http.auth import Principal, TokenVerifier
-from runtime.http.problems import install_problem_handlers
+from runtime.http.limits import EdgeLimits
+from runtime.http.problems import PROBLEM_RESPONSES, install_problem_handlers
 from runtime.platform import Platform
 from runtime.settings import check_production
 
@@ -87,10 +88,14 @@ def create_service_app(
     check_production(platform.settings)
     app = FastAPI(title=title, description=description, version="0.1.0", **kwargs)
     app.state.platform = platform
-    app.state.verifier = TokenVerifier(platform.settings)
+    app.state.verifier = TokenVerifier(
+        platform.settings, lambda refresh: platform.directory(refresh=refresh)
+    )
     install_problem_handlers(app)
+    # Size and rate limits (runtime/http/limits.py), inside the correlation id's middleware.
+    app.add_middleware(EdgeLimits, settings=platform.settings, verifier=app.state.verifier)
     app.middleware("http")(_correlation)
     app.include_router(health_router())
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     return app

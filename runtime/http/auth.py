@@ -11,6 +11,7 @@ personal data they may see; for auditors, ``mandate``: the tenants their audit m
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -19,7 +20,7 @@ from uuid import UUID
 import jwt
 from fastapi import Request
 
-from contexts.tenancy.contracts import TenantDirectory
+from contexts.tenancy.contracts import TenantDirectory, TenantKind
 from runtime.http.problems import Problem
 from runtime.settings import Settings
 
@@ -87,8 +88,19 @@ def _unauthorized(detail: str) -> Problem:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    """Checks a token's signature, claims and lifetime (``verify``); with ``directory`` (the
+    registry, ``refresh`` to reread it) a request's token must also name a registered tenant,
+    and ``platform_admin`` counts only in a token of the state programme's tenant (the root
+    of the hierarchy). While nothing is registered yet, a token of any tenant is taken, so a
+    platform_admin can register the state programme (bootstrapping)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        directory: Callable[[bool], TenantDirectory] | None = None,
+    ) -> None:
         self.settings = settings
+        self.directory = directory
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
@@ -114,6 +126,7 @@ class TokenVerifier:
             raise _unauthorized("the token has expired") from None
         except jwt.PyJWTError as e:
             raise _unauthorized(f"invalid token: {e}") from None
+        self._check_lifetime(claims)
         roles: set[Role] = set()
         for role in claims.get("roles") or []:
             try:
@@ -139,6 +152,39 @@ class TokenVerifier:
             frozenset(mandate) if mandate is not None else None,
         )
 
+    def _check_lifetime(self, claims: dict[str, object]) -> None:
+        """At most ``KIM_TOKEN_MAX_LIFETIME`` seconds from issue (``iat``, never later than
+        now) to expiry."""
+        exp, iat, now = claims["exp"], claims.get("iat"), time.time()
+        if not isinstance(exp, int | float):
+            raise _unauthorized("invalid token: the exp claim is not a number")
+        issued = min(iat, now) if isinstance(iat, int | float) else now
+        if exp - issued > self.settings.token_max_lifetime:
+            raise _unauthorized(
+                "invalid token: it is valid for longer than the maximum of"
+                f" {self.settings.token_max_lifetime} seconds"
+            )
+
+    def registered(self, principal: Principal) -> Principal:
+        """The principal of a registered tenant (401 otherwise), ``platform_admin`` kept only
+        for the state programme's tenant."""
+        if self.directory is None:
+            return principal
+        directory = self.directory(False)
+        info = directory.get(principal.tenant)
+        if info is None:
+            directory = self.directory(True)
+            info = directory.get(principal.tenant)
+        if info is None and directory.tenants:
+            raise _unauthorized("invalid token: the tenant claim names no registered tenant")
+        root = info is None or (info.kind == TenantKind.STATE_PROGRAMME and info.parent is None)
+        if Role.PLATFORM_ADMIN in principal.roles and not root:
+            roles = principal.roles - {Role.PLATFORM_ADMIN}
+            return Principal(
+                principal.subject, principal.tenant, roles, principal.position, principal.mandate
+            )
+        return principal
+
     def from_request(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -146,7 +192,7 @@ class TokenVerifier:
             raise _unauthorized("this endpoint needs a bearer token (Authorization: Bearer ...)")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("the Authorization header must be 'Bearer <token>'")
-        return self.verify(token.strip())
+        return self.registered(self.verify(token.strip()))
 
 
 def authorize(

@@ -26,7 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from contexts.shared.application import TenantApplication
 from runtime import context as request_context
@@ -35,6 +35,7 @@ from runtime.eventstore.base import EventLogStore
 from runtime.eventstore.records import CommandOutcome, IdempotencyRecord, event_type_of
 from runtime.http.auth import Principal
 from runtime.http.problems import Problem
+from runtime.http.strict_input import refusal, scalar_of
 from runtime.platform import Platform
 from runtime.telemetry import current_traceparent, tracer
 
@@ -42,10 +43,30 @@ IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 AppT = TypeVar("AppT", bound=TenantApplication)
 
 
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields and trim strings."""
+MAX_ITEMS = 100
+"""No list or dict in a request body holds more items than this unless its field says so
+(``Field(max_length=MAX_ITEMS)`` on every list and dict field of a request model)."""
+MAX_STRING = 10_000
+"""No string in a request body is longer than this (characters) unless its field says so."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields, trim strings and bound their length: every string
+    at most ``MAX_STRING`` characters (fields may set a lower ``max_length``); lists and dicts
+    carry ``Field(max_length=MAX_ITEMS)`` (pydantic has no default for them; a test walks every
+    request model)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=MAX_STRING)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        """No ``0`` for a date, no ``"5"`` or ``true`` for a number (``strict_input``)."""
+        field = cls.model_fields.get(info.field_name or "")
+        reason = refusal(scalar_of(field.annotation) if field else None, value)
+        if reason is not None:
+            raise ValueError(reason)
+        return value
 
 
 def request_hash(secret: str, request: Request, body: BaseModel | None) -> str:

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
 
 from contexts.shared.errors import DomainError
 from contexts.shared.indexes import IndexBoundExceeded
@@ -34,6 +36,47 @@ TITLES = {
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ProblemDetails",
+    "type": "object",
+    "description": "RFC 9457 problem details; ``rule`` names the platform's rule",
+    "required": ["type", "title", "status", "detail", "instance", "rule"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:kim:problem:validation-failed"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "rule": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+PROBLEM_STATUSES = {
+    400: "Malformed request (e.g. a body that is no JSON)",
+    401: "No valid bearer token",
+    403: "The token's roles or tenant may not do this",
+    404: "No such tenant or record (also where telling them apart would leak)",
+    409: "Conflict with the current state (concurrent write, reused idempotency key, a rule)",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid or missing fields, or a domain rule refused the input",
+    429: "Too many requests; retry after the Retry-After seconds",
+    503: "Not ready (store, bus or audit log unavailable)",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+    for status, text in PROBLEM_STATUSES.items()
+}
+"""The problem answers every operation declares in the OpenAPI (``create_service_app``)."""
 
 
 class Problem(Exception):
@@ -147,11 +190,32 @@ async def _index_bound(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 409, exc.bound.rule, exc.bound.detail)
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at this path (Starlette's own ``Allow``
+    names only the first route matching the path), with OPTIONS."""
+    methods = [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return [*methods, "OPTIONS"] if methods else []
+
+
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     rule = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
     detail = str(exc.detail) if exc.detail else TITLES.get(exc.status_code, "Error")
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        if request.method == "OPTIONS":  # what the resource answers to (RFC 9110, 9.3.7)
+            return Response(status_code=204, headers=headers)
     return problem_response(request, exc.status_code, rule, detail, headers=headers)
 
 

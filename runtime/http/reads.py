@@ -17,6 +17,8 @@ from runtime.platform import Platform
 
 WAIT_LIMIT_SECONDS = 5.0
 MAX_PAGE = 200
+MAX_POSITION = 2**63 - 1
+"""No log position is larger (the stores keep positions as signed 64-bit integers)."""
 
 
 def wanted_position(request: Request, platform: Platform, tenant: str, context: str) -> int:

@@ -6,49 +6,147 @@ from __future__ import annotations
 import argparse
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runtime.console import console
 from runtime.console import progress_bar as _progress
 from runtime.settings import Settings
 
+if TYPE_CHECKING:
+    from runtime.signing import AuditorFile
+
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
-    """``kim audit verify`` (exit 1 on a break) and ``kim audit checkpoint``."""
+    """``kim audit verify`` (exit 0 intact, 1 broken, 3 not yet covered) and ``checkpoint``."""
     from runtime import audit
     from runtime.eventstore import open_store
 
+    if args.action == "checkpoint" and args.init_key:
+        return _init_signing_key(settings)
+    against = None
+    if args.action == "verify" and args.against:
+        against = _read_against(args.against)
+        if against is None:
+            return 2
     store = open_store(settings.event_store, pg_schema=settings.pg_schema)
     tenants = [args.tenant] if args.tenant else None
     try:
         if args.action == "export":
             return _audit_export(args, store)
         if args.action == "access-log":
-            return _access_log(args, store)
+            from services.audit.access_log_cli import access_log
+
+            return access_log(args, store)
         if args.action in ("statement", "report"):
             return _audit_report(args, store)
         if args.action == "checkpoint":
-            count = audit.checkpoint(store, tenants)
-            console.print(f"{count} Prüfpunkte gesetzt (Position und Hash je Protokoll).")
-            return 0
+            return _checkpoint(args, settings, store, tenants)
         total = sum(h for (t, _), h in store.heads().items() if tenants is None or t in tenants)
         with _progress() as progress:
             task = progress.add_task("Hash-Kette prüfen", total=total)
-            result = audit.verify(store, tenants, partial(progress.advance, task))
+            result = audit.verify(
+                store, tenants, partial(progress.advance, task),
+                against=against.heads if against is not None else None,
+            )  # fmt: skip
     finally:
         store.close()
-    if result.intact:
-        console.print(
-            f"Unverändert: {result.events} Ereignisse in {result.logs} Protokollen,"
-            " die Hash-Ketten sind lückenlos."
-        )
-        return 0
     for f in result.findings:
         console.print(
             f"[red]Manipulation oder Lücke: {f.tenant}/{f.context}, erste fehlerhafte"
             f" Position {f.position}: {f.reason}"
         )
-    return 1
+    if result.findings:
+        return result.exit_code
+    console.print(
+        f"Unverändert: {result.events} Ereignisse in {result.logs} Protokollen,"
+        " die Hash-Ketten sind lückenlos."
+    )
+    if not result.against:
+        console.print(
+            "Ohne --against zeigt das nur, dass Ereignisse, Kopfzeilen und Prüfpunkte des"
+            " Datenbestands zueinander passen; gegen eine Neuberechnung der ganzen Kette"
+            " schützen erst die signierten Prüfpunkte, die ein Prüfer aufbewahrt."
+        )
+    for (tenant, context), (signed, last) in sorted(result.uncovered.items()):
+        console.print(
+            f"[yellow]Noch nicht abgedeckt: {tenant}/{context}, Positionen {signed + 1} bis"
+            f" {last} folgen dem letzten signierten Prüfpunkt ({signed}); ob sie echt sind,"
+            " zeigt erst ein späterer Prüfpunkt."
+        )
+    return result.exit_code
+
+
+def _read_against(path: str) -> AuditorFile | None:
+    from runtime.signing import read_auditor_file
+
+    try:
+        found = read_auditor_file(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError) as e:
+        console.print(f"[red]Prüfpunktdatei {path} nicht lesbar: {e}")
+        return None
+    if not found.public_keys:
+        console.print(f"[red]Prüfpunktdatei {path} enthält keinen öffentlichen Schlüssel.")
+        return None
+    for h in found.unsigned:
+        console.print(
+            f"[yellow]Prüfpunkt {h.tenant}/{h.context} {h.position} in {path}: die Signatur"
+            " passt nicht zum Schlüssel der Datei; er wird nicht verwendet."
+        )
+    return found
+
+
+def _init_signing_key(settings: Settings) -> int:
+    from runtime.signing import create_signing_key, load_signer, signing_key_of
+
+    path, _create = signing_key_of(settings)
+    if path is None:
+        console.print("[red]Mit PostgreSQL bitte KIM_SIGNING_KEY_FILE angeben.")
+        return 2
+    try:
+        create_signing_key(path)
+    except FileExistsError:
+        console.print(f"[red]Signaturschlüssel {path} gibt es schon; er wird nicht ersetzt.")
+        return 2
+    signer = load_signer(path)
+    console.print(
+        f"Signaturschlüssel {path} angelegt (Ed25519, Schlüssel {signer.key_id}). Er gehört"
+        " nicht in die Datenbank und nicht in ihre Datensicherung. Öffentlicher Schlüssel:"
+        f" {signer.public_key}"
+    )
+    return 0
+
+
+def _checkpoint(
+    args: argparse.Namespace, settings: Settings, store: Any, tenants: list[str] | None
+) -> int:
+    from runtime import audit
+    from runtime.signing import SigningKeyProblem, export_lines, open_signer
+
+    try:
+        signer = open_signer(settings, store)
+    except SigningKeyProblem as e:
+        console.print(f"[red]{e}")
+        return 2
+    if signer is None and args.export:
+        console.print(
+            "[red]Ohne Signaturschlüssel (KIM_SIGNING_KEY_FILE) gibt es nichts zu exportieren."
+        )
+        return 2
+    count = audit.checkpoint(store, tenants, signer)
+    if signer is None:
+        console.print(
+            f"[yellow]{count} Prüfpunkte ungezeichnet gesetzt: KIM_SIGNING_KEY_FILE fehlt."
+        )
+        return 0
+    console.print(f"{count} Prüfpunkte gesetzt und signiert (Schlüssel {signer.key_id}).")
+    if args.export:
+        heads = [h for h in store.signed_checkpoints(args.tenant) if h.key_id == signer.key_id]
+        Path(args.export).write_text(export_lines(signer.public_key, heads), encoding="utf-8")
+        console.print(
+            f"{len(heads)} signierte Prüfpunkte mit dem öffentlichen Schlüssel nach"
+            f" {args.export} exportiert; bewahren Sie die Datei außerhalb der Plattform auf."
+        )
+    return 0
 
 
 def _audit_export(args: argparse.Namespace, store: Any) -> int:
@@ -101,88 +199,6 @@ def _audit_export(args: argparse.Namespace, store: Any) -> int:
             f" Mitgliedsstädte {', '.join(left_out)}. Exportieren Sie sie einzeln, sonst fehlen"
             " ihre Zahlen im Sachbericht (der Nachweis nennt sie als fehlende Mandanten)."
         )
-    return 0
-
-
-ACCESS_LOG_HEADER = ["Zeitpunkt (UTC)", "Wer", "Rollen", "Stelle", "Daten", "Zweck", "Fall"]
-ACCESS_LOG_HEADER += ["Zugang", "Eintrag"]
-PURPOSES = {
-    "case": "Fallbearbeitung",
-    "supervision": "Fachaufsicht",
-    "approval": "Genehmigung (Fachaufsicht)",
-    "registration": "Erfassung (vor dem ersten Fall)",
-    "audit": "Prüfung",
-}
-
-
-def _access_log(args: argparse.Namespace, store: Any) -> int:
-    """Who read the person's data when, why: from the index of reads by person."""
-    import csv
-    import io
-    import json
-    from uuid import UUID
-
-    from contexts.audit.application import AuditApplication
-    from contexts.tenancy.application import TenancyApplication
-
-    if not args.tenant or not args.person:
-        console.print("[red]kim audit access-log braucht --tenant und --person.")
-        return 2
-    if args.format == "pdf":
-        console.print("[red]Das Zugriffsprotokoll gibt es als csv oder json.")
-        return 2
-    try:
-        person = UUID(args.person)
-    except ValueError:
-        console.print(f"[red]--person erwartet die ID der Person (UUID), nicht {args.person!r}.")
-        return 2
-    if TenancyApplication(store.recorder).directory().get(args.tenant) is None:
-        console.print(f"[red]Mandant {args.tenant} ist nicht registriert.")
-        return 2
-    app = AuditApplication(args.tenant, store.recorder)
-    with _progress() as progress:
-        task = progress.add_task("Zugriffsprotokoll lesen", total=app.count_reads_of(person))
-        reads = app.reads_of(person, progress=partial(progress.advance, task))
-    rows: list[dict[str, Any]] = [
-        {
-            "at": r.created_on.isoformat(timespec="seconds"),
-            "reader": r.reader,
-            "roles": r.roles,
-            "position": r.position,
-            "fields": r.fields,
-            "purpose": r.purpose,
-            "case_id": r.case_id,
-            "channel": r.channel,
-            "entry": str(r.id),
-        }
-        for r in reads
-    ]
-    if args.format == "json":
-        text = json.dumps(
-            {"tenant": args.tenant, "person": str(person), "reads": rows},
-            indent=2, ensure_ascii=False,
-        )  # fmt: skip
-        text += "\n"
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-        writer.writerow(ACCESS_LOG_HEADER)
-        for row in rows:
-            writer.writerow([
-                row["at"], row["reader"], ", ".join(row["roles"]), row["position"] or "",
-                ", ".join(row["fields"]), PURPOSES.get(row["purpose"], row["purpose"]),
-                row["case_id"] or "", "REST" if row["channel"] == "rest" else "GraphQL",
-                row["entry"],
-            ])  # fmt: skip
-        text = buffer.getvalue()
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        print(text, end="")
-    console.print(
-        f"{len(rows)} Zugriffe auf Daten der Person {person} bei {args.tenant}"
-        " (ohne die Daten selbst)."
-    )
     return 0
 
 
@@ -267,13 +283,34 @@ def _audit_report(args: argparse.Namespace, store: Any) -> int:
 
 def add_audit_parser(sub: Any) -> None:
     """``kim audit verify|checkpoint|export|statement|access-log`` (``report``: the old name)."""
-    audit = sub.add_parser("audit", help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte")
+    audit = sub.add_parser(
+        "audit",
+        help="Revisionssicherheit: Hash-Ketten prüfen, Prüfpunkte",
+        description="verify: Exit-Code 0 unverändert (mit --against: bis zum letzten"
+        " signierten Prüfpunkt jedes Protokolls), 1 Manipulation oder Lücke, 2 falscher"
+        " Aufruf, 3 unverändert, aber Ereignisse nach dem letzten signierten Prüfpunkt (noch"
+        " nicht abgedeckt).",
+    )
     audit.add_argument(
         "action", choices=["verify", "checkpoint", "export", "statement", "report", "access-log"],
         help="statement (auch: report): Verwendungsnachweis; access-log: Zugriffe auf die Daten"
         " einer Person (Auskunft nach Art. 15 DSGVO)",
     )  # fmt: skip
     audit.add_argument("--tenant", default=None, help="nur diesen Mandanten")
+    audit.add_argument(
+        "--against", default=None, metavar="FILE",
+        help="verify: gegen die signierten Prüfpunkte dieser Datei (kim audit checkpoint"
+        " --export) prüfen, mit deren öffentlichem Schlüssel",
+    )  # fmt: skip
+    audit.add_argument(
+        "--export", default=None, metavar="FILE",
+        help="checkpoint: alle signierten Prüfpunkte mit dem öffentlichen Schlüssel als JSON"
+        " Lines in diese Datei",
+    )  # fmt: skip
+    audit.add_argument(
+        "--init-key", action="store_true",
+        help="checkpoint: den Ed25519-Signaturschlüssel anlegen (KIM_SIGNING_KEY_FILE)",
+    )  # fmt: skip
     audit.add_argument("--out", default=None, help="Zieldatei (Export, Bericht)")
     audit.add_argument("--notice", default=None, help="Bescheid: Aktenzeichen oder ID")
     audit.add_argument("--year", type=int, default=None, help="Jahr des Verwendungsnachweises")

@@ -25,8 +25,9 @@ from runtime import audit as chain_audit
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Principal, Role, authorize
 from runtime.http.problems import Problem
-from runtime.http.reads import MAX_PAGE, next_link
+from runtime.http.reads import MAX_PAGE, MAX_POSITION, next_link
 from runtime.platform import Platform
+from runtime.signing import public_key_of
 from services.audit.narrative import Narrative
 from services.audit.report import Head, prepare, to_csv, to_pdf
 from services.audit.trail import directory_knowing, record_query
@@ -118,7 +119,9 @@ def get_statement(
     format: Literal["json", "csv", "pdf"] = "json",
     rule: VacancyRule = VacancyRule.TWELFTH_PER_VACANT_MONTH,
     as_of: Annotated[date | None, Query(description="end of this day (UTC)")] = None,
-    position: Annotated[int | None, Query(ge=1, description="log position")] = None,
+    position: Annotated[
+        int | None, Query(ge=1, le=MAX_POSITION, description="log position")
+    ] = None,
 ) -> Response:
     """The statement as of the end of ``as_of`` and/or a position of the coordination log.
 
@@ -163,27 +166,62 @@ def get_statement(
     return Response(view.model_dump_json(), media_type="application/json")
 
 
+class SignedHeadView(BaseModel):
+    """A log's head signed by the service's Ed25519 key (ADR 0003): ``signature`` over
+    ``kim-checkpoint-v1``, tenant, context, position, hash (hex), recorded_at and signed_at
+    joined by 0x1f."""
+
+    tenant: str
+    context: str
+    position: int
+    hash: str
+    recorded_at: str
+    signed_at: str
+    key_id: str
+    signature: str
+
+
 class VerificationView(BaseModel):
     tenant: str
     intact: bool
     logs: int
     events: int
     findings: list[dict[str, Any]]
+    public_key: str | None = None
+    signed_heads: list[SignedHeadView] = []
+    not_covered: list[dict[str, Any]] = []
 
 
 @router.get("/verification", summary="Check the tenant's hash chains")
 def verification(
     principal: PrincipalDep, tenant: TenantDep, platform: PlatformDep
 ) -> VerificationView:
+    """The chains, the head rows and checkpoints; the last signed head of every log (an
+    auditor keeps them and checks the store later with ``kim audit verify --against``, with
+    a public key they obtained apart from this answer); ``not_covered``: events after the
+    last signed head of a log."""
     check_mandate(principal, tenant.key, platform)
     record_query(platform, principal, tenant.key, "verification")
-    result = chain_audit.verify(platform.store, [tenant.key])
+    signer = platform.relay.signer
+    heads = chain_audit.signed_heads(platform.store, tenant.key)
+    if signer is not None:
+        key = public_key_of(signer.public_key)
+        heads = [h for h in heads if h.valid_under(key)]
+    result = chain_audit.verify(
+        platform.store, [tenant.key], against=heads if signer is not None else None
+    )
     return VerificationView(
         tenant=tenant.key,
         intact=result.intact,
         logs=result.logs,
         events=result.events,
         findings=[vars(f) for f in result.findings],
+        public_key=signer.public_key if signer is not None else None,
+        signed_heads=[SignedHeadView(**h.to_json()) for h in heads],
+        not_covered=[
+            {"context": c, "signed_upto": signed, "last_position": last}
+            for (_t, c), (signed, last) in sorted(result.uncovered.items())
+        ],
     )
 
 
@@ -205,7 +243,9 @@ def queries(
     tenant: TenantDep,
     platform: PlatformDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    after: Annotated[int, Query(ge=0, description="the log position of the last one seen")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_POSITION, description="the log position of the last one seen")
+    ] = 0,
 ) -> JSONResponse:
     """For the tenant's own coordination posts and auditors (the latter are recorded too).
 

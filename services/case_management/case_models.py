@@ -28,7 +28,7 @@ from contexts.case_management.domain import (
     ReferralSource,
     Service,
 )
-from runtime.http.commands import Strict
+from runtime.http.commands import MAX_ITEMS, Strict
 
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 SEALED = "free text about the person: sealed under the person's key"
@@ -55,6 +55,7 @@ class OpenCase(Strict):
 
 class Assess(CaseCommand):
     needs: dict[str, NeedLevel] = Field(
+        max_length=MAX_ITEMS,
         description=f"life dimension -> need level; dimensions: {LIFE_DIMENSIONS_DOC}",
         examples=[{"language": "high", "housing": "medium"}],
     )
@@ -63,6 +64,7 @@ class Assess(CaseCommand):
 
 class AgreeGoals(CaseCommand):
     goals: dict[str, Code] = Field(
+        max_length=MAX_ITEMS,
         description=f"life dimension -> goal; {SEALED}",
         examples=[{"language": "B1 course started", "housing": "own flat"}],
     )
@@ -126,7 +128,9 @@ class RecordAppointment(CaseCommand):
 class RecordContact(CaseCommand):
     on: date
     channel: ContactChannel
-    life_dimensions: list[str] = Field(default_factory=list, examples=[["language"]])
+    life_dimensions: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS, examples=[["language"]]
+    )
 
 
 class AddNote(CaseCommand):

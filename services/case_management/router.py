@@ -16,7 +16,7 @@ from contexts.case_management.people import ConsentPurpose, Person, Programme
 from contexts.case_management.retention import DataType
 from contexts.case_management.settings import OverLimit
 from runtime.http.auth import Access, Role, authorize
-from runtime.http.commands import Strict
+from runtime.http.commands import MAX_ITEMS, Strict
 from services.case_management import reads
 from services.case_management.access import COORDINATORS, STAFF, Work
 from services.case_management.case_models import RECIPIENT_KEY
@@ -48,10 +48,14 @@ class SettingsBody(Strict):
     caseload_limit_per_fte: int = Field(default=120, ge=100, le=1000)
     over_limit: OverLimit = OverLimit.REFUSE
     approvals: list[ApprovalStep] = Field(
-        default_factory=list, description="steps the supervising post must approve"
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="steps the supervising post must approve",
     )
     retention_years: dict[DataType, Annotated[int, Field(ge=0, le=30)] | None] = Field(
-        default_factory=dict, description="years after the last closure; null keeps the data"
+        default_factory=dict,
+        max_length=MAX_ITEMS,
+        description="years after the last closure; null keeps the data",
     )
     expected_version: int | None = Field(default=None, ge=1)
 
@@ -135,7 +139,7 @@ class PersonalData(Strict):
     date_of_birth: date | None = None
     contact: str | None = Field(default=None, max_length=200)
     languages: list[Annotated[str, Field(min_length=2, max_length=20)]] = Field(
-        default_factory=list, examples=[["uk", "ru"]]
+        default_factory=list, max_length=MAX_ITEMS, examples=[["uk", "ru"]]
     )
     nationality: str | None = Field(default=None, max_length=60)
     residence_status: str | None = Field(default=None, max_length=100)

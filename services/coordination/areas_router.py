@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.shares import propose_shares
+from runtime.http.commands import MAX_ITEMS
 from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
@@ -20,7 +21,9 @@ FTE = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, examples=["1.9"])
 
 class DefineArea(Strict):
     name: str = Field(min_length=1, max_length=200, examples=["RB Rheine"])
-    towns: list[str] = Field(min_length=1, examples=[["Rheine", "Neuenkirchen"]])
+    towns: list[str] = Field(
+        min_length=1, max_length=MAX_ITEMS, examples=[["Rheine", "Neuenkirchen"]]
+    )
     case_management_fte: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 
 
@@ -33,7 +36,9 @@ class ChangeShare(Strict):
 class ProposeShares(Strict):
     total_fte: FTE
     newcomers: dict[str, Annotated[int, Field(ge=0)]] = Field(
-        min_length=1, description="area name -> newly immigrated people (e.g. over 28)"
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="area name -> newly immigrated people (e.g. over 28)",
     )
 
 
@@ -78,7 +83,7 @@ def change_share(
     )
 
 
-@router.get("/regional-areas/{area_id}", summary="One regional area")
+@router.get("/regional-areas/{area_id:uuid}", summary="One regional area")
 def get_area(area_id: UUID, app: Reader) -> AreaView:
     a = app.get_regional_area(area_id)
     return AreaView(

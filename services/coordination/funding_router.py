@@ -21,6 +21,7 @@ from contexts.coordination.funding import (
 )
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
+from runtime.http.commands import MAX_ITEMS
 from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict, listed
@@ -37,9 +38,12 @@ class IssueNotice(Strict):
     baustein: int = Field(ge=1, le=3)
     period_start: date
     period_end: date
-    grants: dict[PositionType, FTE] = Field(min_length=1, examples=[{"case_management": "9.0"}])
+    grants: dict[PositionType, FTE] = Field(
+        min_length=1, max_length=MAX_ITEMS, examples=[{"case_management": "9.0"}]
+    )
     rates: dict[PositionType, EUR] = Field(
         min_length=1,
+        max_length=MAX_ITEMS,
         description="the rate per FTE and year the notice states for each granted position"
         " type (fachbezogene Pauschale); there is no default",
         examples=[{"case_management": "55000"}],
@@ -55,9 +59,11 @@ class AmendNotice(Strict):
     effective_from: date = Field(
         description="the day from which the amended grants, rates and material costs apply"
     )
-    grants: dict[PositionType, FTE] = Field(min_length=1)
+    grants: dict[PositionType, FTE] = Field(min_length=1, max_length=MAX_ITEMS)
     rates: dict[PositionType, EUR] = Field(
-        min_length=1, description="the rate per FTE and year for each granted position type"
+        min_length=1,
+        max_length=MAX_ITEMS,
+        description="the rate per FTE and year for each granted position type",
     )
     material_costs_per_year: EUR = Decimal(0)
     reason: str = Field(min_length=1, max_length=500)

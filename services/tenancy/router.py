@@ -12,7 +12,7 @@ from contexts.tenancy.application import TenancyApplication
 from contexts.tenancy.contracts import Office, TenantInfo, TenantKind
 from runtime.http.app import PlatformDep, PrincipalDep
 from runtime.http.auth import Role
-from runtime.http.commands import CommandRunner, Strict
+from runtime.http.commands import MAX_ITEMS, CommandRunner, Strict
 from runtime.http.problems import Problem
 
 router = APIRouter(prefix="/tenancy", tags=["tenancy"])
@@ -36,7 +36,7 @@ class RenameTenant(Strict):
 
 class AssignOffices(Strict):
     holder: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["staedteregion-aachen"])
-    offices: list[Office] = Field(min_length=1)
+    offices: list[Office] = Field(min_length=1, max_length=MAX_ITEMS)
     expected_version: int | None = Field(default=None, ge=1)
 
 

@@ -79,7 +79,9 @@ def test_an_intact_log_verifies_and_every_event_is_chained(store: EventLogStore)
     records = store.read_log(TENANT, CONTEXT)
     previous = chain.genesis(TENANT, CONTEXT)
     for r in records:
-        assert r.hash == chain.link(previous, r.position, chain.record_digest(r))
+        assert r.hash == chain.link_v2(
+            previous, r.position, chain.record_digest_v2(r), r.recorded_at
+        )
         previous = r.hash
     assert first_break(store) is None
     assert audit.checkpoint(store, [TENANT]) == 1

@@ -323,3 +323,6 @@ def test_health_endpoints_need_no_token(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
+
+
+# -- the tenant claim, platform_admin and the token's lifetime ------------------------------

@@ -34,7 +34,7 @@ def test_unknown_tenant_is_a_404_problem_and_appends_nothing(
     response = client.post(
         "/coordination/tenants/atlantis/organisations",
         json={"name": "Verein", "kind": "welfare_provider"},
-        headers=auth("atlantis", "coordinator"),
+        headers=auth("rheine", "coordinator"),
     )
     body = assert_problem(response, 404, "unknown-tenant")
     assert "atlantis" in body["detail"]
