@@ -32,13 +32,7 @@ class PersonCommands(CaseManagementBase):
         *,
         registered_by: UUID | None = None,
     ) -> list[Recording[UUID]]:
-        unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
-        if unknown:
-            raise DomainError(
-                "not-minimal-data",
-                f"fields beyond the minimum are not stored: {', '.join(unknown)}",
-                field="personal_data",
-            )
+        check_minimal(personal_data)
         data = dict(personal_data)
         if arrival_on is not None:
             data[ARRIVAL] = arrival_on.isoformat()
@@ -54,13 +48,7 @@ class PersonCommands(CaseManagementBase):
     def correct_personal_data(
         self, person_id: UUID, personal_data: dict[str, Any]
     ) -> list[Recording[UUID]]:
-        unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
-        if unknown:
-            raise DomainError(
-                "not-minimal-data",
-                f"fields beyond the minimum are not stored: {', '.join(unknown)}",
-                field="personal_data",
-            )
+        check_minimal(personal_data)
         person = self.get_person(person_id)
         person.correct(self.vault.seal(self.tenant, person_id, personal_data))
         return self.save(person)
@@ -124,3 +112,14 @@ class PersonCommands(CaseManagementBase):
         self.vault.erase(self.tenant, person_id)
         self.forget_requests([person_id, *person.cases])
         return True
+
+
+def check_minimal(personal_data: dict[str, Any]) -> None:
+    """Data are minimal: a person record takes only the fields of ``PERSONAL_FIELDS``."""
+    unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
+    if unknown:
+        raise DomainError(
+            "not-minimal-data",
+            f"fields beyond the minimum are not stored: {', '.join(unknown)}",
+            field="personal_data",
+        )

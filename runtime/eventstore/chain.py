@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from runtime.eventstore.records import LogRecord
 
@@ -88,20 +89,24 @@ def content_digest_v2(
     return hashlib.sha256(head + RECORD_SEPARATOR + state).digest()
 
 
+def _digest_fields(r: LogRecord) -> dict[str, Any]:
+    """The record's fields both rules hash (v2 adds the trace parent)."""
+    return {
+        "tenant": r.tenant,
+        "context": r.context,
+        "event_id": r.event_id,
+        "originator_id": str(r.originator_id),
+        "originator_version": r.originator_version,
+        "topic": r.topic,
+        "state": r.state,
+        "actor": r.actor,
+        "correlation_id": r.correlation_id,
+        "causation_id": r.causation_id,
+    }
+
+
 def record_digest_v2(r: LogRecord) -> bytes:
-    return content_digest_v2(
-        tenant=r.tenant,
-        context=r.context,
-        event_id=r.event_id,
-        originator_id=str(r.originator_id),
-        originator_version=r.originator_version,
-        topic=r.topic,
-        state=r.state,
-        actor=r.actor,
-        correlation_id=r.correlation_id,
-        causation_id=r.causation_id,
-        traceparent=r.traceparent,
-    )
+    return content_digest_v2(**_digest_fields(r), traceparent=r.traceparent)
 
 
 def link_v2(previous: bytes, position: int, digest: bytes, recorded_at: str) -> bytes:
@@ -120,18 +125,7 @@ def seal(r: LogRecord, previous: bytes) -> bytes:
 
 
 def record_digest(r: LogRecord) -> bytes:
-    return content_digest(
-        tenant=r.tenant,
-        context=r.context,
-        event_id=r.event_id,
-        originator_id=str(r.originator_id),
-        originator_version=r.originator_version,
-        topic=r.topic,
-        state=r.state,
-        actor=r.actor,
-        correlation_id=r.correlation_id,
-        causation_id=r.causation_id,
-    )
+    return content_digest(**_digest_fields(r))
 
 
 def link(previous: bytes, position: int, digest: bytes) -> bytes:

@@ -10,8 +10,6 @@ erases the person: the personal data is gone everywhere while every fact still r
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,20 +29,10 @@ from tests.case_support import (
     register_person,
     rheine_coordination_position,
 )
-from tests.support import Auth, assert_problem
+from tests.support import Auth, assert_problem, wait_for
 
 RHEINE = CM.format(tenant="rheine")
 EMSDETTEN = CM.format(tenant="emsdetten")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def types_in(platform: Platform, tenant: str, context: str) -> list[str]:

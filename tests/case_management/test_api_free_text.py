@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-import time
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -26,7 +26,7 @@ from runtime.eventstore.records import LogRecord
 from runtime.platform import Platform
 from tests.case_support import CM, demo_position, ok, register_person, rheine_coordination_position
 from tests.gateway.test_gateway import data_of, query
-from tests.support import Auth, assert_problem
+from tests.support import Auth, assert_problem, wait_for
 
 RHEINE = CM.format(tenant="rheine")
 EMSDETTEN = CM.format(tenant="emsdetten")
@@ -35,15 +35,6 @@ MARK = "Qx7"  # in every free text the case manager writes
 RELEASED = "Kein B1-Kurs mit Kinderbetreuung im Stadtgebiet"
 CASE_ROWS = """{ cases(tenant: "rheine") { id person state needs goals pendingApproval
   referrals { service recipient status outcome } } }"""
-
-
-def wait_for(check: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Collector:
@@ -216,9 +207,7 @@ def test_free_text_is_sealed_everywhere_and_opens_only_for_who_may_see_it(
         ("emsdetten", "case_management", "Case"),
         ("rheine", "coordination", "SystemGap"),
     ]:
-        rows = wait_for(
-            lambda c=context, t=tenant, k=kind: platform.read.rows(c, [t], k), f"{kind} rows"
-        )
+        rows = wait_for(partial(platform.read.rows, context, [tenant], kind), f"{kind} rows")
         assert MARK not in json.dumps([r.doc for r in rows]), (tenant, kind)
     for who in (cm, auth("nrw", "auditor")):
         cases = data_of(query(client, CASE_ROWS, who))["cases"]

@@ -3,28 +3,14 @@ coordinators see it until their post assigns it; no case manager reads or takes 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from runtime.platform import Platform
 from tests.case_support import CM, demo_position, note_position, ok, open_case, register_person
-from tests.support import Auth, assert_problem
+from tests.support import Auth, assert_problem, wait_for
 
 RHEINE = CM.format(tenant="rheine")
 EMSDETTEN = CM.format(tenant="emsdetten")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_transferred_case_is_for_the_destinations_post_until_it_assigns_it(

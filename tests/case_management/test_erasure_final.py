@@ -17,11 +17,8 @@ import json
 import logging
 import re
 import subprocess
-import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -38,20 +35,10 @@ from runtime.platform import Platform
 from runtime.settings import Settings, get_settings
 from tests.case_support import CM, demo_position, ok, register_person, rheine_coordination_position
 from tests.conftest import NATS_URL, PG_DSN
-from tests.support import Auth
+from tests.support import Auth, wait_for
 
 RHEINE = CM.format(tenant="rheine")
 SEALED = re.compile(rb"kimv1:[A-Za-z0-9+/=]+")
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def forms(raw: bytes) -> list[bytes]:
