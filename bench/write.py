@@ -22,7 +22,8 @@ from bench.write_stock import stock_shared_table, stock_table_per_tenant
 from bench.writers import PAYLOAD, TOPIC, Result, console, on_connections, run_threads
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import OrganisationKind
-from runtime.eventstore.postgres import TENANT_ROLE, PostgresEventLogStore
+from runtime.eventstore.postgres import PostgresEventLogStore
+from runtime.eventstore.postgres_roles import TENANT_ROLE
 from runtime.eventstore.postgres_sql import single_append_params, single_append_sql
 from runtime.eventstore.sqlite import SqliteEventLogStore
 
@@ -160,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rounds: dict[str, list[Result]] = {}
     store = PostgresEventLogStore(args.dsn, schema=schema, max_connections=20)
+    store.ready()  # the schema and the role kim_tenant, before raw sessions use them
     try:
         for r in range(args.rounds):
             round_schema = f"{schema}_r{r}"
@@ -171,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             round_store = PostgresEventLogStore(
                 args.dsn, schema=f"{round_schema}_kim", max_connections=20
             )
+            round_store.ready()  # its tables, before the raw sessions below use them
             try:
                 rounds.setdefault("event_row", []).append(
                     event_row_inserts(

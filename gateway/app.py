@@ -8,9 +8,12 @@ from typing import Any
 from cross_web import HTTPException
 from fastapi import Request
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from gateway.context import GatewayContext
 from gateway.schema import build_schema
+from runtime.eventstore import StoreUnavailable, unavailable
 from runtime.http.auth import TokenVerifier
 from runtime.http.problems import Problem
 from runtime.platform import Platform
@@ -40,6 +43,14 @@ class GatewayRouter(GraphQLRouter[GatewayContext, None]):
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as e:
             raise Problem(e.status_code, "graphql-request-invalid", e.reason) from None
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # A resolver that met a database fault: the whole answer is a 503 problem with
+        # Retry-After (runtime.http.problems), not a 200 with errors, as for REST.
+        for error in result.errors or ():
+            if unavailable(error.original_error):
+                raise StoreUnavailable("the database is unavailable") from error.original_error
+        return await super().process_result(request, result)
 
 
 def graphql_router(queries: Sequence[type]) -> GraphQLRouter[GatewayContext, None]:

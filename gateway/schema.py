@@ -26,6 +26,7 @@ from strawberry.utils.logging import StrawberryLogger
 from contexts.tenancy.contracts import TenantInfo
 from gateway.context import GatewayContext
 from gateway.trail import AccessTrail
+from runtime.eventstore import unavailable
 
 
 @strawberry.type(description="A tenant of the platform: district, city, region or member town")
@@ -144,6 +145,8 @@ class GatewaySchema(strawberry.Schema):
                 code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
                 path = ".".join(str(p) for p in error.path or []) or "-"
                 log.info("graphql refusal %s at %s: %s", code, path, error.message)
+            elif unavailable(error.original_error):
+                continue  # a database fault: logged once by the store, answered with 503
             else:
                 StrawberryLogger.error(error, execution_context)
 

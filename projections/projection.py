@@ -61,7 +61,7 @@ class AggregateProjection:
         # event costs no read of the read store (only writes, sent in one round trip).
         self._docs: OrderedDict[tuple[str, UUID], dict[str, Any]] = OrderedDict()
         self._summaries: dict[str, Counter[str]] = {}
-        self._positions = read.positions(name)
+        self._read_positions: dict[tuple[str, str], int] | None = None  # read on first use
         self._lock = threading.Lock()
         self.consumer = TrackedConsumer(
             name=f"projection-{name}",
@@ -71,6 +71,18 @@ class AggregateProjection:
             log_reader=lambda t, c, after, upto: events.read_log(t, c, after=after, upto=upto),
             process_batch=self.apply_batch,
         )
+
+    @property
+    def _positions(self) -> dict[tuple[str, str], int]:
+        """The read models' positions, read when first needed (not at start: the database
+        may be down then; a service starts anyway)."""
+        if self._read_positions is None:
+            self._read_positions = self.read.positions(self.name)
+        return self._read_positions
+
+    @_positions.setter
+    def _positions(self, positions: dict[tuple[str, str], int]) -> None:
+        self._read_positions = positions
 
     def position(self, tenant: str) -> int:
         return self._positions.get((tenant, self.context), 0)

@@ -3,14 +3,16 @@ a row-level security policy that admits only the tenants the session names (see 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool
 
+from runtime.eventstore.outage import DbTimeouts
+from runtime.eventstore.postgres_pools import Checkout, open_pool
+from runtime.eventstore.postgres_roles import migrate
 from runtime.readstore import (
     ANALYZE_FROM,
     Doc,
@@ -92,26 +94,47 @@ class _PgTx(ReadTx):
 
 
 class PostgresReadStore(ReadStore):
-    """Read models in the event store's schema, on a pool of their own (two connections)."""
+    """Read models in the event store's schema, on a pool of their own (two connections).
 
-    def __init__(self, dsn: str, schema: str, max_connections: int = 2) -> None:
+    Nothing is touched on construction: the tables are made before the first statement,
+    after ``ready`` (the event store's migration, which creates the schema and the role);
+    without it, this store applies the event store's schema itself.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        max_connections: int = 2,
+        *,
+        timeouts: DbTimeouts | None = None,
+        ready: Callable[[], None] | None = None,
+    ) -> None:
+        self.dsn = dsn
         self.schema = schema
-        with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('kim-migrate'))")
-            conn.execute(PG_DDL.format(schema=schema).encode())
-        self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=max_connections,
-            open=True,
-            name=f"kim-{schema}-read",
-            kwargs={"autocommit": True},
-            timeout=30.0,
+        self.timeouts = timeouts or DbTimeouts()
+        self._store_ready = ready
+        self._checkout = Checkout(
+            f"PostgreSQL read store ({schema})", self.timeouts, self._migrate, []
         )
+        self.pool = open_pool(
+            dsn, name=f"kim-{schema}-read", timeouts=self.timeouts, outage=self._checkout.outage,
+            min_size=1, max_size=max_connections,
+        )  # fmt: skip
+        self._checkout.pools = [self.pool]
+
+    def _migrate(self) -> None:
+        if self._store_ready is not None:
+            self._store_ready()
+            migrate(self.dsn, self.schema, self.timeouts, PG_DDL)
+        else:
+            from runtime.eventstore.postgres import DDL
+
+            migrate(self.dsn, self.schema, self.timeouts, DDL, PG_DDL)
 
     @contextmanager
     def transaction(self, projection: str) -> Iterator[ReadTx]:
-        with self.pool.connection() as conn, conn.pipeline(), conn.transaction():
+        with self._checkout.connection(self.pool) as conn, conn.pipeline(), conn.transaction():
             # Pipeline mode: the writes of a batch go out without waiting for each answer.
             # Read models are rebuilt from the log: their commit need not wait for the disk.
             # Rows and position stay in one transaction, so a crash loses a consistent tail
@@ -120,7 +143,7 @@ class PostgresReadStore(ReadStore):
             yield _PgTx(conn, self.schema, projection)
 
     def position(self, projection: str, tenant: str, context: str) -> int:
-        with self.pool.connection() as conn:
+        with self._checkout.connection(self.pool) as conn:
             row = conn.execute(
                 f"SELECT position FROM {self.schema}.rm_positions"
                 " WHERE projection=%s AND tenant=%s AND context=%s".encode(),
@@ -129,7 +152,7 @@ class PostgresReadStore(ReadStore):
         return int(row[0]) if row else 0
 
     def positions(self, projection: str) -> dict[tuple[str, str], int]:
-        with self.pool.connection() as conn:
+        with self._checkout.connection(self.pool) as conn:
             rows = conn.execute(
                 f"SELECT tenant, context, position FROM {self.schema}.rm_positions"
                 " WHERE projection=%s".encode(),
@@ -149,7 +172,7 @@ class PostgresReadStore(ReadStore):
         if kind is not None:
             sql += " AND kind=%s"
             args.append(kind)
-        with self.pool.connection() as conn, conn.transaction():
+        with self._checkout.connection(self.pool) as conn, conn.transaction():
             # Below the gateway's own filter: the session may only see the named tenants.
             conn.execute("SET LOCAL ROLE kim_tenant")
             conn.execute("SELECT set_config('kim.tenants', %s, true)", (",".join(wanted),))
@@ -172,14 +195,14 @@ class PostgresReadStore(ReadStore):
         )  # fmt: skip
         if query is None:
             return []
-        with self.pool.connection() as conn, conn.transaction():
+        with self._checkout.connection(self.pool) as conn, conn.transaction():
             conn.execute("SET LOCAL ROLE kim_tenant")
             conn.execute("SELECT set_config('kim.tenants', %s, true)", (tenant,))
             found = conn.execute(query[0].encode(), query[1]).fetchall()
         return [Row(t, k, kd, dict(d)) for t, k, kd, d in found]
 
     def all_rows(self, projection: str) -> Iterator[Row]:
-        with self.pool.connection() as conn:
+        with self._checkout.connection(self.pool) as conn:
             found = conn.execute(
                 f"SELECT tenant, key, kind, doc FROM {self.schema}.rm_rows"
                 " WHERE projection=%s ORDER BY tenant, key".encode(),
@@ -192,7 +215,7 @@ class PostgresReadStore(ReadStore):
         self, projection: str, tenant: str, rows: Iterable[tuple[str, str, Doc]],
         positions: dict[tuple[str, str], int],
     ) -> None:  # fmt: skip
-        with self.pool.connection() as conn, conn.transaction():
+        with self._checkout.connection(self.pool) as conn, conn.transaction():
             conn.execute("SET LOCAL synchronous_commit = off")
             for table in ("rm_rows", "rm_positions"):
                 conn.execute(
@@ -213,7 +236,7 @@ class PostgresReadStore(ReadStore):
         if written >= ANALYZE_FROM:
             # A large tenant just rebuilt: statistics now, so pages use their indexes at
             # once rather than after autovacuum's next round.
-            with self.pool.connection() as conn:
+            with self._checkout.connection(self.pool) as conn:
                 conn.execute(f"ANALYZE {self.schema}.rm_rows".encode())
 
     def close(self) -> None:

@@ -11,22 +11,33 @@ from runtime.eventstore.base import (
     IdempotencyKeyTaken,
     LogNotEmpty,
 )
+from runtime.eventstore.outage import DbTimeouts, StoreUnavailable, unavailable
 from runtime.eventstore.recorder import TenantLogRecorder
 from runtime.eventstore.records import LogRecord
 
 __all__ = [
     "PLATFORM_TENANT",
+    "DbTimeouts",
     "EventLogStore",
     "IdempotencyKeyTaken",
     "LogNotEmpty",
     "LogRecord",
+    "StoreUnavailable",
     "TenantLogRecorder",
     "open_store",
+    "unavailable",
 ]
 
 
-def open_store(url: str, *, pg_schema: str = "kim", pg_max_connections: int = 20) -> EventLogStore:
-    """Open the store named by ``KIM_EVENT_STORE``.
+def open_store(
+    url: str,
+    *,
+    pg_schema: str = "kim",
+    pg_max_connections: int = 20,
+    timeouts: DbTimeouts | None = None,
+) -> EventLogStore:
+    """Open the store named by ``KIM_EVENT_STORE`` (PostgreSQL: without touching it yet;
+    ``timeouts`` default to the ``KIM_DB_*`` settings).
 
     ``sqlite:///relative/dir``, ``sqlite:////absolute/dir`` or a path ending in ``.db``
     for a single file; ``postgresql://user@host:port/db`` for PostgreSQL; ``memory://``
@@ -45,7 +56,13 @@ def open_store(url: str, *, pg_schema: str = "kim", pg_max_connections: int = 20
     if parsed.scheme in {"postgresql", "postgres"}:
         from runtime.eventstore.postgres import PostgresEventLogStore
 
-        return PostgresEventLogStore(url, schema=pg_schema, max_connections=pg_max_connections)
+        if timeouts is None:
+            from runtime.settings import get_settings
+
+            timeouts = DbTimeouts.of(get_settings())
+        return PostgresEventLogStore(
+            url, schema=pg_schema, max_connections=pg_max_connections, timeouts=timeouts
+        )
     if parsed.scheme == "memory":
         if url != "memory://":
             raise ValueError(f"a memory store has no name or path: memory://, got {url!r}")

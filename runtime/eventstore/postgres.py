@@ -20,7 +20,6 @@ import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg import sql
 from psycopg.rows import TupleRow
-from psycopg_pool import ConnectionPool
 
 from contexts.shared.indexes import IndexBound, IndexChange
 from runtime.eventstore import chain
@@ -30,11 +29,14 @@ from runtime.eventstore.base import (
     check_log_address,
 )
 from runtime.eventstore.groupcommit import GroupCommitter
+from runtime.eventstore.outage import DbTimeouts
 from runtime.eventstore.postgres_batch import BatchWriter, batch_arguments, integrity_error
 from runtime.eventstore.postgres_idempotency import IdempotencyTables
 from runtime.eventstore.postgres_index import IndexTables, write_index
 from runtime.eventstore.postgres_keys import SubjectKeyTables
 from runtime.eventstore.postgres_platform import PlatformTables
+from runtime.eventstore.postgres_pools import Checkout, open_pool
+from runtime.eventstore.postgres_roles import TENANT_ROLE, migrate
 from runtime.eventstore.postgres_sql import (
     batch_append_sql,
     single_append_params,
@@ -50,14 +52,9 @@ from runtime.eventstore.records import (
     row_of,
 )
 
-TENANT_ROLE = "kim_tenant"
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 DDL = (Path(__file__).parent / "postgres_schema.sql").read_text(encoding="utf-8")
-
-
-def _as_tenant_role(conn: psycopg.Connection[TupleRow]) -> None:
-    conn.execute(f"SET ROLE {TENANT_ROLE}")
 
 
 class PostgresEventLogStore(
@@ -65,36 +62,39 @@ class PostgresEventLogStore(
 ):
     kind = "postgresql"
 
-    def __init__(self, dsn: str, *, schema: str = "kim", max_connections: int = 20) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "kim",
+        max_connections: int = 20,
+        timeouts: DbTimeouts | None = None,
+    ) -> None:
+        """No database is touched here: the migration runs before the first statement
+        (``ready``), so a service starts while PostgreSQL is down and catches up later."""
         super().__init__()
         if not SCHEMA_NAME.match(schema):
             raise ValueError(f"invalid schema name {schema!r}")
         self.dsn = dsn
         self.schema = schema
-        self.migrate()
+        self.timeouts = timeouts or DbTimeouts()
         # Pools within the process's connection budget: tenant work runs on sessions that
         # are the role kim_tenant from the start (row-level security applies to every
-        # statement); the platform's own work (migration, relay, log heads) on a small pool;
-        # two more stay free for the read models (``runtime.readstore``).
-        self.admin_pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=2,
-            open=True,
-            name=f"kim-{schema}-platform",
-            kwargs={"autocommit": True},
-            timeout=30.0,
+        # statement); the platform's own work (relay, log heads) on a small pool; two more
+        # stay free for the read models (``runtime.readstore``).
+        self._checkout = Checkout(
+            f"PostgreSQL event store ({schema})", self.timeouts, self.migrate, []
         )
-        self.pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=max(1, max_connections - 4),
-            open=True,
-            name=f"kim-{schema}-tenants",
-            kwargs={"autocommit": True},
-            configure=_as_tenant_role,
-            timeout=30.0,
-        )
+        self.outage = self._checkout.outage
+        self.admin_pool = open_pool(
+            dsn, name=f"kim-{schema}-platform", timeouts=self.timeouts, outage=self.outage,
+            min_size=1, max_size=2,
+        )  # fmt: skip
+        self.pool = open_pool(
+            dsn, name=f"kim-{schema}-tenants", timeouts=self.timeouts, outage=self.outage,
+            min_size=1, max_size=max(1, max_connections - 4), role=TENANT_ROLE,
+        )  # fmt: skip
+        self._checkout.pools = [self.admin_pool, self.pool]
         # One command, one event, no idempotency key (the common case): one prepared
         # statement, one round trip, one transaction. It sets the tenant before any row is
         # produced (the inserts read from cfg), so the policies check every row.
@@ -105,11 +105,14 @@ class PostgresEventLogStore(
             self._batches.flush, max_in_flight=3
         )
 
+    def ready(self) -> None:
+        """Migrate (once; until it has succeeded, the next statement tries again) and open
+        the pools. Raises what the database raised or ``DatabaseRolesMissing``."""
+        self._checkout.ready()
+
     def migrate(self) -> None:
-        with psycopg.connect(self.dsn, autocommit=True) as conn, conn.transaction():
-            # One migration at a time, even with several service processes starting.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('kim-migrate'))")
-            conn.execute(DDL.format(schema=self.schema).encode())
+        # One migration at a time, even with several service processes starting.
+        migrate(self.dsn, self.schema, self.timeouts, DDL)
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[TupleRow]]:
@@ -118,11 +121,8 @@ class PostgresEventLogStore(
         Unlike ``pool.connection()`` this does not enter the connection's own context,
         whose commit on exit costs a round trip even in autocommit mode.
         """
-        conn = self.pool.getconn()
-        try:
+        with self._checkout.connection(self.pool) as conn:
             yield conn
-        finally:
-            self.pool.putconn(conn)
 
     @contextmanager
     def _tenant_tx(self, tenant: str) -> Iterator[psycopg.Connection[TupleRow]]:
@@ -134,11 +134,8 @@ class PostgresEventLogStore(
     @contextmanager
     def _admin(self) -> Iterator[psycopg.Connection[TupleRow]]:
         """A connection of the platform itself (not tenant-scoped)."""
-        conn = self.admin_pool.getconn()
-        try:
+        with self._checkout.connection(self.admin_pool) as conn:
             yield conn
-        finally:
-            self.admin_pool.putconn(conn)
 
     def _append(
         self,
@@ -234,13 +231,11 @@ class PostgresEventLogStore(
             traceparent=meta.traceparent,
             digest=digest,
         )
-        conn = self.pool.getconn()
         try:
-            row = conn.execute(self._sql_single, params, prepare=True).fetchone()
+            with self._conn() as conn:
+                row = conn.execute(self._sql_single, params, prepare=True).fetchone()
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e
-        finally:
-            self.pool.putconn(conn)
         assert row is not None
         return int(row[0])
 
@@ -373,8 +368,11 @@ class PostgresEventLogStore(
         return count
 
     def ping(self) -> None:
-        with self.admin_pool.connection(timeout=5.0) as conn:
-            conn.execute("SELECT 1")
+        """Readiness: one ``SELECT 1`` within at most 2 s (after the migration, which a
+        probe thereby retries while PostgreSQL is away)."""
+        self.ready()
+        with self._checkout.connection(self.admin_pool, min(self._checkout.wait(), 2.0)) as c:
+            c.execute("SELECT 1")
 
     def close(self) -> None:
         self.pool.close()
@@ -382,7 +380,8 @@ class PostgresEventLogStore(
 
     def drop_schema(self) -> None:
         """Remove every table of this store (tests and benchmarks only)."""
-        with self.admin_pool.connection() as conn:
+        kwargs = self.timeouts.connection_kwargs()
+        with psycopg.connect(self.dsn, autocommit=True, **kwargs) as conn:
             conn.execute(
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
             )

@@ -22,6 +22,7 @@ from psycopg.rows import TupleRow
 
 from runtime.eventstore.base import check_log_address
 from runtime.eventstore.keys import KeyState, RotationBusy, StoredKey
+from runtime.eventstore.outage import DbTimeouts
 
 
 class SubjectKeyTables:
@@ -30,6 +31,7 @@ class SubjectKeyTables:
 
     schema: str
     dsn: str
+    timeouts: DbTimeouts
     _conn: Callable[[], AbstractContextManager[psycopg.Connection[TupleRow]]]
     _tenant_tx: Callable[[str], AbstractContextManager[psycopg.Connection[TupleRow]]]
     _admin: Callable[[], AbstractContextManager[psycopg.Connection[TupleRow]]]
@@ -184,7 +186,8 @@ class SubjectKeyTables:
         """A session lock on a connection of its own (outside the pools), for the rotation."""
         deadline = time.monotonic() + wait
         name = self._lock_name("rotation")
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        kwargs = self.timeouts.connection_kwargs()
+        with psycopg.connect(self.dsn, autocommit=True, **kwargs) as conn:
             while True:
                 row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()
                 if row and row[0]:

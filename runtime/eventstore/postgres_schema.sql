@@ -1,5 +1,6 @@
 -- Schema of the PostgreSQL event store; {schema} is replaced by the configured schema.
--- Applied at start-up under an advisory lock; every statement is idempotent.
+-- Applied before the store's first statement (not in its constructor) under an advisory
+-- lock; every statement is idempotent.
 CREATE SCHEMA IF NOT EXISTS {schema};
 CREATE TABLE IF NOT EXISTS {schema}.events (
     tenant text NOT NULL,
@@ -155,7 +156,15 @@ DO $$ BEGIN
     END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END $$;
-GRANT kim_tenant TO CURRENT_USER;
+-- Granted by a database administrator already (deploy/README.md, "Database roles"): a
+-- grant again would need the ADMIN option.
+DO $$ BEGIN
+    IF NOT pg_has_role(current_user, 'kim_tenant', CASE WHEN
+            current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END)
+    THEN
+        EXECUTE format('GRANT kim_tenant TO %I', current_user);
+    END IF;
+END $$;
 GRANT USAGE ON SCHEMA {schema} TO kim_tenant;
 GRANT SELECT, INSERT ON {schema}.events TO kim_tenant;
 GRANT SELECT, INSERT, UPDATE ON {schema}.log_heads TO kim_tenant;

@@ -8,6 +8,7 @@ no internals in it (and a bug to fix).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
@@ -20,6 +21,7 @@ from starlette.routing import Match
 
 from contexts.shared.errors import DomainError
 from contexts.shared.indexes import IndexBoundExceeded
+from runtime.eventstore.outage import DbTimeouts, StoreUnavailable, unavailable
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -70,7 +72,7 @@ PROBLEM_STATUSES = {
     415: "Unsupported media type",
     422: "Invalid or missing fields, or a domain rule refused the input",
     429: "Too many requests; retry after the Retry-After seconds",
-    503: "Not ready (store, bus or audit log unavailable)",
+    503: "Not ready, or the database is unavailable; retry after the Retry-After seconds",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
@@ -219,11 +221,50 @@ async def _http(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, rule, detail, headers=headers)
 
 
+def retry_after(request: Request) -> str:
+    """The ``Retry-After`` of a database outage (``KIM_DB_RETRY_AFTER``)."""
+    platform = getattr(request.app.state, "platform", None)
+    settings = getattr(platform, "settings", None)
+    return str(getattr(settings, "db_retry_after", DbTimeouts.retry_after))
+
+
+def unavailable_problem(request: Request) -> JSONResponse:
+    """503 with ``Retry-After``: the database is down, a connection broke, no pooled
+    connection came in time or a statement ran past its timeout. Nothing was acknowledged;
+    a retry with the same ``Idempotency-Key`` appends at most once. Logged once per outage
+    by the store, not here."""
+    seconds = retry_after(request)
+    return problem_response(
+        request,
+        503,
+        "store-unavailable",
+        f"the database is unavailable right now; retry after {seconds} seconds",
+        headers={"Retry-After": seconds},
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if unavailable(exc):
+        return unavailable_problem(request)
+    return await _unexpected(request, exc)  # e.g. SQLite's "no such table": a bug
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if unavailable(exc):  # raised from a database fault
+        return unavailable_problem(request)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request, 500, "internal-error", "an unexpected error occurred; it has been logged"
     )
+
+
+def database_faults() -> list[type[Exception]]:
+    faults: list[type[Exception]] = [StoreUnavailable, sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the platform
+        return faults
+    return [*faults, psycopg.OperationalError]
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -232,5 +273,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _problem)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(IndexBoundExceeded, _index_bound)
+    # Database faults (``runtime.eventstore.outage.unavailable``): handled here, not by the
+    # last-resort handler, whose re-raise would make the server close the connection.
+    for fault in database_faults():
+        app.add_exception_handler(fault, _unavailable)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

@@ -136,6 +136,7 @@ def test_sqlite_keeps_each_tenant_in_its_own_file(tmp_path: Path) -> None:
 def _tenant_session(
     store: PostgresEventLogStore, tenant: str | None
 ) -> psycopg.Connection[tuple[object, ...]]:
+    store.ready()  # the schema is made before the store's first statement, not on construction
     conn = psycopg.connect(store.dsn)
     conn.execute("SET ROLE kim_tenant")
     if tenant is not None:
