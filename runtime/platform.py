@@ -11,10 +11,12 @@ from contexts.shared.application import TenantApplication
 from contexts.tenancy.application import TenancyApplication
 from contexts.tenancy.contracts import TenantDirectory, TenantInfo
 from runtime.bus import Bus, BusSubscription, open_bus
+from runtime.bus.catch_up import CatchUp
 from runtime.bus.consumer import TrackedConsumer
+from runtime.bus.lag import LagMonitor, lag_gauges
 from runtime.bus.memory import InMemoryBus
 from runtime.bus.relay import LogRelay
-from runtime.eventstore import PLATFORM_TENANT, EventLogStore, open_store
+from runtime.eventstore import PLATFORM_TENANT, DbTimeouts, EventLogStore, open_store
 from runtime.eventstore.records import LogRecord
 from runtime.http.problems import Problem
 from runtime.key_epochs import EpochWatch, open_keys
@@ -33,7 +35,9 @@ def open_read_store(store: EventLogStore) -> ReadStore:
     from runtime.eventstore.sqlite import SqliteEventLogStore
 
     if isinstance(store, PostgresEventLogStore):
-        return PostgresReadStore(store.dsn, store.schema)
+        return PostgresReadStore(
+            store.dsn, store.schema, timeouts=store.timeouts, ready=store.ready
+        )
     if isinstance(store, SqliteEventLogStore):
         if store.single_file:
             return SqliteReadStore(store.path.with_suffix(".read-models.db"))
@@ -61,8 +65,15 @@ class Platform:
             settings.event_store,
             pg_schema=settings.pg_schema,
             pg_max_connections=settings.pg_max_connections,
+            timeouts=DbTimeouts.of(settings),
         )
-        self.bus = bus or open_bus(settings.bus, stream=settings.nats_stream)
+        self.bus = bus or open_bus(
+            settings.bus,
+            stream=settings.nats_stream,
+            replicas=settings.nats_replicas,
+            ack_timeout=settings.bus_ack_timeout,
+            request_timeout=settings.bus_request_timeout,
+        )
         self._read: ReadStore | None = None
         self.projections: dict[str, Any] = {}  # name -> projection (the gateway's read side)
         self.tenancy = TenancyApplication(self.store.recorder)
@@ -96,6 +107,25 @@ class Platform:
         self._directory = TenantDirectory()
         self._subscriptions: list[BusSubscription] = []
         self._consumers: list[TrackedConsumer] = []
+        self._relay_running = False
+        # Readiness and the lag gauges: how far relay and consumers are behind the heads.
+        self.lag = LagMonitor(
+            self.store,
+            prefix=self.bus.prefix,
+            relay=lambda: self.relay if self._relay_running else None,
+            consumers=lambda: list(self._consumers),
+            max_lag=settings.ready_max_lag,
+            stall_seconds=settings.ready_stall_seconds,
+        )
+        # A consumer behind a head with nothing arriving reads the rest from the log, well
+        # before readiness would call it stalled (``runtime.bus.catch_up``).
+        stall = settings.ready_stall_seconds
+        self.catch_up = CatchUp(
+            self.lag,
+            lambda: list(self._consumers),
+            idle=max(0.5, min(5.0, stall / 3)) if stall else 5.0,
+            interval=max(0.2, min(2.0, stall / 6)) if stall else 2.0,
+        )
         self.started = False
 
     # -- applications ----------------------------------------------------------------------
@@ -133,9 +163,13 @@ class Platform:
             self._consumers.append(consumer)
 
     async def start(self, *, relay: bool = True) -> None:
-        await self.bus.connect()
+        """Returns at once, whatever the bus does: the bus connects in the background (with
+        retries), the relay publishes once it is there, and the consumers subscribe once it
+        is there (and again after the bus lost them). Readiness says when all is up."""
+        await self.bus.start()
         if relay:
             await self.relay.start()
+            self._relay_running = True
         for consumer in self._consumers:
             self._subscriptions.append(
                 await self.bus.subscribe(consumer.name, consumer.subject, consumer)
@@ -157,22 +191,49 @@ class Platform:
                 )
             )
         self.key_watch.start()  # the batch of erasures: a new key epoch when due
+        lag_gauges().add(self.lag)
+        if self._consumers:
+            self.catch_up.start()
         self.started = True
 
     def _refresh_directory(self, record: LogRecord) -> None:
         self._directory = self.tenancy.directory()
 
     async def stop(self) -> None:
-        """Stop consumers, relay and bus; a step that hangs is abandoned after 10 s."""
-        steps = [*(sub.stop() for sub in self._subscriptions), self.relay.stop(), self.bus.close()]
-        steps.append(asyncio.to_thread(self.key_watch.stop))
-        self._subscriptions.clear()
-        for step in steps:
+        """Stop consumers, relay and bus within ``KIM_STOP_TIMEOUT`` seconds in all.
+
+        Consumers finish the message in hand, the relay its batch and saves its positions;
+        a step that does not finish in its share of the time is abandoned (what it had not
+        acknowledged is delivered or published again after the restart).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_timeout
+        lag_gauges().discard(self.lag)
+        subscriptions, self._subscriptions = self._subscriptions, []
+        relay_running, self._relay_running = self._relay_running, False
+
+        async def consumers() -> None:
+            await asyncio.gather(*(sub.stop() for sub in subscriptions), return_exceptions=True)
+
+        async def relay() -> None:
+            if relay_running:
+                await self.relay.stop(timeout=max(0.1, (deadline - loop.time()) * 0.8))
+
+        steps = [
+            ("catch-up", self.catch_up.stop()),
+            ("consumers", consumers()),
+            ("relay", relay()),
+            ("bus", self.bus.close()),
+            ("key watch", asyncio.to_thread(self.key_watch.stop)),
+        ]
+        for name, step in steps:
             try:
-                async with asyncio.timeout(10):
+                async with asyncio.timeout(max(0.1, deadline - loop.time())):
                     await step
             except TimeoutError:
-                log.warning("shutdown step %s did not finish within 10 s", step)
+                log.warning("shutdown: %s did not stop in time; abandoned", name)
+            except Exception:
+                log.exception("shutdown: stopping %s failed", name)
         self.started = False
 
     @property
@@ -205,5 +266,22 @@ class Platform:
             checks["event_store"] = "ok"
         except Exception as e:
             checks["event_store"] = f"unavailable: {type(e).__name__}"
-        checks["bus"] = "ok" if self.bus.ready else "unavailable"
+        checks["bus"] = "ok" if self.bus.ready else f"unavailable: {self.bus.problem}".rstrip(": ")
+        checks.update(await self._lag_checks(store_ok=checks["event_store"] == "ok"))
+        return checks
+
+    async def _lag_checks(self, *, store_ok: bool) -> dict[str, str]:
+        """``relay`` and ``consumer:<name>``: behind or stalled (``runtime.bus.lag``)."""
+        names = ["relay"] if self._relay_running else []
+        names += [f"consumer:{c.name}" for c in self._consumers]
+        if not names or not self.started:
+            return {}
+        if not store_ok:
+            return {}  # no heads to compare with; the event store's check says why
+        try:
+            checks = self.lag.checks(await asyncio.to_thread(self.lag.lags), names)
+        except Exception as e:
+            return {name: f"unknown: {type(e).__name__}" for name in names}
+        if self._relay_running and self.relay.outage.failing and checks["relay"] == "ok":
+            checks["relay"] = f"failing: {self.relay.outage.error}"
         return checks

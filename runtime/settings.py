@@ -25,9 +25,44 @@ class Settings(BaseSettings):
     )
     pg_schema: str = Field(default="kim", description="PostgreSQL schema of the event store")
     pg_max_connections: int = Field(default=20, ge=2, le=100)
+    # Database faults: bounded waits on every database call; an outage answers 503.
+    db_statement_timeout: float = Field(
+        default=5.0, gt=0, le=600, description="seconds a statement may run (statement_timeout)"
+    )
+    db_connect_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="seconds to open a connection (at least 2)"
+    )
+    db_pool_timeout: float = Field(
+        default=5.0, gt=0, le=60, description="seconds to wait for a free pooled connection"
+    )
+    db_retry_after: int = Field(
+        default=5, ge=1, le=3600, description="Retry-After seconds of a 503 in a database outage"
+    )
     bus: str = Field(default="memory", description="memory or nats://host:4222[,nats://...]")
     nats_stream: str = Field(default="KIM", description="JetStream stream holding kim.> subjects")
     relay_poll_interval: float = Field(default=0.1, gt=0, description="seconds between log polls")
+    # Bus faults and readiness: bounded waits on the bus, a bounded stop, honest /readyz.
+    bus_ack_timeout: float = Field(
+        default=5.0, gt=0, description="seconds a batch of publishes may wait for its acks"
+    )
+    bus_request_timeout: float = Field(
+        default=5.0, gt=0, description="seconds a bus request (connect, stream, consumer) may take"
+    )
+    nats_replicas: int = Field(
+        default=1, ge=1, le=5, description="replicas of the JetStream stream it creates"
+    )
+    stop_timeout: float = Field(
+        default=5.0, gt=0, description="seconds the platform's stop may take in all"
+    )
+    ready_max_lag: int = Field(
+        default=10_000, ge=0, description="events a log may be behind the relay/a consumer (0: off)"
+    )
+    ready_stall_seconds: float = Field(
+        default=30.0, ge=0, description="seconds behind without progress that count as a stall"
+    )
+    ready_retry_after: int = Field(
+        default=5, ge=1, description="Retry-After seconds of a 503 from /readyz"
+    )
     jwt_secret: str = Field(default=DEV_SECRET, description="HS256 secret (development)")
     jwt_algorithms: list[str] = Field(default=["HS256"])
     jwt_issuer: str = Field(default="kim-dev")
@@ -90,6 +125,17 @@ class Settings(BaseSettings):
     rate_limit_storage: str = Field(
         default="memory://",
         description="where the counters live (limits storage URL, e.g. redis://host:6379)",
+    )
+    # Deployment: `kim cluster up` (kim/cluster_cli.py), the separate processes on one machine.
+    cluster_base_port: int = Field(
+        default=8001,
+        ge=1,
+        le=65530,
+        description="first service port of `kim cluster up`: tenancy, coordination, "
+        "case_management, audit, gateway on this port and the next four",
+    )
+    proxy_port: int = Field(
+        default=8000, ge=1, le=65535, description="where `kim cluster up`'s nginx listens"
     )
 
     @field_validator("event_store")

@@ -1,4 +1,5 @@
-"""OpenTelemetry: one tracer, W3C traceparent in and out of events and bus messages."""
+"""OpenTelemetry: one tracer, W3C traceparent in and out of events and bus messages; one
+meter provider for the platform's gauges (``kim.relay.lag``, ``kim.consumer.lag``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import metrics, trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -20,6 +21,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace import Span, SpanKind
 
 _configured = False
+_metrics_configured = False
 
 
 def setup_tracing(service_name: str, *, console: bool = False) -> None:
@@ -36,6 +38,39 @@ def setup_tracing(service_name: str, *, console: bool = False) -> None:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = True
+    setup_metrics(service_name, console=console)
+
+
+def setup_metrics(service_name: str, *, console: bool = False) -> None:
+    """A meter provider exporting by OTLP/HTTP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set
+    (every ``OTEL_METRIC_EXPORT_INTERVAL`` ms), to the console with ``console``; otherwise
+    none is set and the gauges cost nothing (a reader attached later still sees them)."""
+    global _metrics_configured
+    if _metrics_configured:
+        return
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import (
+        ConsoleMetricExporter,
+        MetricExporter,
+        PeriodicExportingMetricReader,
+    )
+
+    exporter: MetricExporter | None = None
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        exporter = OTLPMetricExporter()
+    elif console:
+        exporter = ConsoleMetricExporter()
+    if exporter is None:
+        return
+    metrics.set_meter_provider(
+        MeterProvider(
+            resource=Resource.create({"service.name": service_name}),
+            metric_readers=[PeriodicExportingMetricReader(exporter)],
+        )
+    )
+    _metrics_configured = True
 
 
 def add_exporter(exporter: SpanExporter) -> None:

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from runtime.bus.base import Bus, BusSubscription, Handler, subject_for, subject_matches
+from runtime.bus.base import (
+    Bus,
+    BusSubscription,
+    BusUnavailable,
+    Handler,
+    subject_for,
+    subject_matches,
+)
 
 
-def open_bus(url: str, *, stream: str = "KIM") -> Bus:
+def open_bus(
+    url: str,
+    *,
+    stream: str = "KIM",
+    replicas: int = 1,
+    ack_timeout: float = 5.0,
+    request_timeout: float = 5.0,
+) -> Bus:
     """``memory`` for the in-process bus, ``nats://...`` for NATS JetStream."""
     if url == "memory":
         from runtime.bus.memory import InMemoryBus
@@ -13,7 +27,21 @@ def open_bus(url: str, *, stream: str = "KIM") -> Bus:
         return InMemoryBus()
     from runtime.bus.nats import NatsBus
 
-    return NatsBus(url, stream=stream)
+    return NatsBus(
+        url,
+        stream=stream,
+        replicas=replicas,
+        ack_timeout=ack_timeout,
+        request_timeout=request_timeout,
+    )
 
 
-__all__ = ["Bus", "BusSubscription", "Handler", "open_bus", "subject_for", "subject_matches"]
+__all__ = [
+    "Bus",
+    "BusSubscription",
+    "BusUnavailable",
+    "Handler",
+    "open_bus",
+    "subject_for",
+    "subject_matches",
+]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
@@ -56,6 +58,56 @@ def decode(payload: bytes) -> LogRecord:
     return LogRecord.from_json(json.loads(payload))
 
 
+class BusUnavailable(Exception):
+    """The bus did not answer in time (or is not connected); try again later."""
+
+
+class Outage:
+    """One warning when a failure starts, one line when it ends, a growing delay between.
+
+    A component retrying against an unavailable dependency logs one line per outage instead
+    of a traceback per attempt; ``failed`` returns how long to wait before the next try
+    (doubling from ``first`` up to ``most`` seconds).
+    """
+
+    def __init__(
+        self, what: str, logger: logging.Logger, *, first: float = 0.1, most: float = 5.0
+    ) -> None:
+        self.what = what
+        self.log = logger
+        self.first = first
+        self.most = most
+        self.since: float | None = None
+        self.error = ""
+        self.failures = 0
+        """Failed attempts in all (every outage)."""
+        self._delay = first
+
+    @property
+    def failing(self) -> bool:
+        return self.since is not None
+
+    def failed(self, error: BaseException) -> float:
+        self.error = f"{type(error).__name__}: {error}".rstrip(": ")
+        self.failures += 1
+        if self.since is None:
+            self.since = time.monotonic()
+            self._delay = self.first
+            self.log.warning("%s failed (%s); retrying in the background", self.what, self.error)
+        delay = self._delay
+        self._delay = min(self._delay * 2, self.most)
+        return delay
+
+    def recovered(self) -> None:
+        if self.since is not None:
+            self.log.warning(
+                "%s works again after %.1f s", self.what, time.monotonic() - self.since
+            )
+        self.since = None
+        self.error = ""
+        self._delay = self.first
+
+
 class BusSubscription(ABC):
     @abstractmethod
     async def stop(self) -> None: ...
@@ -68,7 +120,15 @@ class Bus(ABC):
     """First subject token; only tests and parallel installations change it."""
 
     @abstractmethod
-    async def connect(self) -> None: ...
+    async def connect(self) -> None:
+        """Connect now (bounded in time); raises when the bus is unavailable."""
+
+    async def start(self) -> None:
+        """Connect in the background, retrying until it works; returns at once.
+
+        In-process buses connect at once; network buses override this.
+        """
+        await self.connect()
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -94,3 +154,8 @@ class Bus(ABC):
     @property
     @abstractmethod
     def ready(self) -> bool: ...
+
+    @property
+    def problem(self) -> str:
+        """Why the bus is not ready ("" when it is, or when the adapter cannot tell)."""
+        return ""

@@ -70,6 +70,20 @@ class TrackedConsumer:
             async with self._lock:
                 await asyncio.to_thread(self._handle_many, [r for r, _ in messages])
 
+    async def catch_up(self, tenant: str, context: str, upto: int) -> int:
+        """Read and apply what is missing of a log up to ``upto`` (``runtime.bus.catch_up``);
+        returns how many records were read."""
+        if self.log_reader is None:
+            return 0
+        async with self._lock:
+            after = self.position(tenant, context)
+            if after >= upto:
+                return 0
+            records = await asyncio.to_thread(self.log_reader, tenant, context, after, upto)
+            await asyncio.to_thread(self._handle_many, records)
+            self.gap_filled += len(records)
+            return len(records)
+
     def _handle_many(self, records: list[LogRecord]) -> None:
         if self.process_batch is None or self.log_reader is None:
             for record in records:
@@ -141,7 +155,7 @@ class Intake(ABC):
 
     def __init__(self, store: EventLogStore, subject: str) -> None:
         self._store = store
-        self.positions: dict[tuple[str, str], int] = store.relay_positions(self.saved_as)
+        self._positions: dict[tuple[str, str], int] | None = None  # read on first use
         self._unsaved: dict[tuple[str, str], int] = {}
         self._saved_at = time.monotonic()
         self._lock = threading.Lock()
@@ -160,6 +174,14 @@ class Intake(ABC):
     @property
     def saved_as(self) -> str:
         return f"intake:{self.name}"
+
+    @property
+    def positions(self) -> dict[tuple[str, str], int]:
+        """The saved positions, read when first needed (not at start: the database may be
+        down then; a service starts anyway)."""
+        if self._positions is None:
+            self._positions = self._store.relay_positions(self.saved_as)
+        return self._positions
 
     def process(self, record: LogRecord) -> None:
         self.handle(record)

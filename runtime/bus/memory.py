@@ -17,6 +17,7 @@ from runtime.bus.base import (
     subject_for,
     subject_matches,
 )
+from runtime.eventstore.outage import log_failure
 from runtime.eventstore.records import LogRecord
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,10 @@ class InMemoryBus(Bus):
                     break
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as e:
                     # Not acknowledged: deliver the same messages again, in order.
                     self.redeliveries += 1
-                    log.exception("consumer %s failed on %s; redelivering", c.name, record.event_id)
+                    log_failure(
+                        log, e, "consumer %s failed on %s; redelivering", c.name, record.event_id
+                    )
                     await asyncio.sleep(c.redelivery_delay)

@@ -2,7 +2,11 @@
 
 No dual write: a command only appends to its log. The relay publishes from the log and
 records how far it got; after a crash it publishes again from there, and the event id
-(``Nats-Msg-Id``) lets the bus drop what it already has.
+(``Nats-Msg-Id``) lets the bus drop what it already has. The same holds after a failed
+publish: the relay advances its positions only over what the bus acknowledged, so after any
+bus failure it publishes again from there, after a growing pause and with one warning per
+outage. Every wait on the bus is bounded by the bus itself (``ack_timeout``), so the lock
+around a drain is never held across an unbounded wait.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from collections.abc import Iterable
 
 from opentelemetry.trace import SpanKind
 
-from runtime.bus.base import Bus, subject_for
+from runtime.bus.base import Bus, Outage, subject_for
 from runtime.eventstore.base import EventLogStore
+from runtime.eventstore.outage import log_failure, unavailable
 from runtime.signing import Signer
 from runtime.telemetry import current_traceparent, span_from
 
@@ -51,7 +56,10 @@ class LogRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stopped = asyncio.Event()
         self._lock = asyncio.Lock()
+        self.outage = Outage(f"relay {name}: publishing", log, first=poll_interval)
+        """Failing while the bus refuses or times out; readiness reports it."""
         # Other processes append too (PostgreSQL): scan all heads on every poll there.
         self._full_scan_every = 1 if store.kind == "postgresql" else 10
         # Positions are saved at most every ``save_interval`` seconds (and on stop): after a
@@ -85,41 +93,63 @@ class LogRelay:
 
     async def start(self) -> None:
         self._stopping = False
+        self._stopped.clear()
         self._loop = asyncio.get_running_loop()
         self.store.add_listener(self._on_append)
         self._task = asyncio.create_task(self._run(), name=f"relay-{self.name}")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop publishing and save the positions, within about ``timeout`` seconds.
+
+        The loop finishes the batch under way (each bus wait is bounded) or is cancelled;
+        then what was acknowledged is saved. Whatever was not is published again by the next
+        relay (the bus drops the duplicates).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         self.store.remove_listener(self._on_append)
+        self._stopping = True
+        self._stopped.set()
+        self._wake.set()
+        for task in (self._task, self._scan):
+            if task is not None and not task.done():
+                done, _ = await asyncio.wait({task}, timeout=max(0.1, (deadline - loop.time()) / 2))
+                if not done:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+        self._task = self._scan = None
         try:
-            async with self._lock:
-                if self._saving is not None:
-                    await self._saving
-                if self._unsaved:
-                    self._save_positions()
-                if self._saving is not None:
-                    await self._saving
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                async with self._lock:
+                    if self._saving is not None:
+                        await self._saving
+                    if self._unsaved:
+                        self._save_positions()
+                    if self._saving is not None:
+                        await self._saving
+        except TimeoutError:
+            log.warning("relay %s: saving positions on stop did not finish in time", self.name)
         except Exception:
             log.exception("relay %s: saving positions on stop failed", self.name)
-        self._stopping = True
-        self._wake.set()
-        if self._scan is not None:
-            with contextlib.suppress(Exception):
-                await self._scan
-            self._scan = None
-        if self._task is not None:
-            # Let the loop finish its cycle; cancel only if it does not (a publish hangs).
-            done, _ = await asyncio.wait({self._task}, timeout=10)
-            if not done:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
+
+    def known_positions(self) -> dict[tuple[str, str], int]:
+        """How far each log is published (acknowledged): in memory, else as last saved."""
+        positions = self._positions
+        if positions is None:
+            return self.store.relay_positions(self.name)
+        return dict(positions)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopped.wait()
 
     async def _run(self) -> None:
         # No asyncio.wait_for here: on Python 3.11 it can swallow a cancellation.
         cycle = 0
         last_full = 0.0
+        retry = False
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
@@ -131,9 +161,10 @@ class LogRelay:
             # The first cycle catches up with everything appended before the start. Appends of
             # this process mark their logs dirty; a scan of all heads (for appends of other
             # processes) runs beside the publishing, at most once per poll interval (PostgreSQL)
-            # or every ten (SQLite), and marks the logs it finds behind as dirty.
+            # or every ten (SQLite), and marks the logs it finds behind as dirty. After a
+            # failure every log is looked at again (the failed drain had taken the dirty ones).
             now = time.monotonic()
-            full = cycle == 1
+            full = cycle == 1 or retry
             due = now - last_full >= self.poll_interval * self._full_scan_every
             if not full and due and (self._scan is None or self._scan.done()):
                 last_full = now
@@ -142,15 +173,19 @@ class LogRelay:
                 await self.drain(full_scan=full, background=True)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("relay %s: publishing failed; retrying", self.name)
-                await asyncio.sleep(self.poll_interval)
+            except Exception as e:
+                retry = True
+                await self._pause(self.outage.failed(e))
+                continue
+            retry = False
+            self.outage.recovered()
 
     async def _scan_heads(self) -> None:
         try:
             heads = await asyncio.to_thread(self.store.heads)
-        except Exception:
-            log.exception("relay %s: scanning the log heads failed; scanned again later", self.name)
+        except Exception as e:
+            if not unavailable(e):  # a database outage is logged once, by the store
+                log.exception("relay %s: scanning the heads failed; scanned again later", self.name)
             return
         positions = self._positions or {}
         for (tenant, context), head in heads.items():
@@ -223,8 +258,10 @@ class LogRelay:
         async def run() -> None:
             try:
                 await asyncio.to_thread(save)
-            except Exception:
-                log.exception("relay %s: saving positions failed; saved again later", self.name)
+            except Exception as e:
+                log_failure(
+                    log, e, "relay %s: saving positions failed; saved again later", self.name
+                )
                 for key, position in unsaved.items():
                     self._unsaved[key] = max(position, self._unsaved.get(key, 0))
                 for key in due:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -12,11 +13,13 @@ from contexts.tenancy.contracts import TenantInfo
 from runtime import context as request_context
 from runtime.http.auth import Principal, TokenVerifier
 from runtime.http.limits import EdgeLimits
-from runtime.http.problems import PROBLEM_RESPONSES, install_problem_handlers
+from runtime.http.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from runtime.platform import Platform
 from runtime.settings import check_production
 
 CORRELATION_HEADER = "X-Correlation-Id"
+READY_TIMEOUT = 3.0
+"""Seconds /readyz waits for its checks; a check that takes longer is a failure."""
 
 
 def get_platform(request: Request) -> Platform:
@@ -59,14 +62,31 @@ def health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Readiness: event store and bus reachable")
+    @router.get(
+        "/readyz",
+        summary="Readiness: event store and bus reachable, relay and consumers keeping up",
+        responses={503: PROBLEM_RESPONSES[503]},
+    )
     async def readyz(request: Request) -> JSONResponse:
+        """200 when every check is ``ok``; else a 503 problem with ``Retry-After`` whose
+        ``checks`` say what each check found and ``failed`` names the failing ones."""
         platform = get_platform(request)
-        checks = await platform.readiness()
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                checks = await platform.readiness()
+        except TimeoutError:
+            checks = {"readiness": f"no answer within {READY_TIMEOUT} s"}
+        failed = [name for name, value in checks.items() if value != "ok"]
+        if not failed:
+            return JSONResponse({"status": "ready", "checks": checks})
+        return problem_response(
+            request,
+            503,
+            "not-ready",
+            f"not ready: {', '.join(failed)}",
+            headers={"Retry-After": str(platform.settings.ready_retry_after)},
+            checks=checks,
+            failed=failed,
         )
 
     return router
