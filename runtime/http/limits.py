@@ -9,7 +9,10 @@ One pure ASGI middleware (``EdgeLimits``) in front of every route, settings in
   is dropped while it arrives;
 - a body over ``KIM_MAX_BODY_BYTES`` (``KIM_MAX_GRAPHQL_BYTES`` on ``/graphql``: query and
   variables) is refused with 413: by its ``Content-Length`` before the app runs, and by
-  counting the bytes of a streamed body;
+  counting the bytes of a streamed body; on ``/graphql`` the answer is a GraphQL error
+  (``application/json``, ``{"errors": [{"message", "extensions": {"code":
+  "REQUEST_TOO_LARGE", "limit"}}]}``) as a GraphQL client reads every error, elsewhere a
+  problem;
 - requests are counted per principal (subject and tenant of a token that verifies) or, without
   one, per client address, with the ``limits`` library's moving windows; over the limit the
   answer is 429 with ``Retry-After``;
@@ -35,6 +38,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.http.auth import Principal, TokenVerifier
@@ -107,11 +111,7 @@ class EdgeLimits:
                     scope, send, status, rule, detail, headers={"Retry-After": str(wait)}
                 )
                 return
-        limit = (
-            settings.max_graphql_bytes
-            if scope["path"].rstrip("/") == GRAPHQL_PATH
-            else settings.max_body_bytes
-        )
+        limit = settings.max_graphql_bytes if _is_graphql(scope) else settings.max_body_bytes
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await self._too_large(scope, send, limit)
@@ -219,6 +219,9 @@ class EdgeLimits:
         return str(client[0]) if client else "unknown"
 
     async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
+        if _is_graphql(scope):
+            await _graphql_too_large(scope, send, limit)
+            return
         await self._refuse(
             scope,
             send,
@@ -255,6 +258,24 @@ class EdgeLimits:
             return {"type": "http.disconnect"}
 
         await response(scope, no_body, send)
+
+
+def _is_graphql(scope: Scope) -> bool:
+    return bool(scope["path"].rstrip("/") == GRAPHQL_PATH)
+
+
+async def _graphql_too_large(scope: Scope, send: Send, limit: int) -> None:
+    """413 as GraphQL answers an error: ``errors`` with a stable code, ``application/json``."""
+    error = {
+        "message": f"the request body (query and variables) exceeds {limit} bytes",
+        "extensions": {"code": "REQUEST_TOO_LARGE", "limit": limit},
+    }
+    response = JSONResponse({"errors": [error]}, status_code=413, headers={"Connection": "close"})
+
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, no_body, send)
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -24,6 +24,7 @@ from contexts.coordination.statement import Statement, VacancyRule
 from runtime import audit as chain_audit
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Principal, Role, authorize
+from runtime.http.fields import IsoDate
 from runtime.http.problems import Problem
 from runtime.http.reads import MAX_PAGE, MAX_POSITION, next_link
 from runtime.platform import Platform
@@ -118,7 +119,7 @@ def get_statement(
     year: Annotated[int, Query(ge=2015, le=2100)],
     format: Literal["json", "csv", "pdf"] = "json",
     rule: VacancyRule = VacancyRule.TWELFTH_PER_VACANT_MONTH,
-    as_of: Annotated[date | None, Query(description="end of this day (UTC)")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="end of this day (UTC)")] = None,
     position: Annotated[
         int | None, Query(ge=1, le=MAX_POSITION, description="log position")
     ] = None,

@@ -29,12 +29,13 @@ from contexts.case_management.domain import (
     Service,
 )
 from runtime.http.commands import MAX_ITEMS, Strict
+from runtime.http.fields import MAX_VERSION, NonBlank
 
-Code = Annotated[str, Field(min_length=1, max_length=200)]
+Code = Annotated[NonBlank, Field(min_length=1, max_length=200)]
 SEALED = "free text about the person: sealed under the person's key"
 RECIPIENT_KEY = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 """A recipient (of a referral, of a consent) is a key, never a name or an address."""
-Version = Annotated[int | None, Field(default=None, ge=1)]
+Version = Annotated[int | None, Field(default=None, ge=1, le=MAX_VERSION)]
 LIFE_DIMENSIONS_DOC = ", ".join(LIFE_DIMENSIONS)
 
 
@@ -89,7 +90,7 @@ class Decide(CaseCommand):
 
 class ProposeReferral(CaseCommand):
     service: Service
-    recipient: str = Field(
+    recipient: NonBlank = Field(
         min_length=1,
         max_length=100,
         pattern=RECIPIENT_KEY,
@@ -105,7 +106,7 @@ class AnswerReferral(CaseCommand):
 
 
 class CompleteReferral(CaseCommand):
-    outcome: str = Field(
+    outcome: NonBlank = Field(
         min_length=1, max_length=200, examples=["B1 course place from May"], description=SEALED
     )
     on: date
@@ -135,12 +136,12 @@ class RecordContact(CaseCommand):
 
 class AddNote(CaseCommand):
     on: date
-    text: str = Field(min_length=1, max_length=5000)
+    text: NonBlank = Field(min_length=1, max_length=5000)
 
 
 class ReportGap(CaseCommand):
     life_dimension: str = Field(examples=["education"])
-    description: str = Field(
+    description: NonBlank = Field(
         min_length=1,
         max_length=1000,
         description="what is missing, without personal data (refused: the person's name,"
@@ -151,7 +152,7 @@ class ReportGap(CaseCommand):
 
 
 class ReleaseGap(CaseCommand):
-    description: str = Field(
+    description: NonBlank = Field(
         min_length=1,
         max_length=1000,
         description="the gap's description as reviewed for coordination; checked for personal"

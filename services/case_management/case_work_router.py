@@ -9,13 +9,15 @@ coordinators (see ``assign``). Every refusal is a problem response and appends n
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
 from contexts.shared.errors import DomainError
 from contexts.tenancy.contracts import TenantKind
+from runtime.http.fields import MAX_INDEX
 from services.case_management.access import Work
 from services.case_management.case_models import (
     AddNote,
@@ -32,6 +34,7 @@ from services.case_management.case_models import (
 )
 
 router = APIRouter(prefix="/case_management/tenants/{tenant}", tags=["case management: cases"])
+Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="the entry's place in the case's list")]
 
 
 @router.post("/cases/{case_id}/referrals", summary="Propose a referral (needs consent)")
@@ -51,7 +54,7 @@ def propose_referral(case_id: UUID, body: ProposeReferral, work: Work) -> JSONRe
 
 
 @router.post("/cases/{case_id}/referrals/{index}/answer", summary="Referral accepted/rejected")
-def answer_referral(case_id: UUID, index: int, body: AnswerReferral, work: Work) -> JSONResponse:
+def answer_referral(case_id: UUID, index: Index, body: AnswerReferral, work: Work) -> JSONResponse:
     work.case_worker(case_id)
     return work.run(
         "answer_referral",
@@ -68,7 +71,7 @@ def answer_referral(case_id: UUID, index: int, body: AnswerReferral, work: Work)
 
 @router.post("/cases/{case_id}/referrals/{index}/completion", summary="Referral completed")
 def complete_referral(
-    case_id: UUID, index: int, body: CompleteReferral, work: Work
+    case_id: UUID, index: Index, body: CompleteReferral, work: Work
 ) -> JSONResponse:
     work.case_worker(case_id)
     return work.run(
@@ -119,7 +122,7 @@ def schedule_appointment(case_id: UUID, body: ScheduleAppointment, work: Work) -
 
 @router.post("/cases/{case_id}/appointments/{index}", summary="Appointment kept/missed/cancelled")
 def record_appointment(
-    case_id: UUID, index: int, body: RecordAppointment, work: Work
+    case_id: UUID, index: Index, body: RecordAppointment, work: Work
 ) -> JSONResponse:
     work.case_worker(case_id)
     return work.run(
@@ -179,7 +182,7 @@ def report_gap(case_id: UUID, body: ReportGap, work: Work) -> JSONResponse:
     "/cases/{case_id}/gaps/{index}/release",
     summary="Release a gap's reviewed description to coordination (supervising post)",
 )
-def release_gap(case_id: UUID, index: int, body: ReleaseGap, work: Work) -> JSONResponse:
+def release_gap(case_id: UUID, index: Index, body: ReleaseGap, work: Work) -> JSONResponse:
     """The case manager's description stays sealed; coordination's system gap gets a
     description only as the post supervising the case's position (who sees its personal
     data, as for approvals) reviewed and released it. Checked for personal data

@@ -17,6 +17,7 @@ from contexts.case_management.retention import DataType
 from contexts.case_management.settings import OverLimit
 from runtime.http.auth import Access, Role, authorize
 from runtime.http.commands import MAX_ITEMS, Strict
+from runtime.http.fields import JSON_INTEGER, TWO_SIGNS, IsoDate, NonBlank, Version
 from services.case_management import reads
 from services.case_management.access import COORDINATORS, STAFF, Work
 from services.case_management.case_models import RECIPIENT_KEY
@@ -29,9 +30,9 @@ FIGURE_READERS = {
     Role.STEERING_MEMBER,
     Role.AUDITOR,
 }
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[NonBlank, Field(min_length=1, max_length=200)]
 Recipient = Annotated[
-    str,
+    NonBlank,
     Field(
         min_length=1,
         max_length=100,
@@ -52,12 +53,19 @@ class SettingsBody(Strict):
         max_length=MAX_ITEMS,
         description="steps the supervising post must approve",
     )
-    retention_years: dict[DataType, Annotated[int, Field(ge=0, le=30)] | None] = Field(
-        default_factory=dict,
-        max_length=MAX_ITEMS,
-        description="years after the last closure; null keeps the data",
+    retention_years: dict[DataType, Annotated[int, Field(ge=0, le=30), JSON_INTEGER] | None] = (
+        Field(
+            default_factory=dict,
+            max_length=MAX_ITEMS,
+            description="years after the last closure; null keeps the data (not for personal data)",
+            json_schema_extra={
+                "properties": {
+                    DataType.PERSONAL_DATA.value: {"type": "integer", "minimum": 0, "maximum": 30}
+                }
+            },
+        )
     )
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class SettingsView(BaseModel):
@@ -135,10 +143,10 @@ def caseload(position_id: UUID, work: Work) -> CaseloadView:
 class PersonalData(Strict):
     """The minimum a case needs; everything is sealed under the person's own key."""
 
-    name: str = Field(min_length=1, max_length=200, examples=["Lina S."])
+    name: NonBlank = Field(min_length=1, max_length=200, examples=["Lina S."])
     date_of_birth: date | None = None
     contact: str | None = Field(default=None, max_length=200)
-    languages: list[Annotated[str, Field(min_length=2, max_length=20)]] = Field(
+    languages: list[Annotated[str, Field(min_length=2, max_length=20, pattern=TWO_SIGNS)]] = Field(
         default_factory=list, max_length=MAX_ITEMS, examples=[["uk", "ru"]]
     )
     nationality: str | None = Field(default=None, max_length=60)
@@ -237,7 +245,7 @@ def register_person(body: RegisterPerson, work: Work) -> JSONResponse:
 
 
 @router.get("/people/due-for-erasure", summary="People whose retention period has passed")
-def due_for_erasure(work: Work, today: date | None = None) -> list[UUID]:
+def due_for_erasure(work: Work, today: IsoDate | None = None) -> list[UUID]:
     work.own_tenant(COORDINATORS)
     return work.app.due_for_erasure(today or date.today())
 

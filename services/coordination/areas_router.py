@@ -12,30 +12,29 @@ from pydantic import BaseModel, Field
 
 from contexts.coordination.shares import propose_shares
 from runtime.http.commands import MAX_ITEMS
+from runtime.http.fields import FTE, Count, FTEShare, NonBlank, Version
 from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 
-FTE = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, examples=["1.9"])]
-
 
 class DefineArea(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["RB Rheine"])
-    towns: list[str] = Field(
+    name: NonBlank = Field(min_length=1, max_length=200, examples=["RB Rheine"])
+    towns: list[Annotated[NonBlank, Field(min_length=1, max_length=200)]] = Field(
         min_length=1, max_length=MAX_ITEMS, examples=[["Rheine", "Neuenkirchen"]]
     )
-    case_management_fte: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
+    case_management_fte: FTEShare
 
 
 class ChangeShare(Strict):
-    case_management_fte: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
-    reason: str = Field(min_length=1, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+    case_management_fte: FTEShare
+    reason: NonBlank = Field(min_length=1, max_length=500)
+    expected_version: Version = None
 
 
 class ProposeShares(Strict):
     total_fte: FTE
-    newcomers: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    newcomers: dict[str, Count] = Field(
         min_length=1,
         max_length=MAX_ITEMS,
         description="area name -> newly immigrated people (e.g. over 28)",

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contexts.coordination.gaps import CycleStep, GapTopic, LifeDimension
+from runtime.http.fields import MAX_INDEX, NonBlank, Version
 from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: strategic cycle"])
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination:
 
 class RecordGap(Strict):
     life_dimension: LifeDimension
-    description: str = Field(
+    description: NonBlank = Field(
         min_length=1,
         max_length=2000,
         description="what is missing; no personal data (refused: phone numbers, e-mail"
@@ -27,7 +28,7 @@ class RecordGap(Strict):
 
 
 class OpenTopic(Strict):
-    title: str = Field(min_length=1, max_length=200, examples=["Kita-Plätze für Fünfjährige"])
+    title: NonBlank = Field(min_length=1, max_length=200, examples=["Kita-Plätze für Fünfjährige"])
     life_dimension: LifeDimension
 
 
@@ -39,26 +40,26 @@ class Advance(Strict):
     step: CycleStep
     on: date
     note: str = Field(default="", max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class AddLink(Strict):
-    actor: str = Field(
+    actor: NonBlank = Field(
         min_length=1, max_length=200, examples=["Fachbereich Kinder, Jugend und Schule"]
     )
-    action: str = Field(min_length=1, max_length=2000)
+    action: NonBlank = Field(min_length=1, max_length=2000)
     due: date | None = None
 
 
 class CompleteLink(Strict):
-    index: int = Field(ge=0)
+    index: int = Field(ge=0, le=MAX_INDEX)
     on: date
 
 
 class Submit(Strict):
     on: date
-    summary: str = Field(min_length=1, max_length=2000)
-    expected_version: int | None = Field(default=None, ge=1)
+    summary: NonBlank = Field(min_length=1, max_length=2000)
+    expected_version: Version = None
 
 
 class TopicView(BaseModel):

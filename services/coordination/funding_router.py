@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contexts.coordination.funding import (
+    BAUSTEIN_OF,
     AmountRule,
     ForwardingContract,
     FundingNotice,
@@ -22,19 +23,33 @@ from contexts.coordination.funding import (
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
 from runtime.http.commands import MAX_ITEMS
+from runtime.http.fields import Euro, GrantFTE, NonBlank, Version, all_of, requires_when
 from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict, listed
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: funding"])
 
-FTE = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2, examples=["1.9"])]
-EUR = Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2, examples=["104500"])]
+FTE = GrantFTE
+EUR = Euro
+
+
+def _baustein_rule(baustein: int) -> Callable[[dict[str, Any]], None]:
+    """The position types of a Baustein are the only keys of its grants and rates."""
+    types = {"enum": sorted(t.value for t, b in BAUSTEIN_OF.items() if b == baustein)}
+    keys = {"propertyNames": types}
+    return requires_when("baustein", baustein, {"properties": {"grants": keys, "rates": keys}})
 
 
 class IssueNotice(Strict):
-    grantor: str = Field(min_length=1, max_length=200, examples=["Bezirksregierung Arnsberg"])
-    reference: str = Field(min_length=1, max_length=100, examples=["KIM-2021-05566-B2"])
+    """Grants and rates name position types of the notice's Baustein (the schema says it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=all_of(*(_baustein_rule(b) for b in sorted(set(BAUSTEIN_OF.values()))))
+    )
+
+    grantor: NonBlank = Field(min_length=1, max_length=200, examples=["Bezirksregierung Arnsberg"])
+    reference: NonBlank = Field(min_length=1, max_length=100, examples=["KIM-2021-05566-B2"])
     baustein: int = Field(ge=1, le=3)
     period_start: date
     period_end: date
@@ -53,7 +68,7 @@ class IssueNotice(Strict):
 
 
 class AmendNotice(Strict):
-    reference: str = Field(min_length=1, max_length=100)
+    reference: NonBlank = Field(min_length=1, max_length=100)
     issued_on: date
     period_end: date
     effective_from: date = Field(
@@ -66,14 +81,14 @@ class AmendNotice(Strict):
         description="the rate per FTE and year for each granted position type",
     )
     material_costs_per_year: EUR = Decimal(0)
-    reason: str = Field(min_length=1, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+    reason: NonBlank = Field(min_length=1, max_length=500)
+    expected_version: Version = None
 
 
 class ConcludeContract(Strict):
     notice_id: UUID
     recipient_kind: RecipientKind
-    recipient: str = Field(
+    recipient: NonBlank = Field(
         min_length=1, max_length=100, description="tenant key, or the provider's organisation id"
     )
     position_type: PositionType
@@ -89,14 +104,14 @@ class AmendContract(Strict):
     fte: FTE
     amount_per_year: EUR
     end: date
-    reason: str = Field(min_length=1, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+    reason: NonBlank = Field(min_length=1, max_length=500)
+    expected_version: Version = None
 
 
 class TerminateContract(Strict):
     end: date
-    reason: str = Field(min_length=1, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+    reason: NonBlank = Field(min_length=1, max_length=500)
+    expected_version: Version = None
 
 
 class GrantView(BaseModel):

@@ -10,12 +10,21 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contexts.coordination.funding import PositionType
 from contexts.coordination.positions import Position
 from contexts.shared.errors import DomainError
 from runtime.http.app import PlatformDep
+from runtime.http.fields import (
+    FTE,
+    MAX_YEAR,
+    NOT_BLANK,
+    DecimalForm,
+    NonBlank,
+    Version,
+    requires_when,
+)
 from runtime.http.reads import MAX_PAGE
 from runtime.platform import Platform
 from services.coordination.deps import Command, Reader, Strict, listed
@@ -23,16 +32,22 @@ from services.coordination.supervision import PlatformSupervisionScope
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination: positions"])
 
-FTE = Annotated[Decimal, Field(gt=0, le=100, decimal_places=2, examples=["1.9"])]
+MonthlyEuro = Annotated[Decimal, DecimalForm(6, 2, positive=False, example="4250.00")]
+"""A month's staff costs of a position in euros: 0 to 999,999.99."""
+YearlyEuro = Annotated[Decimal, DecimalForm(7, 2, positive=False, example="51000.00")]
+"""A year's costs or contribution in euros: 0 to 9,999,999.99."""
+
 TenantKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["rheine"])]
 
 
 class CreatePosition(Strict):
-    title: str = Field(min_length=1, max_length=200, examples=["Case Management RB Rheine"])
+    title: NonBlank = Field(min_length=1, max_length=200, examples=["Case Management RB Rheine"])
     position_type: PositionType
     fte: FTE
     employer_kind: Literal["tenant", "provider"]
-    employer: str = Field(min_length=1, max_length=100, description="tenant key or organisation id")
+    employer: NonBlank = Field(
+        min_length=1, max_length=100, description="tenant key or organisation id"
+    )
     funding_kind: Literal["notice", "contract"]
     funding_id: UUID
     work_tenant: TenantKey
@@ -40,33 +55,45 @@ class CreatePosition(Strict):
 
 
 class StartStaffing(Strict):
-    staff_id: str = Field(min_length=1, max_length=40, examples=["MA-0042"])
+    staff_id: NonBlank = Field(min_length=1, max_length=40, examples=["MA-0042"])
     fte: FTE
     start: date
 
 
 class EndStaffing(Strict):
-    staff_id: str = Field(min_length=1, max_length=40)
+    staff_id: NonBlank = Field(min_length=1, max_length=40)
     end: date
 
 
 class RecordCost(Strict):
-    month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2021-09"])
-    amount: Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+    month: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", examples=["2021-09"])
+    amount: MonthlyEuro
 
 
 class RecordYearCost(Strict):
-    year: int = Field(ge=2015, le=2100, examples=[2021])
-    amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+    year: int = Field(ge=2015, le=MAX_YEAR, examples=[2021])
+    amount: YearlyEuro
 
 
 class RecordContribution(Strict):
-    year: int = Field(ge=2015, le=2100, examples=[2021])
+    """Third-party funds name their source (the schema says it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=requires_when(
+            "kind",
+            "third_party",
+            {
+                "required": ["source"],
+                "properties": {"source": {"minLength": 1, "pattern": NOT_BLANK}},
+            },
+        )
+    )
+    year: int = Field(ge=2015, le=MAX_YEAR, examples=[2021])
     kind: Literal["own_funds", "third_party"] = Field(
         description="own_funds: Eigenanteil or kommunale Aufstockung of the employer, district"
         " or town; third_party: Drittmittel of another funder"
     )
-    contributor: str = Field(
+    contributor: NonBlank = Field(
         min_length=1, max_length=200, examples=["kreis-steinfurt"],
         description="who pays: tenant key, organisation id or name",
     )  # fmt: skip
@@ -74,7 +101,7 @@ class RecordContribution(Strict):
         default="", max_length=200, examples=["Haushalt 2021, Produkt 05.02"],
         description="budget line or programme; required for third-party funds",
     )  # fmt: skip
-    amount: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+    amount: YearlyEuro
 
 
 class AssignSupervision(Strict):
@@ -85,12 +112,12 @@ class AssignSupervision(Strict):
         description="the coordination position (working in post_tenant) that supervises; without"
         " it every coordinator of the post does",
     )
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class EndSupervision(Strict):
     valid_to: date
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class StaffingView(BaseModel):

@@ -6,27 +6,44 @@ from uuid import UUID
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contexts.coordination.domain import OfficeType, OrganisationKind
+from runtime.http.fields import NonBlank, Version, all_of, requires_when
 from services.coordination.deps import Command, Reader, Strict
 
 router = APIRouter(prefix="/coordination/tenants/{tenant}", tags=["coordination"])
 
 
 class RegisterOrganisation(Strict):
-    name: str = Field(min_length=1, max_length=200, examples=["Lernen fördern e.V."])
+    """An office names its office type, any other organisation none (the schema says it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=all_of(
+            requires_when(
+                "kind",
+                OrganisationKind.OFFICE.value,
+                {"required": ["office_type"], "properties": {"office_type": {"type": "string"}}},
+            ),
+            *(
+                requires_when("kind", kind.value, {"properties": {"office_type": {"type": "null"}}})
+                for kind in OrganisationKind
+                if kind is not OrganisationKind.OFFICE
+            ),
+        )
+    )
+    name: NonBlank = Field(min_length=1, max_length=200, examples=["Lernen fördern e.V."])
     kind: OrganisationKind
     office_type: OfficeType | None = None
 
 
 class RenameOrganisation(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    expected_version: int | None = Field(default=None, ge=1)
+    name: NonBlank = Field(min_length=1, max_length=200)
+    expected_version: Version = None
 
 
 class CloseOrganisation(Strict):
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class OrganisationView(BaseModel):

@@ -13,6 +13,7 @@ from contexts.tenancy.contracts import Office, TenantInfo, TenantKind
 from runtime.http.app import PlatformDep, PrincipalDep
 from runtime.http.auth import Role
 from runtime.http.commands import MAX_ITEMS, CommandRunner, Strict
+from runtime.http.fields import NonBlank, Version
 from runtime.http.problems import Problem
 
 router = APIRouter(prefix="/tenancy", tags=["tenancy"])
@@ -21,7 +22,7 @@ KeyPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description=
 
 class RegisterTenant(Strict):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["rheine"])
-    name: str = Field(min_length=1, max_length=200, examples=["Stadt Rheine"])
+    name: NonBlank = Field(min_length=1, max_length=200, examples=["Stadt Rheine"])
     kind: TenantKind
     parent: str | None = Field(
         default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["kreis-steinfurt"]
@@ -30,14 +31,14 @@ class RegisterTenant(Strict):
 
 
 class RenameTenant(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    expected_version: int | None = Field(default=None, ge=1)
+    name: NonBlank = Field(min_length=1, max_length=200)
+    expected_version: Version = None
 
 
 class AssignOffices(Strict):
     holder: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["staedteregion-aachen"])
     offices: list[Office] = Field(min_length=1, max_length=MAX_ITEMS)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version = None
 
 
 class TenantView(BaseModel):

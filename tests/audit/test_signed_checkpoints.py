@@ -163,6 +163,23 @@ def delete_last_and_cover_up(store: EventLogStore, run: Run) -> None:
     run("DELETE FROM {s}checkpoints WHERE tenant = ?", (TENANT,))
 
 
+def insert_in_the_middle(store: EventLogStore, run: Run) -> None:
+    """A copy of event 3 inserted as 4 (its hash copied too), the later ones moved up."""
+    run("UPDATE {s}events SET position = position + 100 WHERE tenant = ? AND position >= 4",
+        (TENANT,))  # fmt: skip
+    run("UPDATE {s}events SET position = position - 99 WHERE tenant = ? AND position >= 100",
+        (TENANT,))  # fmt: skip
+    run(
+        "INSERT INTO {s}events (tenant, context, position, event_id, originator_id,"
+        " originator_version, topic, state, actor, correlation_id, causation_id, traceparent,"
+        " recorded_at, hash) SELECT tenant, context, 4, '00000000-0000-4000-8000-000000000001',"
+        " originator_id, originator_version + 1, topic, state, actor, correlation_id,"
+        " causation_id, traceparent, recorded_at, hash FROM {s}events"
+        " WHERE tenant = ? AND position = 3",
+        (TENANT,),
+    )
+
+
 def swap(store: EventLogStore, run: Run) -> None:
     for a, b in ((2, 100), (3, 2), (100, 3)):
         run("UPDATE {s}events SET position = ? WHERE tenant = ? AND position = ?", (b, TENANT, a))
@@ -177,6 +194,13 @@ CASES: dict[str, tuple[Callable[[EventLogStore, Run], None], Any, Any]] = {
         ),
         3, 3,
     ),
+    "changed state": (
+        lambda s, run: run(
+            "UPDATE {s}events SET state = ? WHERE tenant = ? AND position = 2", (b'{"x":1}', TENANT)
+        ),
+        2, 2,
+    ),
+    "inserted middle": (insert_in_the_middle, 4, 4),
     "deleted middle": (
         lambda s, run: run("DELETE FROM {s}events WHERE tenant = ? AND position = 3", (TENANT,)),
         3, 3,

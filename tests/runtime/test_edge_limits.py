@@ -140,12 +140,32 @@ def test_a_streamed_body_is_counted_and_cut_off(make_client: Callable[..., Any])
     assert calls == ["echo"]
 
 
-def test_graphql_bodies_have_a_smaller_limit(make_client: Callable[..., Any]) -> None:
-    client, _ = make_client(max_body_bytes=64 * 1024, max_graphql_bytes=2048)
+def assert_graphql_too_large(response: Any, limit: int) -> None:
+    """413 as a GraphQL error (``errors``, a stable code), not a problem document."""
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/json"
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "REQUEST_TOO_LARGE", "limit": limit}
+    assert str(limit) in error["message"]
+    assert set(response.json()) == {"errors"}
+
+
+def test_graphql_bodies_have_a_smaller_limit_and_a_graphql_error(
+    make_client: Callable[..., Any],
+) -> None:
+    client, calls = make_client(max_body_bytes=64 * 1024, max_graphql_bytes=2048)
     variables = '{"query": "{ x }", "variables": {"v": "' + "z" * 4096 + '"}}'
-    assert_problem(client.post("/graphql", content=variables), 413, "body-too-large")
+    assert_graphql_too_large(client.post("/graphql", content=variables), 2048)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it arrives
+        yield variables.encode()
+
+    assert_graphql_too_large(client.post("/graphql", content=chunks()), 2048)
     assert client.post("/graphql", content='{"query": "{ x }"}').status_code == 200
     assert client.post("/echo", content=variables).status_code == 200
+    too_big = client.post("/echo", content=b"x" * (64 * 1024 + 1))
+    assert_problem(too_big, 413, "body-too-large")  # REST bodies stay problems
+    assert calls.count("graphql") == 2  # the streamed one reached the route, cut off
 
 
 def test_the_defaults_are_the_safe_ones() -> None:
@@ -225,7 +245,8 @@ def test_the_platform_app_refuses_a_large_body(
     assert response.headers["X-Correlation-Id"]
     query = {"query": "query($v: String) { __typename }", "variables": {"v": "z" * 70_000}}
     graphql = client.post("/graphql", json=query, headers=auth("rheine", "coordinator"))
-    assert assert_problem(graphql, 413, "body-too-large")["limit"] == 64 * 1024
+    assert_graphql_too_large(graphql, 64 * 1024)
+    assert graphql.headers["X-Correlation-Id"]
     small = {"query": "{ __typename }"}
     assert client.post("/graphql", json=small, headers=auth("rheine", "coordinator")).json() == {
         "data": {"__typename": "Query"}

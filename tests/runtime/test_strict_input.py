@@ -7,7 +7,9 @@ import importlib
 import pkgutil
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
@@ -102,4 +104,85 @@ def test_a_date_given_as_0_is_a_422_problem_and_appends_nothing(
     )
     body = assert_problem(response, 422, "validation-failed")
     assert body["errors"][0]["field"].endswith("date_of_birth"), body
+    assert platform.store.heads() == before
+
+
+# -- integers have upper bounds --------------------------------------------------------------
+
+HUGE = 10**30
+
+
+def unbounded_integers(spec: dict[str, Any], schema: Any, where: str, seen: set[str]) -> list[str]:
+    """The integers in ``schema`` (refs followed) without a ``maximum``."""
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return unbounded_integers(spec, spec["components"]["schemas"][name], name, seen)
+    found = []
+    if schema.get("type") == "integer" and "maximum" not in schema:
+        found.append(where)
+    for name, sub in schema.get("properties", {}).items():
+        found += unbounded_integers(spec, sub, f"{where}.{name}", seen)
+    for key in ("items", "additionalProperties"):
+        found += unbounded_integers(spec, schema.get(key), f"{where}[]", seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            found += unbounded_integers(spec, sub, where, seen)
+    return found
+
+
+def test_every_integer_of_a_request_has_an_upper_bound(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    found: list[str] = []
+    seen: set[str] = set()
+    integers = 0
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            for parameter in op.get("parameters", []):
+                where = f"{method.upper()} {path} {parameter['name']}"
+                integers += "integer" in str(parameter["schema"])
+                found += unbounded_integers(spec, parameter["schema"], where, seen)
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                found += unbounded_integers(spec, content["schema"], f"{method} {path}", seen)
+    assert integers >= 5  # limit, after, year, position, index ...
+    assert found == []
+
+
+def field_of(response: httpx.Response) -> str:
+    body = assert_problem(response, 422, "validation-failed")
+    (error,) = body["errors"]
+    assert error["reason"], body
+    return str(error["field"])
+
+
+def test_a_huge_integer_is_a_422_naming_the_field(
+    client: TestClient, platform: Platform, auth: Auth
+) -> None:
+    ks = {**auth("kreis-steinfurt", "district_coordinator"), "Idempotency-Key": "huge-int-0001"}
+    base = "/coordination/tenants/kreis-steinfurt"
+    some = "00000000-0000-4000-8000-000000000001"
+    before = platform.store.heads()
+    year = client.post(
+        f"{base}/positions/{some}/costs/year", json={"year": HUGE, "amount": 1}, headers=ks
+    )
+    assert field_of(year) == "year"
+    version = client.post(
+        f"{base}/organisations/{some}/rename",
+        json={"name": "X", "expected_version": HUGE},
+        headers=ks,
+    )
+    assert field_of(version) == "expected_version"
+    proposal = client.post(
+        f"{base}/regional-areas/proposal",
+        json={"total_fte": 1, "newcomers": {"RB": HUGE}},
+        headers=ks,
+    )
+    assert field_of(proposal) == "newcomers.RB"
+    assert field_of(client.get(f"{base}/notices", params={"limit": HUGE}, headers=ks)) == "limit"
+    trail = client.get("/audit/tenants/kreis-steinfurt/queries", params={"after": HUGE}, headers=ks)
+    assert field_of(trail) == "after"
     assert platform.store.heads() == before
