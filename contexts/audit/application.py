@@ -59,6 +59,7 @@ class Purpose(StrEnum):
     APPROVAL = "approval"  # the supervising post, the case waiting for its approval
     REGISTRATION = "registration"  # the case manager whose position registered the person
     AUDIT = "audit"  # an auditor within the audit mandate
+    PROCEDURE = "procedure"  # the immigration office's staff, working on its procedures
 
 
 class PersonalDataRead(Aggregate):

@@ -37,3 +37,20 @@ HANDED_OVER_FIELDS = (
     "to_tenant", "transfer_id", "referral_source", "summary", "sealed_for_destination",
     "on",
 )  # fmt: skip
+
+# Referrals from the immigration office (contexts/case_management/intake.py): the answer to
+# an office's referral and the achievements shared under the person's consent (purpose
+# ``achievements``, recipient the office's tenant). Fields are strings, codes and ISO dates;
+# ``referral_id`` is the office's, ``office`` the office's tenant.
+INTAKE_ACCEPTED = "IntakeRequestAccepted"
+INTAKE_DECLINED = "IntakeRequestDeclined"
+INTAKE_ACHIEVEMENT_SHARED = "IntakeRequestAchievementShared"
+INTAKE_FIELDS = ("office", "referral_id", "on")
+ACHIEVEMENT_FIELDS = ("office", "referral_id", "kind", "level", "achieved_on", "on")
+ACHIEVEMENT_KINDS = (
+    "language_certificate",  # Sprachzertifikat (with its level)
+    "integration_course",  # Integrationskurs bestanden (incl. "Leben in Deutschland")
+    "naturalisation_test",  # Einbürgerungstest bestanden
+    "employment",  # sozialversicherungspflichtige Beschäftigung
+    "qualification",  # Schul- oder Berufsabschluss
+)

@@ -17,6 +17,7 @@ class ConsentPurpose(StrEnum):
     REFERRAL = "referral"  # Weitergabe an einen Dienst (Verweisung)
     DATA_HANDOVER = "data_handover"  # Datenübergabe, z. B. bei Umzug
     TRANSFER = "transfer"  # Übergabe des Falls an einen anderen Mandanten
+    ACHIEVEMENTS = "achievements"  # Integrationsleistungen an die Ausländerbehörde
 
 
 class Programme(StrEnum):

@@ -19,6 +19,7 @@ PURPOSES = {
     "approval": "Genehmigung (Fachaufsicht)",
     "registration": "Erfassung (vor dem ersten Fall)",
     "audit": "Prüfung",
+    "procedure": "Verfahren der Ausländer- und Einbürgerungsbehörde",
 }
 
 

@@ -15,9 +15,10 @@ from services.spec import ContextSpec
 def _routers() -> list[APIRouter]:
     from services.case_management.case_work_router import router as case_work
     from services.case_management.cases_router import router as cases
+    from services.case_management.intake_router import router as intake
     from services.case_management.router import router
 
-    return [router, cases, case_work]  # the order in which routes resolve
+    return [router, cases, case_work, intake]  # the order in which routes resolve
 
 
 def application(platform: Platform, tenant: str) -> CaseManagementApplication:
@@ -26,6 +27,7 @@ def application(platform: Platform, tenant: str) -> CaseManagementApplication:
 
 def _consumers(platform: Platform) -> list[TrackedConsumer]:
     from services.case_management.consumers import PositionIntake, TransferIntake
+    from services.case_management.office_intake import OfficeReferralIntake
 
     def app_for(tenant: str) -> CaseManagementApplication:
         return application(platform, tenant)
@@ -34,6 +36,7 @@ def _consumers(platform: Platform) -> list[TrackedConsumer]:
     return [
         PositionIntake(platform.store, app_for, prefix).consumer,
         TransferIntake(platform.store, app_for, prefix).consumer,
+        OfficeReferralIntake(platform.store, app_for, prefix).consumer,
     ]
 
 
