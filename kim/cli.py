@@ -52,7 +52,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         cmd_demo(args, settings)
     app = build_app(settings, services)
     console.print(f"KIM läuft auf http://{args.host}:{args.port}")
-    console.print("API-Dokumentation: /docs   GraphQL (GraphiQL): /graphql")
+    served = list(SERVICES) if services is None else services  # only what this process serves
+    apis = "  ".join(f"/{name}" for name in served if name != "gateway")
+    console.print("API-Dokumentation: /docs" + (f"   REST: {apis}" if apis else ""))
+    if "gateway" in served:
+        console.print("GraphQL (GraphiQL): /graphql")
     console.print(f"Ereignisspeicher: {settings.event_store}   Bus: {settings.bus}")
     # h11 caps what it buffers of a request head: a huge header is dropped while it arrives
     # (httptools has no such cap); the edge's middleware refuses heads over the limit (431).
@@ -63,6 +67,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_level="info",
         http="h11",
         h11_max_incomplete_event_size=2 * settings.max_header_bytes + 8192,
+        timeout_graceful_shutdown=max(1, round(settings.stop_timeout)),  # then the lifespan
     )
     return 0
 
@@ -292,10 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     replay.set_defaults(func=_replay)
 
+    from kim.cluster_cli import add_commands as add_cluster_commands
     from kim.contexts import CONTEXTS
     from kim.keys_cli import add_commands as add_key_commands
 
     add_key_commands(sub)
+    add_cluster_commands(sub)
     for spec in CONTEXTS:
         if spec.cli is not None:
             spec.cli(sub)
@@ -317,11 +324,37 @@ def main(argv: list[str] | None = None) -> int:
         args.host = settings.host
     if getattr(args, "port", None) is None and hasattr(args, "port"):
         args.port = settings.port
+    if (refused := _check_database(args.command, settings)) is not None:
+        return refused
     try:
         result: int = args.func(args, settings)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        from runtime.eventstore import unavailable
+        from runtime.eventstore.outage import DatabaseRolesMissing
+
+        if not unavailable(e):
+            raise
+        console.print(f"Die Datenbank ist nicht verfügbar: {e}", style="red", markup=False)
+        return 2 if isinstance(e, DatabaseRolesMissing) else 1
     return result
+
+
+def _check_database(command: str, settings: Settings) -> int | None:
+    """The database roles (deploy/README.md, "Database roles"), before a command opens the
+    store: exit code 2 with what is missing and the SQL to run."""
+    if command == "token":
+        return None
+    from runtime.eventstore import DbTimeouts
+    from runtime.eventstore.postgres_roles import startup_check
+
+    found = startup_check(settings.event_store, settings.pg_schema, DbTimeouts.of(settings))
+    if found is None:
+        return None
+    code, message = found
+    console.print(message, style="red" if code else "yellow", markup=False)
+    return code or None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,11 @@ STEPS: list[tuple[str, list[str]]] = [
     ("ruff format --check", [sys.executable, "-m", "ruff", "format", "--check", "."]),
     ("mypy --strict", [sys.executable, "-m", "mypy"]),
     ("import contracts", [str(Path(sys.executable).parent / "lint-imports")]),
-    ("pytest", [sys.executable, "-m", "pytest", *sys.argv[1:]]),
+    # Three workers (pytest-xdist): most tests wait on PostgreSQL, NATS or a server of
+    # their own, so three share two cores well; every test has its own schema, stream,
+    # ports and directories. Arguments after ``python -m tests`` go to pytest (``-n 0``:
+    # one process).
+    ("pytest", [sys.executable, "-m", "pytest", "-n", "3", *sys.argv[1:]]),
 ]
 
 
