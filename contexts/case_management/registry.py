@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from contexts.case_management.base import ARRIVAL, CaseManagementBase
 from contexts.case_management.people import ConsentPurpose, Person, Programme
-from contexts.shared.errors import DomainError
+from contexts.shared.personal_data import check_minimal as minimal
 
 PERSONAL_FIELDS = {
     "name", "date_of_birth", "contact", "languages", "nationality", "residence_status",
@@ -116,10 +116,4 @@ class PersonCommands(CaseManagementBase):
 
 def check_minimal(personal_data: dict[str, Any]) -> None:
     """Data are minimal: a person record takes only the fields of ``PERSONAL_FIELDS``."""
-    unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
-    if unknown:
-        raise DomainError(
-            "not-minimal-data",
-            f"fields beyond the minimum are not stored: {', '.join(unknown)}",
-            field="personal_data",
-        )
+    minimal(personal_data, PERSONAL_FIELDS)

@@ -30,6 +30,7 @@ from contexts.immigration_office.rules import RuleVersion, rule_for
 from contexts.immigration_office.states import Check, LegalBasis, Level, State, Step
 from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
+from contexts.shared.personal_data import check_minimal
 from contexts.shared.vault import PersonalDataVault
 from contexts.tenancy.contracts import TenantDirectory
 
@@ -58,13 +59,7 @@ class ImmigrationOfficeApplication(TenantApplication):
     def register_person(
         self, personal_data: dict[str, Any], *, registered_by: UUID | None = None
     ) -> list[Recording[UUID]]:
-        unknown = sorted(set(personal_data) - PERSONAL_FIELDS)
-        if unknown:
-            raise DomainError(
-                "not-minimal-data",
-                f"fields beyond the minimum are not stored: {', '.join(unknown)}",
-                field="personal_data",
-            )
+        check_minimal(personal_data, PERSONAL_FIELDS)
         person_id = uuid4()  # first, so the data is sealed under the person's own key
         sealed = self.vault.seal(self.tenant, person_id, dict(personal_data))
         return self.save(OfficePerson(id=person_id, sealed=sealed, registered_by=registered_by))

@@ -245,3 +245,15 @@ def check_no_personal_data(text: str, field: str, kinds: Collection[str] = tuple
             position=first.start + 1,
         )
     return text
+
+
+def check_minimal(personal_data: Collection[str], allowed: Collection[str]) -> None:
+    """Data are minimal: a person record takes only the fields its context needs
+    (``allowed``); any other field is refused, naming it, before anything is sealed."""
+    unknown = sorted(set(personal_data) - set(allowed))
+    if unknown:
+        raise DomainError(
+            "not-minimal-data",
+            f"fields beyond the minimum are not stored: {', '.join(unknown)}",
+            field="personal_data",
+        )
