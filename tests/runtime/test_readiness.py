@@ -72,6 +72,15 @@ def wait_for_status(client: TestClient, status: int, timeout: float = 10.0) -> A
     return ready
 
 
+def wait_for_relay(client: TestClient, timeout: float = 10.0) -> Any:
+    """The first /readyz at which the relay has published everything."""
+    deadline = time.monotonic() + timeout
+    while (ready := client.get("/readyz")).json()["checks"].get("relay") != "ok":
+        assert time.monotonic() < deadline, ready.text
+        time.sleep(0.02)
+    return ready
+
+
 def assert_not_ready(ready: Any, check: str, reason: str, settings: Settings) -> None:
     assert ready.status_code == 503, ready.text
     assert ready.headers["Retry-After"] == str(settings.ready_retry_after)
@@ -109,7 +118,7 @@ def test_a_consumer_too_far_behind_makes_the_service_unready_until_it_caught_up(
 ) -> None:
     client, platform, gated, settings = gated_client
     register(platform.store, "rheine", 3)
-    ready = client.get("/readyz")
+    ready = wait_for_relay(client)  # the relay publishes in its own thread; the consumer waits
     assert_not_ready(ready, "consumer:gated", "lagging: rheine/coordination 3 behind", settings)
     gated.gate.set()
     wait_for_status(client, 200)
