@@ -250,6 +250,12 @@ def test_the_proxy_routes_each_prefix_to_its_service(cluster: Cluster) -> None:
     unknown = httpx.get(f"{proxy}/nowhere", timeout=5)
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json()["instance"] == "/nowhere"
+    # A path with a quote in it still gets a problem body that parses (without the path).
+    quoted = httpx.get(f"{proxy}/nowhere%22,%22status%22:200", timeout=5)
+    assert quoted.status_code == 404
+    assert quoted.json()["status"] == 404
+    assert quoted.json()["instance"] == ""
 
 
 def test_a_killed_service_is_restarted_and_answers_again(cluster: Cluster) -> None:
