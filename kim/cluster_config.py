@@ -116,7 +116,31 @@ def service_blocks(values: dict[str, str], services: list[str]) -> dict[str, str
         "upstreams": "\n".join(upstreams),
         "locations": "\n".join(locations),
         "docs_pattern": "|".join(services),
+        "fallback": _fallback(services),
     }
+
+
+NO_ROUTE = (
+    '{"type":"urn:kim:problem:no-route","title":"Not Found","status":404,"detail":"No service'
+    ' behind this path: /<context>/..., /graphql, /<service>/docs.","instance":"$kim_json_uri",'
+    '"rule":"no-route"}\\n'
+)
+
+
+def _fallback(services: list[str]) -> str:
+    """``location /``: the gateway (pages, offline docs assets), else a no-route problem
+    (and the offline docs assets from the first service, which every service serves)."""
+    if "gateway" in services:
+        return "        location / { proxy_pass http://kim_gateway; }"
+    return "\n".join(
+        [
+            f"        location /static-offline-docs/ {{ proxy_pass http://kim_{services[0]}; }}",
+            "        location / {",
+            "            default_type application/problem+json;",
+            f"            return 404 '{NO_ROUTE}';",
+            "        }",
+        ]
+    )
 
 
 def render_proxy(values: dict[str, str], services: list[str]) -> str:
