@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 
 from contexts.coordination.gaps import (
+    NEXT_STEP,
     CycleStep,
     GapTopic,
     LifeDimension,
@@ -137,3 +138,32 @@ class CycleCommands(TenantApplication):
         topic = self.load_expecting(GapTopic, topic_id, "topic", expected_version)
         topic.submit(on, _text(summary, "summary"))
         return self.save(topic)
+
+    # -- back from the steering group (contexts.steering.contracts) -------------------------
+    def steering_moved(self, topic_id: UUID, *, to: CycleStep, on: date, note: str) -> bool:
+        """The steering group's decision moves the topic to ``to`` when that is the next
+        step; a topic there or beyond stays (idempotent, redeliveries)."""
+        topic = self.get_topic(topic_id)
+        order = list(NEXT_STEP)
+        if order.index(topic.step) >= order.index(to) or NEXT_STEP[topic.step] != to:
+            return False
+        if to == CycleStep.IMPLEMENTATION and not topic.chain:
+            return False  # the resolution's tasks (its chain links) come first
+        topic.advance(to, on, note)
+        self.save(topic)
+        return True
+
+    def steering_task(
+        self, topic_id: UUID, *, actor: str, action: str, due: date | None, done_on: date | None
+    ) -> None:
+        """A follow-up task of the steering group's resolution as a link of the topic's
+        service chain (added once; marked done once)."""
+        topic = self.get_topic(topic_id)
+        found = [i for i, link in enumerate(topic.chain)
+                 if (link["actor"], link["action"]) == (actor, action)]  # fmt: skip
+        if not found:
+            topic.add_link(actor, action, due.isoformat() if due else None)
+            found = [len(topic.chain) - 1]
+        if done_on is not None and topic.chain[found[0]]["done"] is None:
+            topic.complete_link(found[0], done_on)
+        self.save(topic)

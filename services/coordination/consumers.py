@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
 from contexts.case_management import contracts as case_management
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.contracts import published_uuid
-from contexts.coordination.gaps import LifeDimension
+from contexts.coordination.gaps import CycleStep, LifeDimension
+from contexts.shared.errors import NotFound
+from contexts.steering import contracts as steering
 from runtime.bus.consumer import Intake
 from runtime.eventstore.base import EventLogStore
 from runtime.eventstore.records import LogRecord
@@ -71,3 +74,54 @@ class GapIntake(Intake):
                 description=str(data["description"]),
                 on=date.fromisoformat(str(data["released_on"])),
             )
+
+
+STEERING_STEPS = {
+    steering.RESOLUTION_PASSED: CycleStep.PLANNING_AND_STEERING,
+    steering.IMPLEMENTATION_STARTED: CycleStep.IMPLEMENTATION,
+    steering.EVALUATED: CycleStep.EVALUATION,
+}
+STEERING_NOTES = {
+    steering.RESOLUTION_PASSED: "Beschlussempfehlung der Lenkungsgruppe",
+    steering.IMPLEMENTATION_STARTED: "Umsetzung des Beschlusses begonnen",
+    steering.EVALUATED: "Beschluss evaluiert",
+}
+
+
+class SteeringDecisions(Intake):
+    """Moves a topic's strategic-cycle step on the steering group's decisions about it
+    (``contexts.steering.contracts``; the events name the topic's tenant and id): passed ->
+    planning and steering, follow-up tasks -> links of its service chain, implementation
+    started -> implementation, evaluated -> evaluation (and readjustment when the group
+    asks for it). Idempotent: a topic at the step or beyond stays, a link is added once."""
+
+    name = "coordination-steering-decisions"
+
+    def __init__(self, store: EventLogStore, app_for: AppFor, prefix: str = "kim") -> None:
+        super().__init__(store, f"{prefix}.*.steering.>")
+        self.app_for = app_for
+
+    def handle(self, record: LogRecord) -> None:
+        kind = record.event_type
+        if kind not in STEERING_STEPS and kind not in (steering.TASK_ASSIGNED, steering.TASK_DONE):
+            return
+        data = json.loads(record.state)
+        if not data.get("topic_tenant") or not data.get("topic_id"):
+            return  # an item from a member or a working group: no topic to move
+        app = self.app_for(str(data["topic_tenant"]))
+        topic = UUID(str(data["topic_id"]))
+        try:
+            app.get_topic(topic)
+        except NotFound:
+            return
+        on = date.fromisoformat(str(data.get("on") or data.get("due_on")))
+        if kind in STEERING_STEPS:
+            app.steering_moved(topic, to=STEERING_STEPS[kind], on=on, note=STEERING_NOTES[kind])
+            if kind == steering.EVALUATED and data.get("readjust"):
+                app.steering_moved(topic, to=CycleStep.READJUSTMENT, on=on, note="Nachsteuerung")
+        elif kind == steering.TASK_ASSIGNED:
+            app.steering_task(topic, actor=str(data["owner_institution"]),
+                              action=str(data["title"]), due=on, done_on=None)  # fmt: skip
+        else:
+            app.steering_task(topic, actor=str(data["owner_institution"]),
+                              action=str(data["title"]), due=None, done_on=on)  # fmt: skip

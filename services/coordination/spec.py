@@ -30,14 +30,14 @@ def application(platform: Platform, tenant: str) -> TenantApplication:
 
 
 def _consumers(platform: Platform) -> list[TrackedConsumer]:
-    from services.coordination.consumers import GapIntake
+    from services.coordination.consumers import GapIntake, SteeringDecisions
 
-    intake = GapIntake(
-        platform.store,
-        lambda tenant: platform.app(CoordinationApplication, tenant),
-        prefix=platform.bus.prefix,
-    )
-    return [intake.consumer]
+    def app_for(tenant: str) -> CoordinationApplication:
+        return platform.app(CoordinationApplication, tenant)
+
+    intake = GapIntake(platform.store, app_for, prefix=platform.bus.prefix)
+    decisions = SteeringDecisions(platform.store, app_for, prefix=platform.bus.prefix)
+    return [intake.consumer, decisions.consumer]
 
 
 def _graphql() -> type:

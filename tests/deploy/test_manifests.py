@@ -111,7 +111,7 @@ def test_the_ingress_routes_every_prefix_to_an_existing_service() -> None:
         for p in rule["http"]["paths"]
     }
     expected = {f"/{s}": dns(s) for s in service_order() if s != "gateway"}
-    assert routes == {**expected, "/graphql": "kim-gateway"}
+    assert routes == {**expected, "/graphql": "kim-gateway", "/": "kim-gateway"}
     assert set(routes.values()) <= services
 
 
