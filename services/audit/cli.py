@@ -328,3 +328,6 @@ def add_audit_parser(sub: Any) -> None:
         help="Manifest des importierten Prüfexports (nennt Name und Mitgliedsstädte)",
     )  # fmt: skip
     audit.set_defaults(func=cmd_audit)
+    from services.audit.yearly_cli import add_report_parser
+
+    add_report_parser(sub)  # ``kim report yearly``: built on the statement's replay

@@ -45,8 +45,13 @@ class Narrative:
         return {label: f.count for label, f in sorted(self.figures.items())}
 
 
-def _ids(history: History, aggregate_id: Any, kind: str) -> list[str]:
-    return [e for e, ev in history.evidence[aggregate_id] if type(ev).__name__ == kind]
+def event_ids(history: History, aggregate_id: Any, *kinds: str) -> list[str]:
+    """Ids of the aggregate's events whose class name is one of ``kinds`` (or all), in order."""
+    return [
+        e
+        for e, ev in history.evidence.get(aggregate_id, ())
+        if not kinds or type(ev).__name__ in kinds
+    ]
 
 
 def narrative(
@@ -58,33 +63,46 @@ def narrative(
     until: datetime | None = None,
 ) -> Narrative:
     out = Narrative(year, tenants)
-    in_year = (date(year, 1, 1), date(year, 12, 31))
     vault = StoreVault(store)
     for tenant in tenants:
         history = fold(store, CaseManagementApplication(tenant, store.recorder, vault), until=until)
-        for case in history.of_type(Case):
-            if in_year[0] <= case.opened_on <= in_year[1]:
-                out.figure("cases:opened").add(*_ids(history, case.id, "Opened"))
-            if case.closure and in_year[0] <= case.closure[1] <= in_year[1]:
-                ids = _ids(history, case.id, "Closed") + _ids(history, case.id, "HandedOver")
-                out.figure(f"cases:closed:{case.closure[0]}").add(*ids)
-            for step, on in case.history:
-                if step == "assessment" and in_year[0] <= on <= in_year[1]:
-                    for dimension in sorted(case.needs):
-                        out.figure(f"life_dimension:{dimension}").add(
-                            *_ids(history, case.id, "Assessed")
-                        )
-                    break
-            proposed = _ids(history, case.id, "ReferralProposed")
-            for index, referral in enumerate(case.referrals):
-                on = date.fromisoformat(str(referral["proposed_on"]))
-                if in_year[0] <= on <= in_year[1]:
-                    key = f"referral:{referral['service']}:{referral['status']}"
-                    out.figure(key).add(*proposed[index : index + 1])
+        count_cases(out, history)
     history = fold(store, CoordinationApplication(coordination_tenant, store.recorder), until=until)
+    count_gaps(out, history)
+    return out
+
+
+def count_cases(out: Narrative, history: History) -> None:
+    """Cases of one case-management log: opened, closed, assessed, referred in the year."""
+    year = out.year
+    in_year = (date(year, 1, 1), date(year, 12, 31))
+    for case in history.of_type(Case):
+        if in_year[0] <= case.opened_on <= in_year[1]:
+            out.figure("cases:opened").add(*event_ids(history, case.id, "Opened"))
+        if case.closure and in_year[0] <= case.closure[1] <= in_year[1]:
+            ids = event_ids(history, case.id, "Closed") + event_ids(history, case.id, "HandedOver")
+            out.figure(f"cases:closed:{case.closure[0]}").add(*ids)
+        for step, on in case.history:
+            if step == "assessment" and in_year[0] <= on <= in_year[1]:
+                for dimension in sorted(case.needs):
+                    out.figure(f"life_dimension:{dimension}").add(
+                        *event_ids(history, case.id, "Assessed")
+                    )
+                break
+        proposed = event_ids(history, case.id, "ReferralProposed")
+        for index, referral in enumerate(case.referrals):
+            on = date.fromisoformat(str(referral["proposed_on"]))
+            if in_year[0] <= on <= in_year[1]:
+                key = f"referral:{referral['service']}:{referral['status']}"
+                out.figure(key).add(*proposed[index : index + 1])
+
+
+def count_gaps(out: Narrative, history: History) -> None:
+    """Gaps of one coordination log recorded in the year, its topics and service chains."""
+    in_year = (date(out.year, 1, 1), date(out.year, 12, 31))
     for gap in history.of_type(SystemGap):
         if in_year[0] <= gap.reported_on <= in_year[1]:
-            out.figure(f"gap:{gap.life_dimension}").add(*_ids(history, gap.id, "Recorded"))
+            out.figure(f"gap:{gap.life_dimension}").add(*event_ids(history, gap.id, "Recorded"))
     for topic in history.of_type(GapTopic):
         ids = [e for e, _ in history.evidence[topic.id]]
         out.figure(f"topic:{topic.step}").add(*ids)
@@ -92,7 +110,6 @@ def narrative(
             links = out.figure("service_chain:links")
             links.count += len(topic.chain)
             links.events.extend(ids)
-    return out
 
 
 LABELS = {

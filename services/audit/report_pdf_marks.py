@@ -82,7 +82,7 @@ class Marks:
             entry.rest = [e for e in entry.events if e not in covered]
 
 
-def appendix(pdf: FPDF, marks: Marks, head: Head) -> None:
+def appendix(pdf: FPDF, marks: Marks, head: Head, *, where: str = "im Nachweis") -> None:
     """The appendix on a page of its own: a paragraph a mark, an event a line."""
     marks.resolve()
     pdf.add_page()
@@ -90,7 +90,7 @@ def appendix(pdf: FPDF, marks: Marks, head: Head) -> None:
     pdf.cell(0, 7, "Anlage: Ereignisse", new_x="LMARGIN", new_y="NEXT")
     note(
         pdf,
-        "Jede Marke [A n] im Nachweis verweist hierher: die vollständigen IDs der Ereignisse,"
+        f"Jede Marke [A n] {where} verweist hierher: die vollständigen IDs der Ereignisse,"
         " auf denen der Wert beruht, in der Reihenfolge des Protokolls. Eine Marke, deren"
         " Ereignisse die anderer Marken einschließen, nennt diese und listet nur die übrigen.",
         size=7.5,

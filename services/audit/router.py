@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -23,7 +23,7 @@ from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
 from runtime import audit as chain_audit
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
-from runtime.http.auth import Principal, Role, authorize
+from runtime.http.auth import Access, Principal, Role, authorize
 from runtime.http.fields import IsoDate
 from runtime.http.problems import Problem
 from runtime.http.reads import MAX_PAGE, MAX_POSITION, next_link
@@ -32,6 +32,8 @@ from runtime.signing import public_key_of
 from services.audit.narrative import Narrative
 from services.audit.report import Head, prepare, to_csv, to_pdf
 from services.audit.trail import directory_knowing, record_query
+from services.audit.yearly import YearlyReport, file_name
+from services.audit.yearly import prepare as prepare_yearly
 
 router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
 
@@ -269,3 +271,99 @@ def queries(
     ]
     headers = next_link(request, str(page[-1][0]), len(page), limit) if page else {}
     return JSONResponse(views, headers=headers)
+
+
+REPORT_ROLES = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR, Role.STEERING_MEMBER}
+
+
+def yearly_view(report: YearlyReport, recorded: int | None) -> dict[str, Any]:
+    """The report as JSON: its sections' rows with their codes, numbers and events."""
+    head = report.head
+    return {
+        "tenant": head.tenant,
+        "name": head.grantee(),
+        "year": report.year,
+        "as_of": head.as_of.isoformat() if head.as_of else None,
+        "provisional": head.provisional,
+        "reference_day": report.reference_day.isoformat(),
+        "tenants": report.tenants,
+        "recorded_as": recorded,
+        "sections": [
+            {
+                "title": s.title,
+                "intro": s.intro,
+                "tables": [
+                    {
+                        "caption": t.caption,
+                        "columns": [c[0] for c in t.columns],
+                        "rows": [
+                            {"key": r.key, "cells": r.cells, "events": r.events,
+                             "values": {k: str(v) for k, v in r.values.items()}}
+                            for r in t.rows
+                        ],
+                    }
+                    for t in s.tables
+                ],
+            }
+            for s in report.sections
+        ],
+    }  # fmt: skip
+
+
+@router.get(
+    "/yearly-report/{year}",
+    summary="Yearly report to the political bodies",
+    responses={
+        200: {
+            "description": "the report: JSON, Markdown or PDF (``format``)",
+            "content": {"application/json": {}, "text/markdown": {}, "application/pdf": {}},
+        }
+    },
+)
+def get_yearly_report(
+    principal: PrincipalDep,
+    tenant: TenantDep,
+    platform: PlatformDep,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    format: Literal["json", "md", "pdf"] = "json",
+    as_of: Annotated[IsoDate | None, Query(description="end of this day (UTC)")] = None,
+) -> Response:
+    """Jahresbericht an Sozialausschuss und Integrationsrat, from the events only (issue 18).
+
+    For the tenant's coordination posts and steering members and those of the tenants above
+    it (counts, no personal data), and for auditors within their mandate (recorded in the
+    audit trail). As of the end of ``as_of`` the same report gives the same bytes as
+    Markdown and PDF; without it, or as of a day not yet ended, it is marked provisional.
+    """
+    recorded = None
+    if Role.AUDITOR in principal.roles:
+        check_mandate(principal, tenant.key, platform)
+    else:
+        authorize(
+            principal, tenant.key, platform.directory(), roles=REPORT_ROLES,
+            access=Access.AGGREGATE,
+        )  # fmt: skip
+    report = prepare_yearly(platform.store, tenant.key, year, as_of=as_of)
+    if Role.AUDITOR in principal.roles:
+        recorded = record_query(
+            platform, principal, tenant.key, "yearly_report", year=year, format=format,
+            as_of=as_of.isoformat() if as_of else None,
+        )  # fmt: skip
+    name = file_name(tenant.key, year, as_of, report.head.provisional)
+    if format == "md":
+        from services.audit.yearly_md import to_markdown
+
+        return Response(
+            to_markdown(report),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.md"'},
+        )
+    if format == "pdf":
+        from services.audit.yearly_pdf import to_pdf
+
+        return Response(
+            to_pdf(report),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return JSONResponse(yearly_view(report, recorded))
