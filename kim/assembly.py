@@ -15,9 +15,12 @@ from runtime.telemetry import setup_tracing
 
 
 def _gateway() -> list[APIRouter]:
+    """GraphQL and the staff pages (``services/web``): the edges over the read models."""
     from gateway.app import graphql_router
+    from services.web.spec import routers as pages
 
-    return [graphql_router([spec.graphql() for spec in CONTEXTS if spec.graphql is not None])]
+    graphql = graphql_router([spec.graphql() for spec in CONTEXTS if spec.graphql is not None])
+    return [graphql, *pages()]
 
 
 SERVICES: dict[str, Callable[[], list[APIRouter]]] = {

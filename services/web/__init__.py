@@ -1,0 +1,1 @@
+"""The staff pages: German, server-rendered, accessible (see ``services/web/base.py``)."""
