@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import psycopg
 
-from bench.writers import Result, run_threads
+from bench.writers import Backends, Result, run_threads
 
 
 def stock_env(dsn: str, schema: str, **pool: str) -> dict[str, str]:
@@ -29,16 +29,23 @@ def stock_env(dsn: str, schema: str, **pool: str) -> dict[str, str]:
 
 
 def stock_shared_table(
-    dsn: str, schema: str, writers: int, per_writer: int, tenants: list[str]
+    dsn: str,
+    schema: str,
+    writers: int,
+    per_writer: int,
+    tenants: list[str],
+    backends: Backends | None = None,
 ) -> Result:
-    """eventsourcing's own PostgreSQL recorder: one table, a table lock on every insert."""
+    """eventsourcing's own PostgreSQL recorder: one table, a table lock on every insert
+    (one table per writer count: each run starts on an empty one)."""
 
     from eventsourcing.application import Application
 
     from contexts.coordination.domain import Organisation
 
     env = stock_env(dsn, schema, pool_size=str(writers))
-    app: Application[uuid.UUID] = Application(env=env)
+    app_cls = type(f"Stock{writers}", (Application,), {})  # its table: stock{writers}_events
+    app: Application[uuid.UUID] = app_cls(env=env)
 
     def work(w: int, tenant: str) -> None:
         app.save(
@@ -47,7 +54,7 @@ def stock_shared_table(
 
     try:
         return run_threads(
-            "eventsourcing stock recorder (shared)", writers, per_writer, tenants, work
+            "eventsourcing stock recorder (shared)", writers, per_writer, tenants, work, backends
         )
     finally:
         app.close()

@@ -42,9 +42,10 @@ def new_correlation_id() -> str:
 @contextmanager
 def bound(**changes: object) -> Iterator[RequestContext]:
     """Bind fields of the request context for the duration of a block."""
-    ctx = replace(_current.get(), **changes)  # type: ignore[arg-type]
-    if not ctx.correlation_id:
-        ctx = replace(ctx, correlation_id=new_correlation_id())
+    outer = _current.get()
+    if not changes.get("correlation_id", outer.correlation_id):
+        changes["correlation_id"] = new_correlation_id()  # one replace, not two
+    ctx = replace(outer, **changes)  # type: ignore[arg-type]
     token = _current.set(ctx)
     try:
         yield ctx

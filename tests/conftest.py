@@ -275,3 +275,8 @@ def memory_store() -> Iterator[MemoryEventLogStore]:
     s = MemoryEventLogStore()
     yield s
     s.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first: the workers start them at once and share the rest."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -114,34 +114,84 @@ class TenantApplication(Application[UUID]):
 
         eventsourcing asks ``isinstance`` of two runtime-checkable protocols for every
         object saved, which on Python 3.11 costs more than the rest of collecting the
-        events. Our commands save aggregates only, so a nominal check does; anything else
-        takes eventsourcing's own path.
+        events. Our commands save aggregates only, so a nominal check does, and their
+        events go to the recorder in one step (``_record_events``: no processing event, no
+        snapshot pass when the application takes none); anything else takes
+        eventsourcing's own path.
         """
-        processing = ProcessingEvent[UUID]()
+        events: list[Any] = []
+        aggregates: dict[UUID, Aggregate] = {}
         changes: list[IndexChange] = []
         indexed: list[tuple[Aggregate, frozenset[Entry]]] = []
+        others: list[Any] = []
         for obj in objs:
             if isinstance(obj, Aggregate):
-                events = obj.collect_events()
-                processing.events.extend(events)
-                processing.aggregates[obj.id] = obj
+                collected = obj.collect_events()
+                events += collected
+                aggregates[obj.id] = obj
                 if _indexed(obj):
                     after = _entries(obj)
-                    changes += changes_between(str(obj.id), _loaded_entries(obj, events), after)
+                    changes += changes_between(str(obj.id), _loaded_entries(obj, collected), after)
                     indexed.append((obj, after))
             elif obj is not None:
-                processing.collect_events(obj)
+                others.append(obj)
         bounds: list[IndexBound] = list(kwargs.pop("bounds", None) or ())
         if changes or bounds:
             kwargs["index_changes"] = changes
             kwargs["bounds"] = bounds
-        processing.saved_kwargs.update(kwargs)
-        recordings = self._record(processing)
+        if others or (self.snapshots and self.snapshotting_intervals) or "tracking" in kwargs:
+            recordings = self._save_generic(events, aggregates, others, kwargs)
+        else:
+            recordings = self._record_events(events, aggregates, kwargs)
         for obj, after in indexed:
             setattr(obj, LOADED_ENTRIES, after)
-        self._take_snapshots(processing)
         self._notify(recordings)
-        self.notify(processing.events)  # deprecated in eventsourcing, still called by it
+        self.notify(events)  # deprecated in eventsourcing, still called by it
+        return recordings
+
+    def _record_events(
+        self, events: list[Any], aggregates: dict[UUID, Aggregate], kwargs: dict[str, Any]
+    ) -> list[Recording[UUID]]:
+        """What eventsourcing's ``_record`` and ``EventStore.put`` do for aggregates, in one
+        step: map, insert (one append), a recording per event, the aggregates cached."""
+        to_stored = self.mapper.to_stored_event
+        stored = [to_stored(e) for e in events]
+        positions = self.recorder.insert_events(stored, **kwargs)
+        recordings = [
+            Recording(
+                d,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=n,
+                ),
+            )
+            for d, s, n in zip(events, stored, positions or (), strict=bool(positions))
+        ]
+        cache = self.repository.cache
+        if cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in aggregates.items():
+                cache.put(aggregate_id, aggregate)
+        return recordings
+
+    def _save_generic(
+        self,
+        events: list[Any],
+        aggregates: dict[UUID, Aggregate],
+        others: list[Any],
+        kwargs: dict[str, Any],
+    ) -> list[Recording[UUID]]:
+        """eventsourcing's own path: other objects than aggregates, snapshots, tracking."""
+        processing = ProcessingEvent[UUID](tracking=kwargs.pop("tracking", None))
+        processing.events.extend(events)
+        processing.aggregates.update(aggregates)
+        for obj in others:
+            processing.collect_events(obj)
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
         return recordings
 
     # -- indexes kept with the events (see contexts/shared/indexes.py) ---------------------

@@ -12,10 +12,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from eventsourcing.persistence import (
-    IntegrityError,
-    StoredEvent,
-)
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from opentelemetry.trace import Status, StatusCode
 
 from contexts.shared.indexes import IndexBound, IndexChange
 from runtime import context as request_context
@@ -57,13 +55,9 @@ def check_log_address(tenant: str, context: str) -> None:
 
 
 def current_metadata() -> EventMetadata:
-    ctx = request_context.current()
-    return EventMetadata(
-        actor=ctx.actor,
-        correlation_id=ctx.correlation_id or request_context.new_correlation_id(),
-        causation_id=ctx.causation_id,
-        traceparent=ctx.traceparent,
-    )
+    ctx = request_context.current()  # positional: cheaper, in the order of the fields
+    correlation_id = ctx.correlation_id or request_context.new_correlation_id()
+    return EventMetadata(ctx.actor, correlation_id, ctx.causation_id, ctx.traceparent)
 
 
 def outcome_of(
@@ -103,7 +97,7 @@ class EventLogStore(ABC):
     kind: str = ""
 
     def __init__(self) -> None:
-        self._listeners: list[AppendListener] = []
+        self._listeners: tuple[AppendListener, ...] = ()  # replaced on change, read unlocked
         self._listeners_lock = threading.Lock()
 
     # -- writing -------------------------------------------------------------------------
@@ -123,22 +117,30 @@ class EventLogStore(ABC):
         ``idempotency`` is (key, request hash, response status): the key is stored in the
         same transaction, so a retried command can never append twice; the record names the
         aggregates the events belong to (``subjects_of``), so ``forget_idempotency`` finds
-        it when one of them is a person being erased. ``index_changes``
-        are written in that transaction too, and ``bounds`` checked after them under the
-        log's lock (``IndexBoundExceeded``: nothing is written).
+        it when one of them is a person being erased. ``index_changes`` are written in that
+        transaction too, and ``bounds`` checked after them under the log's lock
+        (``IndexBoundExceeded``: nothing is written).
         """
         check_log_address(tenant, context)
         if not events:
             return []
         meta = metadata or current_metadata()
         event_ids = [str(uuid.uuid4()) for _ in events]
-        with tracer().start_as_current_span(
+        # A child of the current span, not made current: nothing below it opens a span.
+        span = tracer().start_span(
             f"append {context}",
             attributes={"kim.tenant": tenant, "kim.events": len(events), "db.system": self.kind},
-        ):
+        )
+        try:
             positions = self._append(
                 tenant, context, events, event_ids, meta, idempotency, index_changes, bounds
             )
+        except Exception as e:
+            span.record_exception(e)
+            span.set_status(Status(StatusCode.ERROR, f"{type(e).__name__}: {e}"))
+            raise
+        finally:
+            span.end()
         self._notify(tenant, context, positions[-1])
         return positions
 
@@ -157,17 +159,17 @@ class EventLogStore(ABC):
 
     def add_listener(self, listener: AppendListener) -> None:
         with self._listeners_lock:
-            self._listeners.append(listener)
+            self._listeners = (*self._listeners, listener)
 
     def remove_listener(self, listener: AppendListener) -> None:
         with self._listeners_lock:
             if listener in self._listeners:
-                self._listeners.remove(listener)
+                found = list(self._listeners)
+                found.remove(listener)  # by equality: a bound method is a new object each time
+                self._listeners = tuple(found)
 
     def _notify(self, tenant: str, context: str, position: int) -> None:
-        with self._listeners_lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
+        for listener in self._listeners:
             listener(tenant, context, position)
 
     # -- reading -------------------------------------------------------------------------

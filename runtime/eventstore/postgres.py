@@ -231,8 +231,8 @@ class PostgresEventLogStore(
             traceparent=meta.traceparent,
             digest=digest,
         )
-        try:
-            with self._conn() as conn:
+        try:  # the checkout itself, not through _conn: one context manager less per command
+            with self._checkout.connection(self.pool) as conn:
                 row = conn.execute(self._sql_single, params, prepare=True).fetchone()
         except psycopg.errors.UniqueViolation as e:
             raise IntegrityError(str(e)) from e

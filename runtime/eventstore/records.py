@@ -18,9 +18,9 @@ def event_type_of(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].replace(".", "")
 
 
-@dataclass(frozen=True)
-class EventMetadata:
-    """What the runtime stamps on every event besides its domain content."""
+class EventMetadata(NamedTuple):
+    """What the runtime stamps on every event besides its domain content (a named tuple:
+    made for every append, and cheaper to make than a frozen dataclass)."""
 
     actor: str
     correlation_id: str

@@ -233,6 +233,7 @@ def rebuild_equals_live(env: dict[str, str], tmp: Path) -> list[str]:
         rebuilt.close()
 
 
+@pytest.mark.long
 def test_cluster_survives_faults(
     cluster: tuple[dict[str, str], Path, OwnPostgres, OwnNats], tmp_path: Path
 ) -> None:
