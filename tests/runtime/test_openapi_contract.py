@@ -33,7 +33,7 @@ from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "schemathesis.toml"
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 3
 """Generated cases per operation and phase: with 130 operations the run takes about 80 s on
 two quiet cores and up to twice that on busy ones (the suite's other workers)."""
 RUN_SECONDS = 300
