@@ -9,12 +9,14 @@ anyone else, before the aggregate is loaded); reading a group's papers needs the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from contexts.steering import access
 from contexts.steering.application import SteeringApplication
@@ -23,8 +25,11 @@ from projections.steering import application
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.commands import CommandRunner
 from runtime.http.problems import Problem
+from runtime.http.reads import caught_up, next_link
+from runtime.readstore import Row
 
 TAKING_PART = access.FIGURE_ROLES
+CONTEXT = "steering"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,28 @@ class SteeringWork(CommandRunner[SteeringApplication]):
                 self.caller, self.app.tenant, self.members(group), date.today()
             )
         return cache[group_id]
+
+    def papers(
+        self,
+        kind: str,
+        *,
+        limit: int,
+        after: UUID | None,
+        group_of: Callable[[Row], UUID],
+        view: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+    ) -> JSONResponse:
+        """A page of the tenant's ``kind`` rows (read model) whose group the caller reads,
+        with the ``Link`` to the next page."""
+        self.taking_part()
+        tenant = self.app.tenant
+        caught_up(self.request, self.platform, CONTEXT, tenant, CONTEXT)
+        rows = self.platform.read.page(
+            CONTEXT, tenant, kind, after=str(after) if after else None, limit=limit
+        )
+        seen: dict[UUID, bool] = {}
+        views = [view(r.doc) for r in rows if self.sees(group_of(r), seen)]
+        headers = next_link(self.request, rows[-1].key, len(rows), limit) if rows else {}
+        return JSONResponse(views, headers=headers)
 
     def voter(self, group_id: UUID, member_id: str) -> None:
         """A vote: cast by the member itself or recorded by the post (403 otherwise)."""

@@ -63,16 +63,13 @@ def list_groups(
     after: UUID | None = None,
 ) -> JSONResponse:
     """The post sees its tenant's groups; a member (of any tenant) the groups it sits in."""
-    work.taking_part()
-    tenant = work.app.tenant
-    caught_up(request, work.platform, CONTEXT, tenant, CONTEXT)
-    rows = work.platform.read.page(
-        CONTEXT, tenant, "SteeringGroup", after=str(after) if after else None, limit=limit
+    return work.papers(
+        "SteeringGroup",
+        limit=limit,
+        after=after,
+        group_of=lambda r: UUID(r.key),
+        view=lambda doc: group_view(work, doc),
     )
-    seen: dict[UUID, bool] = {}
-    views = [group_view(work, r.doc) for r in rows if work.sees(UUID(r.key), seen)]
-    headers = next_link(request, rows[-1].key, len(rows), limit) if rows else {}
-    return JSONResponse(views, headers=headers)
 
 
 @router.get("/groups/{group_id}", summary="A steering group: rules of procedure, members")

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from projections.documents import document
-from runtime.http.reads import MAX_PAGE, caught_up, next_link
+from runtime.http.reads import MAX_PAGE
 from services.steering.access import Work
 from services.steering.models import (
     AmendMinutes,
@@ -51,16 +51,9 @@ def list_meetings(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     after: UUID | None = None,
 ) -> JSONResponse:
-    work.taking_part()
-    tenant = work.app.tenant
-    caught_up(request, work.platform, CONTEXT, tenant, CONTEXT)
-    rows = work.platform.read.page(
-        CONTEXT, tenant, "Meeting", after=str(after) if after else None, limit=limit
+    return work.papers(
+        "Meeting", limit=limit, after=after, group_of=lambda r: UUID(str(r.doc["group_id"]))
     )
-    seen: dict[UUID, bool] = {}
-    views = [r.doc for r in rows if work.sees(UUID(str(r.doc["group_id"])), seen)]
-    headers = next_link(request, rows[-1].key, len(rows), limit) if rows else {}
-    return JSONResponse(views, headers=headers)
 
 
 @router.get("/meetings/{meeting_id}", summary="A meeting: agenda, attendance, minutes")
