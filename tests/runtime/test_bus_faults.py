@@ -177,7 +177,9 @@ async def test_a_busy_relay_survives_repeated_outages_and_publishes_each_event_o
         writing.clear()
         await writer
         head = store.heads()[("rheine", "coordination")]
-        await eventually(lambda: len(applied.effects) >= head, timeout=20)
+        # Generous: on a machine loaded by the suite's other workers the reconnects after
+        # three outages took longer than 20 s once; a relay that stalls for good still fails.
+        await eventually(lambda: len(applied.effects) >= head, timeout=60)
     finally:
         writing.clear()
         await relay.stop()

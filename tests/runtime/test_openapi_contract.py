@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from kim.assembly import build_app
 from kim.demo import load_demo
@@ -30,6 +26,7 @@ from runtime.http.auth import mint_token
 from runtime.keyring import create_key_file
 from runtime.platform import Platform
 from runtime.settings import Settings
+from tests.support import served_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "schemathesis.toml"
@@ -39,12 +36,6 @@ two quiet cores and up to twice that on busy ones (the suite's other workers).""
 RUN_SECONDS = 300
 SECRET = "openapi-contract-test-secret-0123456789"
 TENANT = "kreis-steinfurt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,29 +54,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     )
     platform = Platform(config)
     load_demo(platform)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(config, platform=platform),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            http="h11",
-            h11_max_incomplete_event_size=2 * config.max_header_bytes + 8192,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
-        time.sleep(0.05)
+    app = build_app(config, platform=platform)
+    big_headers = 2 * config.max_header_bytes + 8192
     try:
-        yield f"http://127.0.0.1:{port}", config
+        with served_in_thread(app, http="h11", h11_max_incomplete_event_size=big_headers) as base:
+            yield base, config
     finally:
-        server.should_exit = True
-        thread.join(15)
         platform.close_read()
 
 

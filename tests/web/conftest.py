@@ -30,9 +30,6 @@ share them (the budget: about 45 s for the case manager's browser tests).
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 
 from kim.assembly import build_app
 from kim.demo import load_demo
@@ -48,6 +44,7 @@ from runtime.keyring import create_key_file
 from runtime.platform import Platform
 from runtime.settings import Settings
 from tests.conftest import IN_CI, TEST_SECRET, settle
+from tests.support import served_in_thread
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Playwright, Request, Route
@@ -55,12 +52,6 @@ if TYPE_CHECKING:
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 SERIOUS = {"serious", "critical"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -86,28 +77,11 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     )
     platform = Platform(settings)
     load_demo(platform)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(settings, platform=platform),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive(), "uvicorn stopped while starting"
-        assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
-        time.sleep(0.05)
-    settle(platform)
     try:
-        yield Served(f"http://127.0.0.1:{port}", platform, settings)
+        with served_in_thread(build_app(settings, platform=platform)) as base:
+            settle(platform)
+            yield Served(base, platform, settings)
     finally:
-        server.should_exit = True
-        thread.join(15)
         platform.close_read()
 
 
@@ -120,9 +94,13 @@ def _require_chromium() -> None:
     pytest.skip(f"{message}; the browser tests skip")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium under Playwright (skips without it; fails under CI=true)."""
+    """Debian's Chromium under Playwright (skips without it; fails under CI=true).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in the
+    worker's thread while it is started, and an asyncio test that the worker runs next
+    would find it ("Runner.run() cannot be called from a running event loop")."""
     _require_chromium()
     try:
         from playwright.sync_api import sync_playwright
