@@ -63,6 +63,7 @@ class AggregateProjection:
         self._summaries: dict[str, Counter[str]] = {}
         self._read_positions: dict[tuple[str, str], int] | None = None  # read on first use
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.consumer = TrackedConsumer(
             name=f"projection-{name}",
             subject=f"{prefix}.*.{context}.>",
@@ -76,9 +77,15 @@ class AggregateProjection:
     def _positions(self) -> dict[tuple[str, str], int]:
         """The read models' positions, read when first needed (not at start: the database
         may be down then; a service starts anyway)."""
-        if self._read_positions is None:
-            self._read_positions = self.read.positions(self.name)
-        return self._read_positions
+        positions = self._read_positions
+        if positions is None:
+            # Once, under a lock: readiness or the lag gauges loading them beside a batch
+            # would replace the positions the batch has just advanced with stale ones.
+            with self._load_lock:
+                if self._read_positions is None:
+                    self._read_positions = self.read.positions(self.name)
+                positions = self._read_positions
+        return positions
 
     @_positions.setter
     def _positions(self, positions: dict[tuple[str, str], int]) -> None:

@@ -214,6 +214,13 @@ class Platform:
 
         async def consumers() -> None:
             await asyncio.gather(*(sub.stop() for sub in subscriptions), return_exceptions=True)
+            for consumer in self._consumers:
+                if consumer.flush is None:
+                    continue
+                try:
+                    await asyncio.to_thread(consumer.flush)
+                except Exception as e:  # a store that is down: the tail is repeated later
+                    log.warning("shutdown: saving %s's positions failed (%s)", consumer.name, e)
 
         async def relay() -> None:
             if relay_running:

@@ -36,6 +36,8 @@ from runtime.keyring import KeyFile, create_key_file
 from runtime.platform import Platform
 from runtime.settings import Settings
 from runtime.telemetry import add_exporter, setup_tracing
+from tests.demo_snapshot import SCHEMA as DEMO_SCHEMA
+from tests.demo_snapshot import DemoTemplates
 
 PG_DSN = os.environ.get("KIM_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 NATS_URL = os.environ.get("KIM_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -102,28 +104,55 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def copies_demo(request: pytest.FixtureRequest) -> bool:
+    """Does this test start from a copy of the demo (``tests/demo_snapshot``)? Every test
+    using ``platform`` does, unless marked ``fresh_demo``."""
+    return (
+        "platform" in request.fixturenames and request.node.get_closest_marker("fresh_demo") is None
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
+    templates = DemoTemplates(tmp_path_factory.mktemp("demo-templates"), PG_DSN, load_template)
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def settings(stack: str, tmp_path: Path, unique: str) -> Settings:
-    """Each test's platform has its own key file (key-encryption keys, ADR 0006)."""
+def settings(
+    stack: str,
+    tmp_path: Path,
+    unique: str,
+    request: pytest.FixtureRequest,
+    demo_templates: DemoTemplates,
+) -> Iterator[Settings]:
+    """Each test's platform has its own key file (key-encryption keys, ADR 0006) and its own
+    store: empty, or a copy of the demo for a test that uses ``platform``."""
     key_file = str(create_key_file(tmp_path / "kim-keys" / "kek.json"))
     if stack == "embedded":
-        return Settings(
+        found = Settings(
             event_store=f"sqlite:///{tmp_path / 'kim-data'}",
             bus="memory",
             jwt_secret=TEST_SECRET,
-            relay_poll_interval=0.02,
             key_file=key_file,
         )
-    return Settings(
-        event_store=PG_DSN,
-        pg_schema=f"t_{unique}",
-        pg_max_connections=10,
-        bus=NATS_URL,
-        nats_stream=f"KIMT_{unique}",
-        jwt_secret=TEST_SECRET,
-        relay_poll_interval=0.02,
-        key_file=key_file,
-    )
+    else:
+        found = Settings(
+            event_store=PG_DSN,
+            pg_schema=f"t_{unique}",
+            pg_max_connections=10,
+            bus=NATS_URL,
+            nats_stream=f"KIMT_{unique}",
+            jwt_secret=TEST_SECRET,
+            key_file=key_file,
+        )
+    if not copies_demo(request):
+        yield found
+        return
+    copied = demo_templates.copy(found, unique)
+    yield copied
+    demo_templates.drop_copy(copied)
 
 
 def make_store(settings: Settings) -> EventLogStore:
@@ -164,8 +193,8 @@ async def delete_stream(settings: Settings) -> None:
 def store(settings: Settings) -> Iterator[EventLogStore]:
     s = make_store(settings)
     yield s
-    if isinstance(s, PostgresEventLogStore):
-        s.drop_schema()
+    if isinstance(s, PostgresEventLogStore) and settings.pg_schema != DEMO_SCHEMA:
+        s.drop_schema()  # a copy of the demo is a database of its own, dropped whole
     s.close()
 
 
@@ -197,12 +226,33 @@ async def bus(bus_factory: Callable[[], Bus]) -> AsyncIterator[Bus]:
 
 @pytest.fixture
 def platform(
-    settings: Settings, store: EventLogStore, bus_factory: Callable[[], Bus]
+    settings: Settings,
+    store: EventLogStore,
+    bus_factory: Callable[[], Bus],
+    request: pytest.FixtureRequest,
 ) -> Iterator[Platform]:
+    """The demo's platform, not started: a copy of the demo (``tests/demo_snapshot``), or,
+    for a test marked ``fresh_demo``, the demo loaded now (its events not yet relayed)."""
     p = Platform(settings, store=store, bus=bus_factory())
-    load_demo(p)
+    if not copies_demo(request):
+        load_demo(p)
     yield p
     p.close_read()
+
+
+def load_template(settings: Settings, unique: str) -> None:
+    """The demo into the store of ``settings``, every consumer level, the platform stopped."""
+    store = make_store(settings)
+    platform = Platform(settings, store=store, bus=make_bus(settings, unique))
+    try:
+        load_demo(platform)
+        with TestClient(build_app(settings, platform=platform)):
+            settle(platform)
+    finally:
+        platform.close_read()
+        store.close()
+        if settings.bus != "memory":
+            asyncio.run(delete_stream(settings))
 
 
 @pytest.fixture
@@ -213,19 +263,25 @@ def client(settings: Settings, platform: Platform) -> Iterator[TestClient]:
         yield c
 
 
-def settle(platform: Platform, timeout: float = 20.0) -> None:
-    """Wait until the consumers have applied the demo (its positions reach case management).
+def settle(platform: Platform, timeout: float = 60.0) -> None:
+    """Wait until the consumers have applied the demo: its positions reached case management
+    and every consumer (the read models' too) is level with every log it follows.
 
-    Tests compare heads before and after a refused command; background consumers still
-    catching up with the demo must not move them meanwhile.
+    Tests compare heads before and after a refused command, and read the read models
+    without ``atPosition``; background consumers still catching up with the demo must not
+    move them meanwhile, nor leave them behind. The bound is generous: the suite's other
+    workers share the machine.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         types = {r.event_type for r in platform.store.read_log("rheine", "case_management")}
-        if "KnownPositionSupervisionNoted" in types:
+        if "KnownPositionSupervisionNoted" in types and not any(
+            lag.behind for lag in platform.lag.lags()
+        ):
             return
         time.sleep(0.02)
-    raise AssertionError("the consumers did not apply the demo in time")
+    behind = [lag for lag in platform.lag.lags() if lag.behind]
+    raise AssertionError(f"the consumers did not apply the demo in time: {behind[:5]}")
 
 
 @pytest.fixture

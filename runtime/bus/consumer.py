@@ -44,6 +44,8 @@ class TrackedConsumer:
     log_reader: LogReader | None = None
     process_batch: Callable[[list[LogRecord]], object] | None = None
     """Applies several records at once (e.g. in one transaction); optional."""
+    flush: Callable[[], None] | None = None
+    """Saves what the consumer keeps unsaved in memory; called when the platform stops."""
     skipped: int = 0
     processed: int = 0
     gap_filled: int = 0
@@ -159,12 +161,14 @@ class Intake(ABC):
         self._unsaved: dict[tuple[str, str], int] = {}
         self._saved_at = time.monotonic()
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self.consumer = TrackedConsumer(
             name=self.name,
             subject=subject,
             process=self.process,
             position=lambda t, c: self.positions.get((t, c), 0),
             log_reader=lambda t, c, after, upto: store.read_log(t, c, after=after, upto=upto),
+            flush=self.save,
         )
 
     @abstractmethod
@@ -179,9 +183,15 @@ class Intake(ABC):
     def positions(self) -> dict[tuple[str, str], int]:
         """The saved positions, read when first needed (not at start: the database may be
         down then; a service starts anyway)."""
-        if self._positions is None:
-            self._positions = self._store.relay_positions(self.saved_as)
-        return self._positions
+        positions = self._positions
+        if positions is None:
+            # Once, under a lock: a second reader (readiness, the lag gauges) loading them
+            # too would replace the dict ``process`` has meanwhile advanced with a stale one.
+            with self._load_lock:
+                if self._positions is None:
+                    self._positions = self._store.relay_positions(self.saved_as)
+                positions = self._positions
+        return positions
 
     def process(self, record: LogRecord) -> None:
         self.handle(record)
@@ -191,6 +201,13 @@ class Intake(ABC):
             self._unsaved[key] = record.position
             if time.monotonic() - self._saved_at < self.SAVE_EVERY:
                 return
+        self.save()
+
+    def save(self) -> None:
+        """Save the positions processed since the last save (also when the platform stops,
+        so a restart repeats nothing and finds no consumer behind)."""
+        with self._lock:
             unsaved, self._unsaved = self._unsaved, {}
             self._saved_at = time.monotonic()
-        self._store.set_relay_positions(self.saved_as, unsaved)
+        if unsaved:
+            self._store.set_relay_positions(self.saved_as, unsaved)

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import pytest
 from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
@@ -68,6 +69,7 @@ def coordination_gap(client: TestClient, platform: Platform, headers: dict[str, 
     return ok(client.get(f"{GAPS}/{recorded.originator_id}", headers=headers))
 
 
+@pytest.mark.fresh_demo  # every event of the run, the demo's too, is looked for on the bus
 def test_free_text_is_sealed_everywhere_and_opens_only_for_who_may_see_it(
     client: TestClient, platform: Platform, auth: Auth
 ) -> None:

@@ -34,7 +34,7 @@ from runtime.keyring import aad
 from runtime.platform import Platform
 from runtime.settings import Settings, get_settings
 from tests.case_support import CM, demo_position, ok, register_person, rheine_coordination_position
-from tests.conftest import NATS_URL, PG_DSN
+from tests.conftest import NATS_URL
 from tests.support import Auth, wait_for
 
 RHEINE = CM.format(tenant="rheine")
@@ -106,7 +106,7 @@ def sqlite_files(settings: Settings) -> dict[str, bytes]:
 
 def pg_dump(settings: Settings) -> bytes:
     done = subprocess.run(
-        ["/usr/bin/pg_dump", "--dbname", PG_DSN, "--schema", settings.pg_schema],
+        ["/usr/bin/pg_dump", "--dbname", settings.event_store, "--schema", settings.pg_schema],
         capture_output=True,
         check=True,
         timeout=60,
@@ -117,8 +117,8 @@ def pg_dump(settings: Settings) -> bytes:
 class Postgres:
     """The cluster's own copies: raw pages (pageinspect), table files and WAL segments."""
 
-    def __init__(self) -> None:
-        self.conn = psycopg.connect(PG_DSN, autocommit=True)
+    def __init__(self, dsn: str) -> None:
+        self.conn = psycopg.connect(dsn, autocommit=True)  # the store's own database
         with contextlib.suppress(psycopg.errors.UniqueViolation):  # made concurrently
             self.conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
         row = self.conn.execute("SHOW data_directory").fetchone()
@@ -186,7 +186,7 @@ def test_after_an_erasure_with_now_no_copy_of_the_key_opens_the_person_again(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    postgres = None if settings.event_store.startswith("sqlite") else Postgres()
+    postgres = None if settings.event_store.startswith("sqlite") else Postgres(settings.event_store)
     cm = auth("rheine", "case_manager", position=demo_position(platform))
     post = auth("rheine", "coordinator", position=rheine_coordination_position(platform))
     name = f"Zofia Quarantotto-{unique}"

@@ -107,12 +107,19 @@ def wait_ready(env: dict[str, str], services: list[str], timeout: float = 60.0) 
     return time.monotonic() - started
 
 
-def service_pid(env: dict[str, str], run_dir: Path, service: str) -> int:
-    out = run_kim(env, "cluster", "status", "--dir", str(run_dir), "--json")
-    for entry in json.loads(out):
-        if entry["name"] == service:
-            return int(entry["pid"])
-    raise AssertionError(f"{service} not in kim cluster status: {out}")
+def service_pid(env: dict[str, str], run_dir: Path, service: str, timeout: float = 60.0) -> int:
+    """The pid of ``service`` once the supervisor has it running. A service the supervisor
+    is (re)starting has pid 0, and ``os.kill(0, ...)`` would signal the test's own process
+    group: never hand that out."""
+    deadline = time.monotonic() + timeout
+    out = ""
+    while time.monotonic() < deadline:
+        out = run_kim(env, "cluster", "status", "--dir", str(run_dir), "--json")
+        for entry in json.loads(out):
+            if entry["name"] == service and entry["state"] == "RUNNING" and entry["pid"]:
+                return int(entry["pid"])
+        time.sleep(0.5)
+    raise AssertionError(f"{service} not running within {timeout} s: {out}")
 
 
 @pytest.fixture

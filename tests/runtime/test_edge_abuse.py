@@ -1,7 +1,9 @@
 """One client abuses a real ``kim serve`` (uvicorn); the server stays responsive.
 
 While threads flood it (a valid token far over its rate, bad tokens, a huge header, a large
-body), another client measures ``/healthz``: its p99 stays under 100 ms, the flood gets 429
+body), another client measures ``/healthz``: its p99 stays under half a second (what the edge
+must prevent is a stall of seconds, as a 50 MB header once caused; the figure on a quiet
+machine, about 20 ms, is no promise beside the suite's other workers), the flood gets 429
 with ``Retry-After``, 413 and 431 (or uvicorn's 400 for a head its parser will not buffer),
 and a normal request is served afterwards. The settings are the defaults.
 """
@@ -27,6 +29,7 @@ from runtime.settings import Settings
 SECRET = "kim-test-secret-0123456789abcdef0123456789"
 FLOOD_SECONDS = 5.0
 FLOOD_LIMIT_SECONDS = 60.0
+P99_LIMIT_SECONDS = 0.5
 ORGS = "/coordination/tenants/rheine/organisations"
 POSITIONS = "/coordination/tenants/rheine/positions"
 SERVED = {200, 403, 404}  # answered by a route (no tenant is registered in this store)
@@ -192,7 +195,7 @@ def test_the_server_stays_responsive_while_one_client_abuses_it(server: str) -> 
     print(f"\n/healthz: {len(latencies)} probes, p99 {p99 * 1000:.1f} ms; flood: {dict(seen)}")
     assert len(latencies) > 100
     assert probe_statuses == {200: len(latencies)}
-    assert p99 < 0.1, f"/healthz p99 {p99 * 1000:.1f} ms"
+    assert p99 < P99_LIMIT_SECONDS, f"/healthz p99 {p99 * 1000:.1f} ms"
     assert seen["valid 429"] > 0
     assert sum(seen[f"valid {s}"] for s in SERVED) > 0
     assert seen["bad 401"] == 10

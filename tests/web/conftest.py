@@ -213,7 +213,12 @@ def web_page(
             route.abort()
 
     context.route("**/*", guard)
-    pages.page.set_default_timeout(10_000)
+    # Generous waits: beside the suite's other workers a page can take seconds to answer;
+    # what the tests assert is what the page shows, not how fast (bench/pages.py measures).
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    pages.page.set_default_timeout(30_000)
     try:
         yield pages
     finally:
