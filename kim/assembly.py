@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 
@@ -76,11 +77,17 @@ def build_app(
             the_platform.add_consumer(projection.consumer)
     routers = [r for name in chosen for r in SERVICES[name]()]
     title = "KIM platform" if services is None else f"KIM {' + '.join(chosen)}"
+    token_source = None
+    if "gateway" in chosen:  # the staff pages: their session's token keys the rate limit
+        from services.web.session import token_of_scope
+
+        token_source = partial(token_of_scope, settings=the_platform.settings)
     app = create_service_app(
         the_platform,
         title=title,
         description="Kommunales Integrationsmanagement NRW: event-sourced, multi-tenant API.",
         routers=routers,
+        token_source=token_source,
         lifespan=lifespan,
     )
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor

@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from contexts.tenancy.contracts import TenantInfo
 from runtime import context as request_context
 from runtime.http.auth import Principal, TokenVerifier
-from runtime.http.limits import EdgeLimits
+from runtime.http.limits import EdgeLimits, TokenSource
 from runtime.http.problems import (
     MEDIA_TYPE,
     PROBLEM_RESPONSES,
@@ -153,6 +153,7 @@ def create_service_app(
     title: str,
     description: str,
     routers: list[APIRouter],
+    token_source: TokenSource | None = None,
     **kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with the platform's conventions; ``routers`` carry the context's API.
@@ -182,7 +183,12 @@ def create_service_app(
     )
     install_problem_handlers(app)
     # Size and rate limits (runtime/http/limits.py), inside the correlation id's middleware.
-    app.add_middleware(EdgeLimits, settings=platform.settings, verifier=app.state.verifier)
+    app.add_middleware(
+        EdgeLimits,
+        settings=platform.settings,
+        verifier=app.state.verifier,
+        token_source=token_source,
+    )
     app.middleware("http")(_correlation)
     app.include_router(health_router())
     for router in routers:

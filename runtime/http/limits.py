@@ -1,7 +1,9 @@
 """Limits at the edge: request head and body size, rate limits, failed sign-ins.
 
 One pure ASGI middleware (``EdgeLimits``) in front of every route, settings in
-``runtime.settings`` (``KIM_MAX_*``, ``KIM_*RATE_LIMIT``), answers in RFC 9457 form:
+``runtime.settings`` (``KIM_MAX_*``, ``KIM_*RATE_LIMIT``), answers in RFC 9457 form (a
+browser asking for a staff page, ``Accept: text/html``, gets the same status as a short
+German page instead):
 
 - a request head (headers, in all) over ``KIM_MAX_HEADER_BYTES`` is refused with 431, a query
   string over the same size with 414, before anything else reads it; ``kim serve`` also caps
@@ -13,9 +15,11 @@ One pure ASGI middleware (``EdgeLimits``) in front of every route, settings in
   (``application/json``, ``{"errors": [{"message", "extensions": {"code":
   "REQUEST_TOO_LARGE", "limit"}}]}``) as a GraphQL client reads every error, elsewhere a
   problem;
-- requests are counted per principal (subject and tenant of a token that verifies) or, without
+- requests are counted per principal (subject and tenant of a token that verifies: the bearer
+  header's, or the one a staff page's session holds, through ``token_source``) or, without
   one, per client address, with the ``limits`` library's moving windows; over the limit the
-  answer is 429 with ``Retry-After``;
+  answer is 429 with ``Retry-After``. Staff signed in to the pages from one office behind one
+  address are counted each on their own;
 - every 401 counts against the client address (``KIM_AUTH_FAILURE_LIMIT``, much stricter);
   once that is spent the address gets 429 for requests without a valid token until the window
   has moved on.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -38,7 +43,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime.http.auth import Principal, TokenVerifier
@@ -49,6 +54,8 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
 GRAPHQL_PATH = "/graphql"
 _PRINCIPAL_CACHE_SIZE = 10_000
 _PRINCIPAL_CACHE_SECONDS = 60.0
+TokenSource = Callable[[Scope], str | None]
+"""A request's token where the request carries no bearer header (a page session's cookie)."""
 
 
 class _BodyTooLarge(HTTPException):
@@ -66,8 +73,15 @@ def retry_after(reset_time: float, now: float | None = None) -> int:
 class EdgeLimits:
     """The edge's size and rate limits as one ASGI middleware (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, verifier: TokenVerifier) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        verifier: TokenVerifier,
+        token_source: TokenSource | None = None,
+    ) -> None:
         self.app = app
+        self.token_source = token_source
         self.settings = settings
         self.verifier = verifier
         self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
@@ -186,11 +200,14 @@ class EdgeLimits:
         return retry_after(self.limiter.get_window_stats(item, *identifiers).reset_time)
 
     async def _principal_key(self, scope: Scope) -> str | None:
-        """``tenant/subject`` of the request's bearer token if it verifies, else None."""
+        """``tenant/subject`` of the request's token if it verifies, else None."""
         header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
         scheme, _, token = header.partition(b" ")
         if scheme.lower() != b"bearer" or not token.strip():
-            return None
+            found = self.token_source(scope) if self.token_source is not None else None
+            if not found:
+                return None
+            token = found.encode("latin-1", "replace")
         digest = hashlib.blake2b(token.strip(), digest_size=16).digest()
         now = time.monotonic()
         cached = self._principals.get(digest)
@@ -244,6 +261,10 @@ class EdgeLimits:
         **extensions: Any,
     ) -> None:
         request = Request(scope)
+        if status in GERMAN_PAGES and "text/html" in request.headers.get("accept", ""):
+            # A browser's page request (staff pages): a short page in German, same status.
+            await _german_page(scope, send, status, headers or {})
+            return
         response = problem_response(
             request,
             status,
@@ -258,6 +279,34 @@ class EdgeLimits:
             return {"type": "http.disconnect"}
 
         await response(scope, no_body, send)
+
+
+GERMAN_PAGES = {
+    429: ("Zu viele Anfragen", "Bitte warten Sie einen Moment und versuchen Sie es dann erneut."),
+    413: ("Zu große Anfrage", "Die gesendeten Daten sind zu groß."),
+    414: ("Zu lange Adresse", "Die aufgerufene Adresse ist zu lang."),
+    431: ("Zu große Kopfzeilen", "Die Anfrage enthält zu große Kopfzeilen."),
+}
+"""The refusals of the edge as a browser shows them to staff (the API gets problems)."""
+
+
+async def _german_page(scope: Scope, send: Send, status: int, headers: dict[str, str]) -> None:
+    title, text = GERMAN_PAGES[status]
+    wait = headers.get("Retry-After")
+    if wait:
+        text += f" Frühestens nach {wait} Sekunden ist wieder Platz."
+    body = (
+        '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title} – KIM</title></head><body><main><h1>{title}</h1><p>{text}</p>"
+        '<p><a href="/">Zur Startseite</a></p></main></body></html>'
+    )
+    response = HTMLResponse(body, status_code=status, headers=headers)
+
+    async def no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, no_body, send)
 
 
 def _is_graphql(scope: Scope) -> bool:

@@ -22,6 +22,8 @@ from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 from runtime.settings import Settings
 
@@ -80,6 +82,23 @@ def load_session(request: Request, settings: Settings) -> Session:
         session = Session(sid=_new_sid(), changed=True)
     request.state.web_session = session
     return session
+
+
+def token_of_scope(scope: Scope, settings: Settings) -> str | None:
+    """The token a request's valid session cookie holds, read from the raw ASGI scope (the
+    edge's rate limit counts signed-in staff per principal, not per address)."""
+    header = next((v for k, v in scope.get("headers", ()) if k == b"cookie"), None)
+    if header is None:
+        return None
+    raw = cookie_parser(header.decode("latin-1")).get(COOKIE)
+    if not raw:
+        return None
+    try:
+        data: dict[str, Any] = _serializer(settings).loads(raw, max_age=MAX_AGE)
+    except (BadSignature, ValueError):
+        return None
+    token = data.get("token") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def save_session(request: Request, response: Response, settings: Settings) -> None:
