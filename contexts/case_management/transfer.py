@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.persistence import Recording
 
 from contexts.case_management.base import TEXT
+from contexts.case_management.case_indexes import APPOINTMENTS_ON
 from contexts.case_management.caseload import PositionCommands
 from contexts.case_management.domain import Case, NeedLevel
 from contexts.case_management.people import (
@@ -49,6 +50,24 @@ class TransferCommands(PositionCommands):
                 and today <= c.expires_on <= until
             ]
         return sorted(out, key=lambda pc: (pc[1].expires_on or today, str(pc[0].id)))
+
+    def due_appointments(self, today: date, within_days: int) -> list[tuple[Case, int]]:
+        """Appointments still scheduled from ``today`` to ``within_days`` ahead, as (case,
+        index of the appointment), soonest first: from the index of their days, so the cost
+        is that of the cases found, not of the tenant's register."""
+        until = (today + timedelta(days=within_days)).isoformat()
+        found = self.indexes.index_range(
+            APPOINTMENTS_ON, today.isoformat(), until, EXPIRING_AT_MOST
+        )
+        out = []
+        for case_id in dict.fromkeys(member for _, member in found):
+            case = self.get_case(UUID(case_id))
+            out += [
+                (case, i)
+                for i, a in enumerate(case.appointments)
+                if a["outcome"] == "scheduled" and today.isoformat() <= a["on"] <= until
+            ]
+        return sorted(out, key=lambda ci: (ci[0].appointments[ci[1]]["on"], str(ci[0].id)))
 
     def due_for_erasure(self, today: date) -> list[UUID]:
         """People whose retention period has passed: counted from the closure of their last

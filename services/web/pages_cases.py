@@ -9,7 +9,7 @@ in ``pages_case_work``.
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -78,15 +78,16 @@ def my_cases(
     listed = cases_router.list_cases(request, work, state=zustand, limit=50, after=nach)
     rows: list[dict[str, Any]] = json.loads(bytes(listed.body))
     today = date.today()
-    horizon = (today + timedelta(days=DUE_DAYS)).isoformat()
-    due = [
-        {"case_id": r["id"], "on": a["on"], "kind": a["kind"]}
-        for r in rows
-        for a in r.get("appointments") or []
-        if a.get("outcome") == "scheduled" and today.isoformat() <= a["on"] <= horizon
-    ]
-    deadlines = intake_router.due(work, within_days=DUE_DAYS, today=today)
     wanted = work.case_rows_scope().position_filter()
+    # Of every case of the position, not only those on this page: from the index of the
+    # appointments' days (the cost is that of the appointments found).
+    due = [
+        {"case_id": str(case.id), "on": case.appointments[i]["on"],
+         "kind": case.appointments[i]["kind"]}
+        for case, i in work.app.due_appointments(today, DUE_DAYS)
+        if wanted is None or str(case.position_id) in wanted
+    ]  # fmt: skip
+    deadlines = intake_router.due(work, within_days=DUE_DAYS, today=today)
     expiring = []
     for person, consent in work.app.expiring_consents(today, CONSENT_DAYS):
         cases = [work.app.get_case(c) for c in person.cases]
@@ -102,7 +103,7 @@ def my_cases(
         state=zustand.value if zustand else "",
         states=list(labels.STATES.items()),
         next_after=rows[-1]["id"] if len(rows) == 50 else None,
-        due=sorted(due, key=lambda d: d["on"]),
+        due=due,
         deadlines=deadlines,
         expiring=expiring,
         caseload=_caseload(request, viewer),
