@@ -44,6 +44,7 @@ from services.web.pages_coordination_support import (
     GAP_SOURCES,
     POSITION_TYPES,
     fte,
+    may_write,
     readable,
     submit_coordination,
 )
@@ -141,6 +142,8 @@ def _topics(
         topics.append({**t, "next_step": after.value if after else None})
         forms.setdefault(f"step-{t['id']}", new_form(request))
         forms.setdefault(f"submit-{t['id']}", new_form(request))
+    for name in ("gap", "topic", *(f"group-{g['id']}" for g in gaps if not g.get("topic_id"))):
+        forms.setdefault(name, new_form(request)).prefix = name
     return render(
         request,
         "coordination_topics.html",
@@ -153,6 +156,9 @@ def _topics(
         forms=forms,
         steps=CYCLE_STEPS,
         sources=GAP_SOURCES,
+        dimensions=list(labels.LIFE_DIMENSIONS.items()),
+        may_write=may_write(viewer),
+        open_topics=[(t["id"], t["title"]) for t in topics],
         today=date.today().isoformat(),
         german_date=labels.german_date,
     )
@@ -208,6 +214,53 @@ def submit_to_steering(
     if done is None:
         return _topics(request, viewer, {f"submit-{topic_id}": form}, status_of(form))
     return see_other(request, f"{TOPICS}?erledigt=vorgelegt#thema-{topic_id}")
+
+
+@router.post(TOPICS + "/luecken")
+def record_gap(request: Request, viewer: ViewerDep, data: FormDep) -> Response:
+    """A system gap the post noticed itself (``record_gap``; no personal data)."""
+    form = _topic_form(request, data, ("life_dimension", "description", "reported_on"))
+    body = {n: form.value(n) for n in ("life_dimension", "description", "reported_on")}
+    done = submit_coordination(
+        request, viewer, form, cycle_router.RecordGap, body,
+        lambda b, cmd: cycle_router.record_gap(b, cmd),
+    )  # fmt: skip
+    if done is None:
+        return _topics(request, viewer, {"gap": form}, status_of(form))
+    return see_other(request, f"{TOPICS}?erledigt=luecke#luecken")
+
+
+@router.post(TOPICS)
+def open_topic(request: Request, viewer: ViewerDep, data: FormDep) -> Response:
+    """A topic that gaps are grouped into, for the strategic cycle (``open_topic``)."""
+    form = _topic_form(request, data, ("title", "life_dimension"))
+    body = {n: form.value(n) for n in ("title", "life_dimension")}
+    done = submit_coordination(
+        request, viewer, form, cycle_router.OpenTopic, body,
+        lambda b, cmd: cycle_router.open_topic(b, cmd),
+    )  # fmt: skip
+    if done is None:
+        return _topics(request, viewer, {"topic": form}, status_of(form))
+    return see_other(request, f"{TOPICS}?erledigt=thema#themen")
+
+
+@router.post(TOPICS + "/luecken/{gap_id}/thema")
+def group_gap(request: Request, viewer: ViewerDep, data: FormDep, gap_id: UUID) -> Response:
+    """The gap goes into the chosen topic (``group_gap``)."""
+    form = _topic_form(request, data, ("topic_id",))
+    topic = form.value("topic_id")
+    try:
+        topic_id = UUID(topic)
+    except ValueError:
+        form.errors["topic_id"] = ["Bitte ein Thema auswählen."]
+        return _topics(request, viewer, {f"group-{gap_id}": form}, 422)
+    done = submit_coordination(
+        request, viewer, form, cycle_router.GroupGap, {"gap_id": str(gap_id)},
+        lambda b, cmd: cycle_router.group_gap(topic_id, b, cmd),
+    )  # fmt: skip
+    if done is None:
+        return _topics(request, viewer, {f"group-{gap_id}": form}, status_of(form))
+    return see_other(request, f"{TOPICS}?erledigt=zugeordnet#thema-{topic_id}")
 
 
 # -- positions and supervision lines ------------------------------------------------------

@@ -67,6 +67,18 @@ def readable(call: Callable[[], Any]) -> Any:
         raise Problem(422, "bad-input", e.message) from None
 
 
+def may_write(viewer: Viewer, tenant: str | None = None) -> bool:
+    """Would a coordination command of ``tenant`` (the viewer's own) pass the role and
+    tenant check? The pages show a command's form only then (the check is the runner's)."""
+    try:
+        authorize(
+            viewer.principal, tenant or viewer.tenant, viewer.platform.directory(), roles=WRITERS
+        )
+    except Problem:
+        return False
+    return True
+
+
 def coordination_runner(
     request: Request, viewer: Viewer, tenant: str, key: str
 ) -> CommandRunner[CoordinationApplication]:
