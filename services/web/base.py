@@ -86,6 +86,7 @@ TEMPLATES = Environment(
 TEMPLATES.globals["label"] = labels.label
 TEMPLATES.globals["labels"] = labels
 TEMPLATES.globals["german_date"] = labels.german_date
+TEMPLATES.globals["german_month"] = labels.german_month
 SIGN_IN = "/anmelden"
 
 STATUS_TITLES = {

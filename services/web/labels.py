@@ -117,6 +117,18 @@ def label(kind: str, code: object) -> str:
     return ALL.get(kind, {}).get(str(code), str(code))
 
 
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+          "Oktober", "November", "Dezember")  # fmt: skip
+
+
+def german_month(value: object) -> str:
+    """``2021-09`` as ``September 2021``; anything else as it is."""
+    text = "" if value is None else str(value)
+    if len(text) == 7 and text[4] == "-" and text[5:7].isdigit() and 1 <= int(text[5:7]) <= 12:
+        return f"{MONTHS[int(text[5:7]) - 1]} {text[:4]}"
+    return text or "–"
+
+
 def german_date(value: object) -> str:
     """``2021-09-01`` as ``01.09.2021``; anything else as it is."""
     text = "" if value is None else str(value)

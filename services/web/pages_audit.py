@@ -25,6 +25,7 @@ from services.audit import labels as audit_labels
 from services.audit import router as audit_router
 from services.web import labels
 from services.web.base import Viewer, ViewerDep, add_nav, add_start, page_router, render
+from services.web.pages_coordination_support import POSITION_TYPES
 
 router = page_router()
 HOME = "/pruefung"
@@ -98,8 +99,33 @@ def statement(
     return render(
         request, "audit_statement.html", viewer, title=f"Verwendungsnachweis {s['notice']}",
         s=s, tenant=tenant, year=jahr, names=_names(viewer), label_of=_line_label,
-        euro=_euro, months=s.get("months") or [],
+        euro=_euro, fte=_fte, types=POSITION_TYPES, rules=AMOUNT_RULES,
     )  # fmt: skip
+
+
+AMOUNT_RULES = {"flat": "Pauschale", "share": "Anteil", "actual_cost": "Ist-Kosten"}
+"""The forwarding contracts' amount rules as the statement names them."""
+FIGURES = r"^(granted|totals|months|positions|contracts)-\d{1,3}$"
+"""A figure of the statement: its group and its place in it."""
+
+
+def _figure(s: dict[str, Any], group: str, index: int) -> dict[str, Any]:
+    """One figure of the statement as the evidence page shows it: what, how much, events."""
+    lines = s[group]
+    if index >= len(lines):
+        raise Problem(404, "not-found", f"the statement has no figure {group}-{index}")
+    line = lines[index]
+    if group in ("granted", "totals"):
+        title, shown = _line_label(line["label"]), f"{_euro(line['value'])} €"
+    elif group == "months":
+        title = f"Stellenbesetzung {labels.german_month(line['month'])}"
+        shown = f"{_fte(line['filled_fte'])} VZÄ besetzt"
+    elif group == "positions":
+        title, shown = f"Stelle {line['title']}", f"{_euro(line['actual_cost'])} € Ist-Kosten"
+    else:
+        title = f"Weiterleitungsvertrag {str(line['contract_id'])[:8]}"
+        shown = f"{_euro(line['grant_use'])} € Zuwendung"
+    return {"title": title, "shown": shown, "events": line.get("events") or []}
 
 
 @router.get(HOME + "/{tenant}/nachweis/belege")
@@ -109,19 +135,15 @@ def evidence(
     tenant: str,
     bescheid: Annotated[str, Query(pattern=REFERENCE)],
     jahr: YEAR,
-    zahl: Annotated[str, Query(pattern=r"^(granted|totals)-\d{1,3}$")],
+    zahl: Annotated[str, Query(pattern=FIGURES)],
 ) -> Response:
     """One figure of the statement and the ids of the events it is computed from."""
     s = _statement(viewer, tenant, bescheid, jahr)
     group, _, index = zahl.partition("-")
-    lines = s[group]
-    if int(index) >= len(lines):
-        raise Problem(404, "not-found", f"the statement has no figure {zahl}")
-    line = lines[int(index)]
+    line = _figure(s, group, int(index))
     return render(
-        request, "audit_evidence.html", viewer, title=f"Belege: {_line_label(line['label'])}",
-        s=s, tenant=tenant, year=jahr, line=line, label_of=_line_label, euro=_euro,
-        names=_names(viewer),
+        request, "audit_evidence.html", viewer, title=f"Belege: {line['title']}",
+        s=s, tenant=tenant, year=jahr, line=line, names=_names(viewer),
     )  # fmt: skip
 
 
@@ -165,3 +187,8 @@ def _line_label(key: str) -> str:
 
 def _euro(value: Any) -> str:
     return audit_labels.euro(Decimal(str(value)))
+
+
+def _fte(value: Any) -> str:
+    """Full-time equivalents with two places and a decimal comma."""
+    return f"{Decimal(str(value)):.2f}".replace(".", ",")
