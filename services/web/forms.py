@@ -145,19 +145,31 @@ def status_of(form: Form) -> int:
     return int(form.values.get("_status", 422)) if form.errors else 200
 
 
+Translate = Callable[[str, str, int, dict[str, Any]], str]
+"""(rule, detail, status, facts) -> the German message of a refusal."""
+
+
+def _german_of(rule: str, detail: str, status: int, facts: dict[str, Any]) -> str:
+    return german(rule, detail, status)
+
+
 def submit(
     request: Request,
     viewer: Viewer,
     form: Form,
     model: type[M],
     body: dict[str, Any],
-    call: Callable[[M, CaseWork], Response],
+    call: Callable[[M, Any], Response],
     *,
     fields: dict[str, str] | None = None,
+    work: Callable[[str], Any] | None = None,
+    translate: Translate = _german_of,
 ) -> Submitted | None:
-    """Run ``call`` (the REST handler) with ``body`` parsed as ``model``; None and
-    ``form.errors`` filled when refused. ``fields`` maps a problem's field to a form field
-    (``{"state": "form"}``; unnamed fields go to the form as a whole)."""
+    """Run ``call`` (the REST handler) with ``body`` parsed as ``model`` and the runner its
+    dependency would build (``work(idempotency_key)``; by default case management's); None
+    and ``form.errors`` filled when refused, in German (``translate``). ``fields`` maps a
+    problem's field to a form field (``{"state": "form"}``; unnamed fields go to the form
+    as a whole)."""
     names = fields or {}
 
     def put(field: str | None, message: str, status: int) -> None:
@@ -172,14 +184,16 @@ def submit(
             put(field_of(error.get("loc", ())), _pydantic_message(dict(error)), 422)
         return None
     try:
-        response = call(parsed, case_work(request, viewer, form.idempotency_key))
+        runner = (work or (lambda key: case_work(request, viewer, key)))(form.idempotency_key)
+        response = call(parsed, runner)
     except Problem as e:
         found = e.extensions.get("errors") or [{"field": None}]
         for error in found:
-            put(error.get("field"), german(e.rule, e.detail, e.status), e.status)
+            message = translate(e.rule, e.detail, e.status, e.extensions)
+            put(error.get("field"), message, e.status)
         return None
     except DomainError as e:
-        put(e.facts.get("field"), german(e.rule, e.detail, e.status), e.status)
+        put(e.facts.get("field"), translate(e.rule, e.detail, e.status, e.facts), e.status)
         return None
     except IndexBoundExceeded as e:
         put(None, german(e.bound.rule, e.bound.detail, 409), 409)

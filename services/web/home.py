@@ -28,8 +28,17 @@ DEMO_ROLES: list[tuple[Role, str, str]] = [
     (Role.COORDINATOR, "rheine", "Fachaufsicht, Freigaben, Lücken und Themen"),
     (Role.DISTRICT_COORDINATOR, "kreis-steinfurt", "Förderung, Stellen und Zahlen des Kreises"),
     (Role.AUDITOR, "kreis-steinfurt", "Verwendungsnachweise und Prüfpfade"),
+    (Role.IMMIGRATION_OFFICER, "rheine", "Fristen, Verfahren und Verweisungen ins Case Management"),
+    (
+        Role.STEERING_MEMBER,
+        "rheine",
+        "Sitzungen, Beschlüsse und Aufgaben der Lenkungsgruppe des"
+        " Kreises, als Mitglied für Rheines Koordinierungsstelle",
+    ),
 ]
 """The demo's roles the start page offers before sign-in (development only)."""
+DEMO_SUBJECTS = {Role.STEERING_MEMBER: "rheine-koordinierungsstelle"}
+"""Roles whose demo sign-in names a member's pseudonymous subject (``kennung``)."""
 TYPES = {".css": "text/css", ".woff2": "font/woff2", ".js": "text/javascript",
          ".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
          ".svg": "image/svg+xml"}  # fmt: skip
@@ -55,7 +64,10 @@ def start(request: Request) -> Response:
         ]
         if viewer is not None
         else [],
-        demo_roles=[(r.value, ROLES[r.value], t, text) for r, t, text in DEMO_ROLES]
+        demo_roles=[
+            (r.value, ROLES[r.value], t, text, DEMO_SUBJECTS.get(r, ""))
+            for r, t, text in DEMO_ROLES
+        ]
         if development(request)
         else [],
     )

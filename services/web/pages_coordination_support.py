@@ -102,8 +102,7 @@ def submit_coordination(
 ) -> Submitted | None:
     """``forms.submit`` for a coordination command of ``tenant`` (the viewer's own)."""
     owner = tenant or viewer.tenant
-
-    def run(parsed: M, _case_work: object) -> Response:
-        return call(parsed, coordination_runner(request, viewer, owner, form.idempotency_key))
-
-    return submit(request, viewer, form, model, body, run)
+    return submit(
+        request, viewer, form, model, body, call,
+        work=lambda key: coordination_runner(request, viewer, owner, key),
+    )  # fmt: skip

@@ -9,6 +9,7 @@ the OIDC flow (``services/web/oidc.py``); the development sign-in answers 404.
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 from uuid import UUID
@@ -32,6 +33,11 @@ from services.web.labels import ROLES
 
 router = page_router()
 CALLBACK = "/anmelden/rueckruf"
+
+
+SUBJECT = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+"""A pseudonymous token subject the development sign-in may name (e.g. the demo's member
+``rheine-koordinierungsstelle`` of a steering group); by default ``dev-<role>-<tenant>``."""
 
 
 def development(request: Request) -> bool:
@@ -86,13 +92,15 @@ def sign_in_page(
     mandant: str | None = None,
     rolle: str | None = None,
     stelle: str | None = None,
+    kennung: str | None = None,
 ) -> Response:
     if not development(request):
         return start_oidc(request, weiter)
     form = new_form(request)
     form.values.update(
-        {"tenant": mandant or "", "role": rolle or "", "position": stelle or "", "next": weiter}
-    )
+        {"tenant": mandant or "", "role": rolle or "", "position": stelle or "",
+         "subject": kennung or "", "next": weiter}
+    )  # fmt: skip
     return _dev_page(request, form)
 
 
@@ -124,13 +132,16 @@ def sign_in_development(request: Request, data: FormDep) -> Response:
             form.errors["position"] = ["Bitte eine der angebotenen Stellen wählen."]
     if role == Role.CASE_MANAGER and position_id is None and "position" not in form.errors:
         form.errors["position"] = ["Das Case Management braucht eine Stelle."]
+    subject = form.value("subject").strip()
+    if subject and not SUBJECT.fullmatch(subject):
+        form.errors["subject"] = ["Bitte nur Kleinbuchstaben, Ziffern und Bindestriche (bis 64)."]
     if form.errors:
         return _dev_page(request, form, status=422)
     token = mint_token(
         platform.settings,
         tenant=tenant,
         roles=[role],
-        subject=f"dev-{role}-{tenant}",
+        subject=subject or f"dev-{role}-{tenant}",
         position=position_id,
         ttl_seconds=min(8 * 3600, platform.settings.token_max_lifetime),
     )

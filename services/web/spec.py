@@ -15,6 +15,9 @@ PAGES = (
     "pages_coordination",
     "pages_district",
     "pages_audit",
+    "pages_steering",
+    "pages_office",
+    "pages_office_work",
 )
 """The page modules (``services/web/<name>.py``, each with a ``router``), in the order their
 routes resolve."""

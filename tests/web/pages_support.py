@@ -72,10 +72,20 @@ def position_id(client: TestClient, title: str) -> str:
     return next(str(key) for key, shown in options if title in shown)
 
 
-def sign_in(client: TestClient, role: str, tenant: str, position: str | None = None) -> None:
+def sign_in(
+    client: TestClient,
+    role: str,
+    tenant: str,
+    position: str | None = None,
+    subject: str | None = None,
+) -> None:
+    """The development sign-in; ``subject``: a pseudonymous subject of the demo's (e.g. a
+    steering group member's), else the role's own."""
     fields = {"tenant": tenant, "role": role}
     if position is not None:
         fields["position"] = position_id(client, position)
+    if subject is not None:
+        fields["subject"] = subject
     response = post_form(client, "/anmelden", "/anmelden", fields)
     assert response.status_code == 303, response.text
 
