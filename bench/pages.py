@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.scale import TENANT, fill, serving, settle
+from bench.scale import DEFAULT_PG, TENANT, fill, serving, settle
 from contexts.coordination.application import CoordinationApplication
 from runtime.console import console, progress_bar
 from runtime.eventstore import open_store
@@ -87,10 +87,10 @@ def notices(store: EventLogStore, today: date) -> None:
         )  # fmt: skip
 
 
-def history_position(store_url: str, apart: set[uuid.UUID]) -> uuid.UUID:
+def history_position(store_url: str, apart: set[uuid.UUID], schema: str) -> uuid.UUID:
     """A case-management position of the generated history (it holds 500 of the cases),
     not one of ``apart`` (the two that ``fill`` adds without cases)."""
-    store = open_store(store_url)
+    store = open_store(store_url, pg_schema=schema)
     try:
         for record in store.read_log(TENANT, "case_management", limit=200):
             found = uuid.UUID(str(record.originator_id))
@@ -202,25 +202,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000, help="cases in the history")
     parser.add_argument("--rounds", type=int, default=200, help="measured rounds")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgresql"), default="sqlite", help="the event store"
+    )
+    parser.add_argument("--pg-dsn", default=DEFAULT_PG, help="PostgreSQL (its own schema)")
     args = parser.parse_args(argv)
     # The bench is one client asking as fast as it can: the edge's rate limits stay out.
     for name in ("KIM_RATE_LIMIT", "KIM_ADDRESS_RATE_LIMIT"):
         os.environ.setdefault(name, "100000/second")
     workdir = Path(tempfile.mkdtemp(prefix="kim-pages-"))
+    schema = f"bench_pages_{uuid.uuid4().hex[:8]}"
+    url = f"sqlite:///{workdir / 'store'}" if args.store == "sqlite" else args.pg_dsn
     try:
-        url = f"sqlite:///{workdir / 'store'}"
-        store = open_store(url)
-        with console.status(f"generating and importing {args.cases:,} cases"):
+        store = open_store(url, pg_schema=schema)
+        with console.status(f"generating and importing {args.cases:,} cases ({args.store})"):
             _, first, second = fill(store, args.cases)
             notices(store, date.today())
             settle(store)
         store.close()
-        position = history_position(url, {first, second})
+        position = history_position(url, {first, second}, schema)
         console.print("kim replay, then kim serve on the store")
-        with serving(url, "bench") as base:
+        with serving(url, schema) as base:
             console.print(f"serving at {base}")
             found = measure(base, position, args.rounds, args.warmup)
         report(found, args.cases)
     finally:
+        if args.store == "postgresql":
+            cleanup = open_store(url, pg_schema=schema)
+            cleanup.drop_schema()  # type: ignore[attr-defined]
+            cleanup.close()
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

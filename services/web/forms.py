@@ -203,3 +203,10 @@ def submit(
         return None
     outcome = json.loads(bytes(response.body))
     return Submitted(outcome, response.headers.get("idempotent-replayed") == "true")
+
+
+def on_personal_fields(form: Form) -> None:
+    """A person's refusals name ``personal_data.<field>``; the form's fields are ``<field>``."""
+    form.errors = {
+        k.removeprefix("personal_data.").split(".")[0]: v for k, v in form.errors.items()
+    }

@@ -41,7 +41,7 @@ from services.web.base import (
     render,
     see_other,
 )
-from services.web.forms import case_work, status_of, submit
+from services.web.forms import case_work, on_personal_fields, status_of, submit
 
 router = page_router()
 CASES = "/faelle"
@@ -146,9 +146,7 @@ def register_person(request: Request, viewer: ViewerDep, data: FormDep) -> Respo
         lambda b, work: people_router.register_person(b, work),
     )  # fmt: skip
     if done is None:
-        form.errors = {
-            k.removeprefix("personal_data.").split(".")[0]: v for k, v in form.errors.items()
-        }
+        on_personal_fields(form)
         return _person_form(request, viewer, form)
     person_id = done.outcome["events"][0]["aggregate_id"]
     return see_other(request, f"/faelle/neu?person={person_id}")

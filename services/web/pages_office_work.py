@@ -24,7 +24,7 @@ from services.immigration_office.access import OfficeWork
 from services.immigration_office.models import OpenProcedure, RecordCheck, RegisterPerson, TakeStep
 from services.immigration_office.router import GiveConsent, Refer
 from services.web.base import Form, FormDep, ViewerDep, new_form, page_router, see_other
-from services.web.forms import status_of
+from services.web.forms import on_personal_fields, status_of
 from services.web.pages_office import (
     BASES,
     NEW_PERSON,
@@ -171,9 +171,7 @@ def register_person(request: Request, viewer: ViewerDep, data: FormDep) -> Respo
         lambda b, w: office_router.register_person(b, w),
     )  # fmt: skip
     if done is None:
-        form.errors = {
-            k.removeprefix("personal_data.").split(".")[0]: v for k, v in form.errors.items()
-        }
+        on_personal_fields(form)
         return _person_form(request, viewer, form)
     person_id = done.outcome["events"][0]["aggregate_id"]
     return see_other(request, f"{OPEN}?person={person_id}")

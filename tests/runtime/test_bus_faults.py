@@ -186,7 +186,12 @@ async def test_a_busy_relay_survives_repeated_outages_and_publishes_each_event_o
         await sub.stop()
     assert applied.positions_of("rheine") == list(range(1, head + 1))
     log = store.read_log("rheine", "coordination")
-    assert await stream_messages(server.url) == [r.event_id for r in log]
+    # Each event exactly once. Not always in log order: a server killed before it wrote an
+    # acknowledged message to disk loses it, and the relay, publishing again from its saved
+    # position, appends it after the later ones (the consumers apply by position anyway).
+    published = await stream_messages(server.url)
+    assert len(published) == len(set(published))
+    assert sorted(published) == sorted(r.event_id for r in log)
 
 
 async def test_consumers_subscribe_again_when_a_restarted_server_lost_stream_and_consumers(
