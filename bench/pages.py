@@ -39,6 +39,7 @@ from runtime.console import console, progress_bar
 from runtime.eventstore import open_store
 from runtime.eventstore.base import EventLogStore
 from runtime.http.auth import mint_token
+from runtime.keyring import KeyFile, create_key_file
 from runtime.settings import Settings
 from services.coordination.demo import ASSIST, CM, COORD, RATES
 
@@ -214,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     schema = f"bench_pages_{uuid.uuid4().hex[:8]}"
     url = f"sqlite:///{workdir / 'store'}" if args.store == "sqlite" else args.pg_dsn
     try:
+        if args.store == "postgresql":  # as in production: the key file outside the database
+            os.environ["KIM_KEY_FILE"] = str(create_key_file(workdir / "kek.json"))
         store = open_store(url, pg_schema=schema)
+        if os.environ.get("KIM_KEY_FILE"):
+            store.use_key_encryption_keys(KeyFile(os.environ["KIM_KEY_FILE"]))
         with console.status(f"generating and importing {args.cases:,} cases ({args.store})"):
             _, first, second = fill(store, args.cases)
             notices(store, date.today())
