@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import free_ports
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_VERSION = os.environ.get("KIM_TEST_PG_VERSION", "15")
 
@@ -40,10 +42,9 @@ def require_binary(name: str) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port free now, below the range outgoing connections take theirs from
+    (``tests.support.free_ports``): a server started on it later still finds it free."""
+    return free_ports(1)
 
 
 def wait_port(port: int, timeout: float = 20.0, *, up: bool = True) -> None:

@@ -55,9 +55,7 @@ def served_in_thread(app: Any, **options: Any) -> Iterator[str]:
     stopped afterwards; ``options`` go to ``uvicorn.Config``."""
     import uvicorn
 
-    from tests.faults import free_port
-
-    port = free_port()
+    port = free_ports(1)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -72,3 +70,37 @@ def served_in_thread(app: Any, **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out to outgoing connections (Linux; 32768 else)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive ports free now, below the ephemeral range: a
+    port from that range (``bind(0)``) may be taken meanwhile by any outgoing connection of
+    the suite's other workers, as a cluster's ports were once during its two-minute setup."""
+    import os
+    import socket
+
+    high = max(10_000 + count, _ephemeral_low() - count)
+    for _ in range(200):
+        base = 10_000 + int.from_bytes(os.urandom(2), "big") % (high - 10_000)
+        held: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                held.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in held:
+                sock.close()
+    raise RuntimeError(f"no run of {count} free ports")

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from runtime.keyring import create_key_file
 from runtime.settings import Settings
 from tests.conftest import IN_CI, NATS_URL, PG_DSN, require
 from tests.faults import own_nats
+from tests.support import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,24 +69,6 @@ class Cluster:
 
     def pids(self) -> dict[str, int]:
         return {row["name"]: row["pid"] for row in self.status()}
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports."""
-    for _ in range(200):
-        base = int.from_bytes(os.urandom(2), "big") % 30000 + 20000
-        if all(_free(base + i) for i in range(count)):
-            return base
-    raise RuntimeError("no free port range")
 
 
 def healthy(port: int) -> bool:

@@ -26,36 +26,14 @@ import pytest
 from kim.cluster_config import service_order
 from runtime.settings import Settings
 from tests.fault_tolerance.load import Load, ReadyWatch
-from tests.faults import OwnNats, OwnPostgres, free_port, own_nats, own_postgres
+from tests.faults import OwnNats, OwnPostgres, own_nats, own_postgres
+from tests.support import free_ports
 
 KIM = str(Path(sys.executable).parent / "kim")
 SERVICES = service_order()
 SECRET = "fault-test-jwt-secret-0123456789-abcdef"
 NATS_AWAY = 30.0
 CATCH_UP = 10.0
-
-
-def free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports."""
-    for _ in range(50):
-        base = free_port()
-        if base + count >= 65535:
-            continue
-        try:
-            import socket
-
-            held = []
-            for p in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", p))
-                held.append(s)
-            for s in held:
-                s.close()
-            return base
-        except OSError:
-            for s in held:
-                s.close()
-    raise RuntimeError("no run of free ports")
 
 
 def cluster_env(pg: OwnPostgres, nats: OwnNats, tmp: Path) -> dict[str, str]:
@@ -69,7 +47,7 @@ def cluster_env(pg: OwnPostgres, nats: OwnNats, tmp: Path) -> dict[str, str]:
         KIM_KEY_FILE=str(tmp / "keys" / "kek.json"),
         KIM_SIGNING_KEY_FILE=str(tmp / "keys" / "signing.json"),
         KIM_CLUSTER_BASE_PORT=str(base),
-        KIM_PROXY_PORT=str(free_port()),
+        KIM_PROXY_PORT=str(free_ports(1)),
         KIM_RELAY_POLL_INTERVAL="0.1",
     )
     return env
