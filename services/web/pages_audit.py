@@ -21,6 +21,7 @@ from contexts.coordination.statement import VacancyRule
 from gateway.access import audits
 from runtime.http.auth import Role
 from runtime.http.problems import Problem
+from runtime.http.reads import caught_up_with_heads
 from services.audit import labels as audit_labels
 from services.audit import router as audit_router
 from services.web import labels
@@ -60,6 +61,7 @@ def start(request: Request, viewer: ViewerDep) -> Response:
         raise Problem(403, "role-not-allowed", "this page needs the role auditor")
     tenants = audited(viewer)
     notices: dict[str, list[dict[str, Any]]] = {}
+    caught_up_with_heads(viewer.platform, "coordination", "coordination", tenants)
     for row in viewer.platform.read.rows("coordination", tenants, "FundingNotice"):
         period = row.doc.get("period") or {}
         first, last = str(period.get("start", "0000"))[:4], str(period.get("end", "0000"))[:4]

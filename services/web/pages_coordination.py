@@ -22,6 +22,7 @@ from contexts.coordination.gaps import NEXT_STEP, CycleStep
 from gateway.access import town_view_tenants
 from projections import coordination as figures
 from runtime.http.auth import Role
+from runtime.http.reads import caught_up_with_heads
 from services.case_management import cases_router
 from services.case_management.case_models import Decide
 from services.coordination import cycle_router
@@ -129,6 +130,9 @@ def _topics(
 ) -> Response:
     platform = viewer.platform
     readable(lambda: town_view_tenants(viewer.principal, platform.directory(), viewer.tenant))
+    # As the REST lists: the read model as of the log's head (the page after a form shows
+    # what the form just recorded).
+    caught_up_with_heads(platform, "coordination", "coordination", [viewer.tenant])
     rows = platform.read.rows("coordination", [viewer.tenant])
     found = figures.gap_figures(rows)
     gaps = sorted(
@@ -272,6 +276,7 @@ def positions(request: Request, viewer: ViewerDep) -> Response:
     tenants = readable(
         lambda: town_view_tenants(viewer.principal, platform.directory(), viewer.tenant)
     )
+    caught_up_with_heads(platform, "coordination", "coordination", tenants)
     rows = platform.read.rows("coordination", tenants)
     working = figures.positions_working_in(rows, viewer.tenant, date.today())
     names = {key: t.name for key, t in platform.directory().tenants.items()}

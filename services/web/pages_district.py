@@ -25,6 +25,7 @@ from projections import case_management as case_figures
 from projections import coordination as figures
 from projections.projection import SUMMARY_KIND
 from runtime.http.auth import Role
+from runtime.http.reads import caught_up_with_heads
 from runtime.readstore import Row
 from services.web import labels
 from services.web.base import ViewerDep, add_nav, add_start, page_router, render
@@ -143,6 +144,9 @@ def dashboard(viewer: ViewerDep, month: str | None, today: date) -> Dashboard:
     platform = viewer.platform
     directory = platform.directory()
     tenants = readable(lambda: figure_tenants(viewer.principal, directory, viewer.tenant, True))
+    # As of each log's head when the page is asked for, as the REST lists.
+    caught_up_with_heads(platform, "coordination", "coordination", tenants)
+    caught_up_with_heads(platform, "case_management", "case_management", tenants)
     rows = platform.read.rows("coordination", tenants)
     chosen = month or default_month(rows, today)
     funding = figures.funding_figures(rows, chosen)
