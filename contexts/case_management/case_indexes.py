@@ -19,6 +19,9 @@ OPEN_CASES_OF_PERSON = "open_cases_of_person"
 APPOINTMENTS_ON = "appointments_on"
 """Index of open cases by the day (ISO date) of each appointment still scheduled: the due
 follow-ups of any number of cases without reading them all."""
+APPOINTMENTS_OF_POSITION = "appointments_of_position"
+"""The same per position (key ``<position id>/<day>``): one position's due follow-ups read
+only its own cases."""
 
 
 class CaseIndexes:
@@ -36,9 +39,10 @@ class CaseIndexes:
         if self.state == CaseState.CLOSED:
             return frozenset()
         entries = {(OPEN_CASES_OF_PERSON, str(self.person_id))}
-        entries |= {
-            (APPOINTMENTS_ON, a["on"]) for a in self.appointments if a["outcome"] == "scheduled"
-        }
+        days = {a["on"] for a in self.appointments if a["outcome"] == "scheduled"}
+        entries |= {(APPOINTMENTS_ON, day) for day in days}
+        if self.position_id is not None:
+            entries |= {(APPOINTMENTS_OF_POSITION, f"{self.position_id}/{day}") for day in days}
         if self.position_id is not None:
             entries.add((OPEN_CASES_OF_POSITION, str(self.position_id)))
         return frozenset(entries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -9,7 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.persistence import Recording
 
 from contexts.case_management.base import TEXT
-from contexts.case_management.case_indexes import APPOINTMENTS_ON
+from contexts.case_management.case_indexes import APPOINTMENTS_OF_POSITION, APPOINTMENTS_ON
 from contexts.case_management.caseload import PositionCommands
 from contexts.case_management.domain import Case, NeedLevel
 from contexts.case_management.people import (
@@ -51,14 +52,25 @@ class TransferCommands(PositionCommands):
             ]
         return sorted(out, key=lambda pc: (pc[1].expires_on or today, str(pc[0].id)))
 
-    def due_appointments(self, today: date, within_days: int) -> list[tuple[Case, int]]:
+    def due_appointments(
+        self, today: date, within_days: int, positions: Sequence[str | None] | None = None
+    ) -> list[tuple[Case, int]]:
         """Appointments still scheduled from ``today`` to ``within_days`` ahead, as (case,
-        index of the appointment), soonest first: from the index of their days, so the cost
-        is that of the cases found, not of the tenant's register."""
-        until = (today + timedelta(days=within_days)).isoformat()
-        found = self.indexes.index_range(
-            APPOINTMENTS_ON, today.isoformat(), until, EXPIRING_AT_MOST
-        )
+        index of the appointment), soonest first, of the cases of ``positions`` (None: all
+        cases; None in it: unassigned cases have none): from the index of their days, so the
+        cost is that of the cases found, not of the tenant's register."""
+        low, until = today.isoformat(), (today + timedelta(days=within_days)).isoformat()
+        if positions is None:
+            found = self.indexes.index_range(APPOINTMENTS_ON, low, until, EXPIRING_AT_MOST)
+        else:
+            found = [
+                entry
+                for p in positions
+                if p is not None
+                for entry in self.indexes.index_range(
+                    APPOINTMENTS_OF_POSITION, f"{p}/{low}", f"{p}/{until}", EXPIRING_AT_MOST
+                )
+            ]
         out = []
         for case_id in dict.fromkeys(member for _, member in found):
             case = self.get_case(UUID(case_id))

@@ -84,8 +84,7 @@ def my_cases(
     due = [
         {"case_id": str(case.id), "on": case.appointments[i]["on"],
          "kind": case.appointments[i]["kind"]}
-        for case, i in work.app.due_appointments(today, DUE_DAYS)
-        if wanted is None or str(case.position_id) in wanted
+        for case, i in work.app.due_appointments(today, DUE_DAYS, wanted)
     ]  # fmt: skip
     deadlines = intake_router.due(work, within_days=DUE_DAYS, today=today)
     expiring = []
