@@ -4,6 +4,7 @@ cases in the next days, from the position's index kept with the events."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_the_due_list_shows_the_positions_appointments_and_no_other(
         case = new_case(client, "Olena K.").rsplit("/", 1)[1]
         position = position_id(client, "Case Management")
         token = mint_token(
-            platform.settings, tenant="rheine", roles=["case_manager"], position=position
+            platform.settings, tenant="rheine", roles=["case_manager"], position=UUID(position)
         )
         soon = (date.today() + timedelta(days=5)).isoformat()
         scheduled = client.post(
