@@ -136,9 +136,14 @@ async def steering_groups(
     caller = _caller(info)
     if not caller.roles & access.FIGURE_ROLES:
         raise Forbidden("steering groups are for the coordination posts and the groups' members")
+    read, today = info.context.platform.read, date.today()
+    if caller.tenant != tenant and not any(  # another tenant's (or no tenant's) log: its
+        access.reads_group(caller, tenant, [member_of(m) for m in r.doc["members"].values()], today)
+        for r in await asyncio.to_thread(read.rows, NAME, [tenant], "SteeringGroup")
+    ):  # position and existence are not the caller's to learn unless it sits in a group
+        return []
     await caught_up(info, NAME, tenant, at_position)
-    rows = await asyncio.to_thread(info.context.platform.read.rows, NAME, [tenant], "SteeringGroup")
-    today = date.today()
+    rows = await asyncio.to_thread(read.rows, NAME, [tenant], "SteeringGroup")
     found = []
     for row in rows:
         members = [member_of(m) for m in row.doc["members"].values()]

@@ -20,6 +20,7 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     """``kim audit verify`` (exit 0 intact, 1 broken, 3 not yet covered) and ``checkpoint``."""
     from runtime import audit
     from runtime.eventstore import open_store
+    from services.audit.labels import chain_reason
 
     if args.action == "checkpoint" and args.init_key:
         return _init_signing_key(settings)
@@ -53,14 +54,20 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     for f in result.findings:
         console.print(
             f"[red]Manipulation oder Lücke: {f.tenant}/{f.context}, erste fehlerhafte"
-            f" Position {f.position}: {f.reason}"
+            f" Position {f.position}: {chain_reason(f.reason)}"
         )
     if result.findings:
         return result.exit_code
-    console.print(
-        f"Unverändert: {result.events} Ereignisse in {result.logs} Protokollen,"
-        " die Hash-Ketten sind lückenlos."
-    )
+    if result.uncovered:  # a forged tail never reads as intact
+        console.print(
+            f"Keine Abweichung in {result.events} Ereignissen in {result.logs} Protokollen,"
+            " aber nicht alle sind durch signierte Prüfpunkte abgedeckt:"
+        )
+    else:
+        console.print(
+            f"Unverändert: {result.events} Ereignisse in {result.logs} Protokollen,"
+            " die Hash-Ketten sind lückenlos."
+        )
     if not result.against:
         console.print(
             "Ohne --against zeigt das nur, dass Ereignisse, Kopfzeilen und Prüfpunkte des"

@@ -7,6 +7,7 @@ months and days as written in German.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -195,3 +196,45 @@ def day(value: date) -> str:
 
 def type_label(position_type: str) -> str:
     return TYPES.get(position_type, position_type)
+
+
+CHAIN_REASONS = [  # the English reasons of runtime/eventstore/chain.py and runtime/audit.py
+    (r"position (\d+) is missing \(found (\d+)\)", r"Position \1 fehlt (gefunden: \2)"),
+    (r"position (\d+) is duplicated \(found (\d+)\)", r"Position \1 ist doppelt (gefunden: \2)"),
+    (
+        r"the event carries no hash \(not sealed\)",
+        "das Ereignis trägt keinen Hash (nicht versiegelt)",
+    ),
+    (
+        r"content or order does not match the chain",
+        "Inhalt oder Reihenfolge passen nicht zur Hash-Kette",
+    ),
+    (
+        r"events up to (\d+) were recorded, the log ends at (\d+)",
+        r"Ereignisse bis Position \1 waren verzeichnet, das Protokoll endet bei \2",
+    ),
+    (r"the head's hash does not match the chain", "der Hash der Kopfzeile passt nicht zur Kette"),
+    (
+        r"the head row says (\d+), the log goes on to (\d+)",
+        r"die Kopfzeile steht bei \1, das Protokoll geht bis \2 weiter",
+    ),
+    (
+        r"the event does not match its checkpoint \(the log was changed at or before it\)",
+        "das Ereignis passt nicht zum Prüfpunkt des Datenbestands (das Protokoll wurde an oder"
+        " vor dieser Stelle geändert)",
+    ),
+    (
+        r"the event does not match the auditor's signed checkpoint \(the log was changed at or"
+        r" before it\)",
+        "das Ereignis passt nicht zum signierten Prüfpunkt des Prüfers (das Protokoll wurde an"
+        " oder vor dieser Stelle geändert)",
+    ),
+]
+
+
+def chain_reason(reason: str) -> str:
+    """A verification finding's reason in German (the English one if it is not known)."""
+    for pattern, german in CHAIN_REASONS:
+        if re.fullmatch(pattern, reason):
+            return re.sub(pattern, german, reason)
+    return reason

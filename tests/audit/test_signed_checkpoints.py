@@ -35,6 +35,7 @@ from runtime.signing import (
     public_key_of,
     read_auditor_file,
 )
+from services.audit.labels import chain_reason
 from tests.audit.test_audit_chain import CONTEXT, TENANT, five_events
 from tests.support import Auth
 
@@ -248,10 +249,13 @@ def test_the_tamper_table(store: EventLogStore, signer: Signer, case: str) -> No
     tamper, alone, against = CASES[case]
     with raw(store) as run:
         tamper(store, run)
-    assert outcome(audit.verify(store, [TENANT])) == alone, case
+    first = audit.verify(store, [TENANT])
+    assert outcome(first) == alone, case
     result = audit.verify(store, [TENANT], against=kept)
     assert outcome(result) == against, case
     assert result.exit_code == {None: 0, "open": 3}.get(against, 1)
+    for f in first.findings + result.findings:  # what kim audit verify prints: in German
+        assert chain_reason(f.reason) != f.reason, f.reason
 
 
 def test_the_v2_rule_covers_every_column_and_old_events_keep_verifying(
@@ -303,7 +307,11 @@ def test_a_checkpoint_changed_in_the_auditors_file_is_not_used(
 
 
 def test_kim_audit_checkpoint_export_and_verify_against(
-    store: EventLogStore, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: EventLogStore,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     five_events(store)
     monkeypatch.setenv("KIM_EVENT_STORE", settings.event_store)
@@ -322,11 +330,18 @@ def test_kim_audit_checkpoint_export_and_verify_against(
         assert len(lines) == 2
         assert main(["audit", "verify", "--against", str(kept)]) == 0
         five_events_more(store)
+        capsys.readouterr()
         assert main(["audit", "verify", "--against", str(kept)]) == 3  # not yet covered
+        said = " ".join(capsys.readouterr().err.split())
+        assert "Unverändert" not in said  # a tail after the signed head never reads intact
+        assert "nicht alle sind durch signierte Prüfpunkte abgedeckt" in said, said
+        assert f"Noch nicht abgedeckt: {TENANT}/{CONTEXT}, Positionen 6 bis 6" in said, said
         assert main(["audit", "verify"]) == 0
         with raw(store) as run:
             run("UPDATE {s}events SET actor = ? WHERE tenant = ? AND position = 2", ("x", TENANT))
         assert main(["audit", "verify", "--against", str(kept)]) == 1
+        said = " ".join(capsys.readouterr().err.split())
+        assert "erste fehlerhafte Position 2: Inhalt oder Reihenfolge passen nicht zur" in said
         assert main(["audit", "verify", "--against", str(tmp_path / "missing")]) == 2
     finally:
         get_settings.cache_clear()

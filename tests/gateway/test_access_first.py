@@ -4,6 +4,7 @@ the caller may not read; an unknown tenant answers as one the caller may not rea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,9 +21,16 @@ FIELDS = [
     f'positionsWorkingIn(tenant: "{{t}}", atPosition: {FAR}) {{ id }}',
     f'gaps(tenant: "{{t}}", atPosition: {FAR}) {{ topics {{ id }} }}',
     f'regionalAreas(tenant: "{{t}}", atPosition: {FAR}) {{ name }}',
+    f'officeFigures(tenant: "{{t}}", atPosition: {FAR}) {{ procedures {{ count }} }}',
+    f'steeringFigures(tenant: "{{t}}", atPosition: {FAR}) {{ groups }}',
     f'cases(tenant: "{{t}}", atPosition: {FAR}) {{ id }}',
     f'expiringConsents(tenant: "{{t}}", atPosition: {FAR}) {{ person }}',
+    f'steeringGroups(tenant: "{{t}}", atPosition: {FAR}) {{ id }}',
 ]
+WAIT_FREE = 8
+"""The fields before it refuse another tenant at once; those from it answer a caller of
+another tenant who may read nothing there (supervises no position, sits in no group) with
+an empty list at once."""
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +42,8 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     async def record(*args: Any, **kwargs: Any) -> None:
         started.append(args[1:])
 
-    for module in ("gateway.readside", "gateway.coordination", "gateway.case_management"):
+    modules = ("readside", "coordination", "case_management", "immigration_office", "steering")
+    for module in (f"gateway.{m}" for m in modules):
         for name in ("caught_up", "caught_up_with_heads"):
             monkeypatch.setattr(f"{module}.{name}", record, raising=False)
     return started
@@ -59,7 +68,7 @@ def test_a_token_without_roles_is_refused_at_once_naming_no_position(
     assert waits == []
 
 
-@pytest.mark.parametrize("field", FIELDS[:6], ids=lambda f: f.split("(")[0])
+@pytest.mark.parametrize("field", FIELDS[:WAIT_FREE], ids=lambda f: f.split("(")[0])
 def test_an_unknown_tenant_answers_as_one_the_caller_may_not_read(
     client: TestClient, auth: Auth, field: str, waits: list[tuple[Any, ...]]
 ) -> None:
@@ -70,7 +79,7 @@ def test_an_unknown_tenant_answers_as_one_the_caller_may_not_read(
     assert waits == []
 
 
-@pytest.mark.parametrize("field", FIELDS[6:], ids=lambda f: f.split("(")[0])
+@pytest.mark.parametrize("field", FIELDS[WAIT_FREE:], ids=lambda f: f.split("(")[0])
 def test_a_coordinator_of_another_tenant_supervising_nothing_there_waits_for_nothing(
     client: TestClient, auth: Auth, field: str, waits: list[tuple[Any, ...]]
 ) -> None:
@@ -94,3 +103,17 @@ def test_a_caller_who_may_read_does_wait_for_the_position(
     ).json()  # fmt: skip
     assert "errors" not in body, body
     assert waits, "a reader's wait for the log position was not seen"
+
+
+def test_a_member_of_another_tenant_waits_for_the_groups_it_sits_in(
+    client: TestClient, token: Callable[..., str], waits: list[tuple[Any, ...]]
+) -> None:
+    """The control of steeringGroups: Rheine's chair of the Integrationsrat sits in Kreis
+    Steinfurt's group, so its read of that log waits for the position and finds the group."""
+    chair = token("rheine", "steering_member", subject="rheine-integrationsrat-vorsitz")
+    body = query(
+        client, '{ steeringGroups(tenant: "kreis-steinfurt", atPosition: 1) { name } }',
+        {"Authorization": f"Bearer {chair}"},
+    ).json()  # fmt: skip
+    assert body == {"data": {"steeringGroups": [{"name": "Lenkungsgruppe KIM Kreis Steinfurt"}]}}
+    assert waits, "a member's wait for the log position was not seen"

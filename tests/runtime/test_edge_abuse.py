@@ -1,11 +1,12 @@
 """One client abuses a real ``kim serve`` (uvicorn); the server stays responsive.
 
 While threads flood it (a valid token far over its rate, bad tokens, a huge header, a large
-body), another client measures ``/healthz``: its p99 stays under half a second (what the edge
-must prevent is a stall of seconds, as a 50 MB header once caused; the figure on a quiet
-machine, about 20 ms, is no promise beside the suite's other workers), the flood gets 429
-with ``Retry-After``, 413 and 431 (or uvicorn's 400 for a head its parser will not buffer),
-and a normal request is served afterwards. The settings are the defaults.
+body), another client measures ``/healthz``: its p99 stays under 100 ms above the p99 of the
+same probe without the flood, measured just before (on a quiet machine about 20 ms in all;
+the baseline takes out what the suite's other workers cost, which is no matter of the edge)
+and under half a second in any case (a 50 MB header once stalled it for seconds); the flood
+gets 429 with ``Retry-After``, 413 and 431 (or uvicorn's 400 for a head its parser will not
+buffer), and a normal request is served afterwards. The settings are the defaults.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SECRET = "kim-test-secret-0123456789abcdef0123456789"
 FLOOD_SECONDS = 5.0
 FLOOD_LIMIT_SECONDS = 60.0
 P99_LIMIT_SECONDS = 0.5
+P99_ABOVE_BASELINE_SECONDS = 0.1  # the issue's bound for /healthz under abuse
 ORGS = "/coordination/tenants/rheine/organisations"
 POSITIONS = "/coordination/tenants/rheine/positions"
 SERVED = {200, 403, 404}  # answered by a route (no tenant is registered in this store)
@@ -162,14 +164,18 @@ def test_the_server_stays_responsive_while_one_client_abuses_it(server: str) -> 
     latencies: list[float] = []
     probe_statuses: Counter[int] = Counter()
 
-    def measure() -> None:
+    def measure(count: int | None = None) -> None:
         with httpx.Client(base_url=server, timeout=10) as c:
-            while not stop.is_set():
+            while not stop.is_set() and (count is None or len(latencies) < count):
                 start = time.perf_counter()
                 response = c.get("/healthz")
                 latencies.append(time.perf_counter() - start)
                 probe_statuses[response.status_code] += 1
                 time.sleep(0.01)
+
+    measure(100)  # the baseline: the same probe without the flood
+    baseline = sorted(latencies)[98]
+    latencies.clear()
 
     work: list[Callable[[], None]] = [flood_valid, flood_valid, flood_bad_tokens, flood_sizes]
     threads = [threading.Thread(target=f, daemon=True) for f in [*work, measure]]
@@ -192,10 +198,12 @@ def test_the_server_stays_responsive_while_one_client_abuses_it(server: str) -> 
 
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"\n/healthz: {len(latencies)} probes, p99 {p99 * 1000:.1f} ms; flood: {dict(seen)}")
+    figures = f"p99 {p99 * 1000:.1f} ms, {baseline * 1000:.1f} ms without the flood"
+    print(f"\n/healthz: {len(latencies)} probes, {figures}; flood: {dict(seen)}")
     assert len(latencies) > 100
-    assert probe_statuses == {200: len(latencies)}
-    assert p99 < P99_LIMIT_SECONDS, f"/healthz p99 {p99 * 1000:.1f} ms"
+    assert probe_statuses == {200: len(latencies) + 100}
+    assert p99 < P99_LIMIT_SECONDS, f"/healthz {figures}"
+    assert p99 - baseline < P99_ABOVE_BASELINE_SECONDS, f"/healthz {figures}"
     assert seen["valid 429"] > 0
     assert sum(seen[f"valid {s}"] for s in SERVED) > 0
     assert seen["bad 401"] == 10
