@@ -78,6 +78,29 @@ class PositionCount:
 
 
 @strawberry.type(
+    name="OfficePositionStateCount",
+    description="Procedures per Baustein 3 position by kind and state",
+)
+class PositionStateCount:
+    position_id: str
+    kind: str
+    state: str
+    count: int
+
+
+@strawberry.type(
+    name="OfficePositionDecisionCount",
+    description="Decisions per Baustein 3 position by kind, outcome and month",
+)
+class PositionDecisionCount:
+    position_id: str
+    kind: str
+    outcome: str
+    month: str
+    count: int
+
+
+@strawberry.type(
     name="OfficeReferralCount", description="Referrals to case management by their answer"
 )
 class ReferralCount:
@@ -95,6 +118,8 @@ class OfficeFigures:
     processing_times: list[ProcessingTime]
     backlog: list[BacklogCount]
     per_position: list[PositionCount]
+    per_position_state: list[PositionStateCount]
+    per_position_decided: list[PositionDecisionCount]
     referrals: list[ReferralCount]
 
 
@@ -136,6 +161,14 @@ async def office_figures(
         ],
         backlog=[BacklogCount(kind=k, age_months=b, count=n) for k, b, n in f.backlog],
         per_position=[PositionCount(position_id=p, kind=k, count=n) for p, k, n in f.per_position],
+        per_position_state=[
+            PositionStateCount(position_id=p, kind=k, state=st, count=n)
+            for p, k, st, n in f.per_position_state
+        ],
+        per_position_decided=[
+            PositionDecisionCount(position_id=p, kind=k, outcome=o, month=m, count=n)
+            for p, k, o, m, n in f.per_position_decided
+        ],
         referrals=[ReferralCount(kind=k, status=st, count=n) for k, st, n in f.referrals],
     )
 

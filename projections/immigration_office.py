@@ -45,8 +45,10 @@ def procedure_contribution(kind: str, doc: Doc) -> Counter[str]:
         found[f"opened:{k}:{_month(doc['opened_on'])}"] += 1
     if state == "handed_over" and doc.get("closed_on"):  # a move, not a decision
         found[f"handed_over:{k}:{_month(doc['closed_on'])}"] += 1
-    if doc.get("position_id"):
-        found[f"pos:{doc['position_id']}:{k}"] += 1
+    position = doc.get("position_id")  # the Baustein 3 position that opened it
+    if position:
+        found[f"pos:{position}:{k}"] += 1
+        found[f"pos_state:{position}:{k}:{state}"] += 1
     applied, decided = doc.get("applied_on"), doc.get("decided_on")
     if applied and not taken:
         found[f"applied:{k}:{_month(applied)}"] += 1
@@ -54,6 +56,8 @@ def procedure_contribution(kind: str, doc: Doc) -> Counter[str]:
         decided = None  # the origin decided it and counts it
     if decided and doc.get("outcome"):
         found[f"decided:{k}:{doc['outcome']}:{_month(decided)}"] += 1
+        if position:
+            found[f"pos_decided:{position}:{k}:{doc['outcome']}:{_month(decided)}"] += 1
         if applied:
             days = (date.fromisoformat(str(decided)) - date.fromisoformat(str(applied))).days
             found[f"days:{k}:{days}"] += 1
@@ -88,6 +92,8 @@ class OfficeFigures:
     processing: list[ProcessingTime]
     backlog: list[tuple[str, str, int]]  # kind, age band (months), count
     per_position: list[tuple[str, str, int]]  # position, kind, count
+    per_position_state: list[tuple[str, str, str, int]]  # position, kind, state, count
+    per_position_decided: list[tuple[str, str, str, str, int]]  # position, kind, outcome, month
     referrals: list[tuple[str, str, int]]  # kind, status (requested/accepted/declined), count
 
 
@@ -113,6 +119,8 @@ def office_figures(summaries: list[Doc], today: date) -> OfficeFigures:
     for summary in summaries:
         total.update({k: int(v) for k, v in summary.items()})
     procedures, by_state, per_month, positions, referrals = [], [], [], [], []
+    position_states: list[tuple[str, str, str, int]] = []
+    position_decided: list[tuple[str, str, str, str, int]] = []
     days: dict[str, dict[int, int]] = {}
     backlog: Counter[tuple[str, str]] = Counter()
     for key, n in sorted(total.items()):
@@ -136,6 +144,10 @@ def office_figures(summaries: list[Doc], today: date) -> OfficeFigures:
             backlog[(parts[0], band)] += n
         elif head == "pos":
             positions.append((parts[0], parts[1], n))
+        elif head == "pos_state":
+            position_states.append((parts[0], parts[1], parts[2], n))
+        elif head == "pos_decided":
+            position_decided.append((parts[0], parts[1], parts[2], parts[3], n))
         elif head == "referral":
             referrals.append((parts[0], parts[1], n))
     processing = [
@@ -152,6 +164,8 @@ def office_figures(summaries: list[Doc], today: date) -> OfficeFigures:
             ((k, b, n) for (k, b), n in backlog.items()), key=lambda x: (x[0], order.index(x[1]))
         ),
         per_position=positions,
+        per_position_state=position_states,
+        per_position_decided=sorted(position_decided, key=lambda x: (x[0], x[1], x[3], x[2])),
         referrals=referrals,
     )
 

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from contexts.immigration_office.people import add_months
 from contexts.immigration_office.procedure_rules import CheckResult, ProcedureRules
-from contexts.immigration_office.rules import RuleVersion
+from contexts.immigration_office.rules import RuleVersion, rule_for
 from contexts.immigration_office.states import (
     CHECKS_ALLOWED_IN,
     CONVERSIONS,
@@ -180,6 +180,7 @@ class Procedure(ProcedureRules, Aggregate):
     def receive_application(self, on: date) -> None:
         self.require_step(Step.RECEIVE_APPLICATION)
         self._not_before(on, "the application", self.opened_on)
+        rule_for(self.legal_basis, on)  # judged by the version valid that day: none, refused
         self._application_received(on.isoformat())
 
     @event(ApplicationReceived)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
@@ -55,6 +56,13 @@ def test_processing_times_backlog_and_months_from_the_summary() -> None:
     assert months[("refused", "2025-07")] == 1
     assert ("naturalisation", "stag_10", "checks", 1) in f.by_state
     assert f.per_position == [("p-1", "naturalisation", 6)]
+    assert ("p-1", "naturalisation", "checks", 1) in f.per_position_state
+    assert ("p-1", "naturalisation", "granted", 1) in f.per_position_state
+    assert f.per_position_decided == [
+        ("p-1", "naturalisation", "granted", "2025-02", 1),
+        ("p-1", "naturalisation", "granted", "2025-03", 1),
+        ("p-1", "naturalisation", "refused", "2025-07", 1),
+    ]
 
 
 def test_percentiles_take_the_nearest_rank() -> None:
@@ -112,6 +120,53 @@ def test_a_grant_shows_in_the_towns_the_districts_and_the_programmes_figures(
     assert _count(after, "naturalisation") == _count(before, "naturalisation") + 1
     programme = _figures(client, state, "nrw", True)
     assert _count(programme, "naturalisation") == _count(after, "naturalisation")
+
+
+POSITION_FIELDS = (
+    "perPosition { positionId kind count } perPositionState { positionId kind state count }"
+    " perPositionDecided { positionId kind outcome month count }"
+)
+
+
+def test_a_positions_procedures_by_state_and_its_decisions_by_month(
+    client: TestClient, auth: Auth
+) -> None:
+    """Per Baustein 3 position (the officer's position claim): by kind and state, and its
+    decisions by outcome and month, for the town and summed for its district."""
+    position = uuid4()
+    officer = auth("rheine", "immigration_officer", position=position)
+    who = api_person(client, officer)
+    pid = api_procedure(client, officer, who, "stag_10", opened_on="2025-01-10")
+    step = stepper(client, officer, "rheine", pid)
+    for s, on in (("receive_application", "2025-02-01"), ("complete_documents", "2025-02-02"),
+                  ("start_checks", "2025-02-03")):  # fmt: skip
+        assert step(s, on).status_code == 200
+    api_checks(client, officer, "rheine", pid, "2025-02-04")
+    other = api_procedure(client, officer, who, "stag_10", opened_on="2025-03-01")
+    granted = step("grant", "2025-03-03")
+    assert granted.status_code == 200, granted.text
+    at = granted.headers["KIM-Position"]
+
+    def figures(headers: dict[str, str], tenant: str, members: bool) -> dict[str, Any]:
+        wait = f", atPosition: {at}" if tenant == "rheine" else ""  # a position of Rheine's log
+        text = (
+            f'{{ officeFigures(tenant: "{tenant}", includeMembers: {str(members).lower()}'
+            f"{wait}) {{ {POSITION_FIELDS} }} }}"
+        )
+        found: dict[str, Any] = data_of(query(client, text, headers))["officeFigures"]
+        return found
+
+    district = auth("kreis-steinfurt", "district_coordinator")
+    for seen in (figures(officer, "rheine", False), figures(district, "kreis-steinfurt", True)):
+        mine = str(position)
+        assert {"positionId": mine, "kind": "naturalisation", "count": 2} in seen["perPosition"]
+        states = {r["state"]: r["count"] for r in seen["perPositionState"]
+                  if r["positionId"] == mine}  # fmt: skip
+        assert states == {"granted": 1, "counselling": 1}
+        decided = [r for r in seen["perPositionDecided"] if r["positionId"] == mine]
+        assert decided == [{"positionId": mine, "kind": "naturalisation", "outcome": "granted",
+                            "month": "2025-03", "count": 1}]  # fmt: skip
+    assert other
 
 
 def test_office_figures_check_access_before_any_wait(
