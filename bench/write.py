@@ -322,11 +322,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile the platform's command (cProfile)"
     )
+    parser.add_argument(
+        "--ablate", action="store_true", help="what each guarantee of the command costs"
+    )
     args, rest = parser.parse_known_args(argv)
     if args.profile:
         from bench.write_profile import main as profile_main
 
         return profile_main([a for a in (argv or []) if a != "--profile"])
+    if args.ablate:
+        from bench.write_ablate import main as ablate_main
+
+        return ablate_main([a for a in (argv or []) if a != "--ablate"])
     if args.http:
         from bench.write_http import main as http_main
 

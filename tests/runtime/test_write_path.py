@@ -20,6 +20,7 @@ from bench import messagedb
 from bench.writers import run_threads
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.domain import Organisation, OrganisationKind
+from contexts.shared.errors import DomainError
 from runtime.eventstore import chain
 from runtime.eventstore.memory import MemoryEventLogStore
 from tests.conftest import PG_DSN, require
@@ -139,3 +140,29 @@ def test_message_db_is_installed_in_a_database_of_its_own_and_dropped(tmp_path: 
     with psycopg.connect(PG_DSN) as conn:
         row = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (name,))
         assert row.fetchone() == (0,)
+
+
+def test_the_ablation_puts_every_guarantee_back_and_its_parts_add_up() -> None:
+    """``bench write --ablate`` takes a guarantee out only while its variant runs, and the
+    parts it reports add up to the platform's distance from the statement alone."""
+    import contexts.coordination.application as coordination_app
+    import runtime.eventstore.base as store_base
+    from bench import write_ablate
+
+    swapped = [(store_base, "tracer"), (chain, "content_digest_v2"),
+               (coordination_app, "check_name")]  # fmt: skip
+    before = [getattr(module, name) for module, name in swapped]
+    for variant in write_ablate.VARIANTS:
+        undo = variant.patch()
+        undo()
+    assert [getattr(module, name) for module, name in swapped] == before
+    undo = write_ablate.without_name_rule()
+    try:  # taken out ...
+        assert vars(coordination_app)["check_name"]("a@b.de") == "a@b.de"
+    finally:
+        undo()
+    with pytest.raises(DomainError):  # ... and back
+        vars(coordination_app)["check_name"]("a@b.de")
+    us = {v.key: float(10 * i) for i, v in enumerate(write_ablate.VARIANTS)}
+    parts = write_ablate.attribution(us)
+    assert sum(p for _part, _g, p in parts) == pytest.approx(us["platform"] - us["statement"])
