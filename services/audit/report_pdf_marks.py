@@ -39,6 +39,7 @@ COMPOSED = {
     "contract": {"position"},
     "total": {"notice", "position", "contract", "total"},
     "month": {"month"},
+    "yearly": {"yearly"},  # the yearly report: any line's mark names the smaller ones
 }
 """Which marks name the marks of which groups instead of repeating their events."""
 

@@ -37,6 +37,19 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text.rstrip() + "…"
 
 
+def _lines(pdf: FPDF, text: str, width: float, most: int) -> list[str]:
+    """The label in up to ``most`` lines, broken between words; the last cut short if need be."""
+    words, lines = text.split(), list[str]()
+    while words and len(lines) < most - 1:
+        line = words.pop(0)
+        while words and pdf.get_string_width(f"{line} {words[0]}") <= width:
+            line += " " + words.pop(0)
+        if not words:
+            return [*lines, _fit(pdf, line, width)]
+        lines.append(_fit(pdf, line, width))
+    return [*lines, _fit(pdf, " ".join(words), width)] if words else lines
+
+
 def has_bars(chart: Chart, rows: list[Row]) -> bool:
     """Whether any bar of the chart is longer than nothing."""
     return any(row.values.get(key) for row in chart.rows(rows) for key, _ in chart.series)
@@ -72,9 +85,11 @@ def bar_chart(pdf: FPDF, chart: Chart, rows: list[Row], *, titled: bool = True) 
         pdf.set_font(FONT, size=7.5)
         pdf.set_text_color(0)
         label_height = BAR * len(keys)
-        pdf.set_xy(pdf.l_margin, y + (label_height - 4) / 2)
         label = row.cells[0].encode("cp1252", "replace").decode("cp1252")
-        pdf.cell(LABEL_WIDTH, 4, _fit(pdf, label, LABEL_WIDTH), align="R")
+        lines = _lines(pdf, label, LABEL_WIDTH, 2 if len(keys) > 1 else 1)
+        for n, line in enumerate(lines):  # two lines beside two bars, else one cut short
+            pdf.set_xy(pdf.l_margin, y + (label_height - 3.4 * len(lines)) / 2 + 3.4 * n)
+            pdf.cell(LABEL_WIDTH, 3.4, line, align="R")
         for index, key in enumerate(keys):
             value = row.values.get(key, Decimal(0))
             width = float(Decimal(str(area)) * value / top) if top else 0.0

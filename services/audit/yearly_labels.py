@@ -68,6 +68,8 @@ EVENTS = {
     "Procedure.ReferredToCaseManagement": "an das Case Management verwiesen",
     "Procedure.ReferralAnswered": "Verweisung beantwortet",
     "SteeringGroupFounded": "Lenkungsgruppe gegründet",
+    "SteeringGroupMemberJoined": "Mitglied aufgenommen",
+    "SteeringGroupMemberLeft": "Mitglied ausgeschieden",
     "MeetingScheduled": "Sitzung angesetzt",
     "MeetingInvitationSent": "Einladung mit Tagesordnung versandt",
     "MeetingAgendaItemAdded": "Tagesordnungspunkt",
@@ -85,7 +87,10 @@ EVENTS = {
     "WorkingGroupMandated": "Arbeitsgruppe beauftragt",
     "WorkingGroupReported": "Arbeitsgruppe berichtet",
 }
-DATES = ("on", "opened_on", "reported_on", "held_on", "scheduled_for", "sent_on", "founded_on")
+DATES = (
+    "on", "opened_on", "reported_on", "held_on", "scheduled_for", "sent_on", "founded_on",
+    "valid_from",
+)  # fmt: skip
 
 
 def describe_event(event: Any) -> str:
@@ -96,6 +101,9 @@ def describe_event(event: Any) -> str:
     else:
         kind, fields = type(event).__qualname__, vars(event)
     text = EVENTS.get(kind, kind)
+    if kind == "SteeringGroupMemberJoined" and fields.get("institution"):
+        voting = "stimmberechtigt" if fields.get("voting") else "beratend"
+        text += f" ({fields['institution']}, {voting})"
     for name in DATES:
         value = fields.get(name)
         if isinstance(value, str) and len(value) >= 10:

@@ -124,7 +124,7 @@ def _contents(pdf: FPDF, report: YearlyReport) -> None:
 def _table(pdf: FPDF, t: Table, marks: Marks) -> None:
     """Caption, chart and table together on one page where they fit on one."""
     body: list[list[Cell]] = [
-        [*(safe(c) for c in row.cells), ref(marks(safe(row.title), row.events, "story"))]
+        [*(safe(c) for c in row.cells), ref(marks(safe(row.title), row.events, "yearly"))]
         for row in t.rows
     ]
     columns = [*t.columns, BELEG]

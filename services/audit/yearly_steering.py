@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from contexts.coordination.contracts import published_uuid
-from contexts.coordination.gaps import GapTopic
+from contexts.coordination.gaps import CycleStep, GapTopic
 from contexts.steering import contracts as steer
+from projections.asof import History
 from services.audit.labels import DIMENSIONS, STEPS, day
-from services.audit.narrative import Narrative, count_gaps, event_ids
+from services.audit.narrative import Narrative, count_gaps
 from services.audit.yearly import Chart, Record, Replayed, Row, Section, Table, YearlyReport
 from services.audit.yearly_labels import RESOLUTION_STATUS, count
 from services.audit.yearly_sections import counted, counts_columns, in_year, iso
@@ -31,8 +33,7 @@ def gaps(report: YearlyReport, replayed: Replayed) -> Section:
             continue
         count_gaps(story, history)
         for topic in history.of_type(GapTopic):
-            done = sum(1 for link in topic.chain if link["done"] is not None)
-            submitted = [on for on, _ in topic.submissions]
+            step, done, submitted, ids = _topic_on(history, topic.id, report.reference_day)
             values = {
                 "links": Decimal(len(topic.chain)),
                 "done": Decimal(done),
@@ -44,12 +45,12 @@ def gaps(report: YearlyReport, replayed: Replayed) -> Section:
                     [
                         topic.title,
                         DIMENSIONS.get(topic.life_dimension, topic.life_dimension),
-                        STEPS.get(topic.step, topic.step),
+                        STEPS.get(step, step),
                         f"{done} von {len(topic.chain)}",
-                        ", ".join(day(d) for s in submitted if (d := iso(s))) or "–",
+                        ", ".join(day(d) for d in submitted) or "–",
                     ],
                     values,
-                    event_ids(history, topic.id),
+                    ids,
                     f"Thema {topic.title}",
                 )
             )
@@ -93,6 +94,27 @@ def gaps(report: YearlyReport, replayed: Replayed) -> Section:
     )
 
 
+def _topic_on(
+    history: History, topic_id: UUID, reference_day: date
+) -> tuple[str, int, list[date], list[str]]:
+    """A topic as it stood on the reference day, by the dates its events state (``on``): its
+    cycle step, the links of its chain done, its submissions, and the events behind them (a
+    step reached after the reference day, recorded in time or later, is not that day's)."""
+    step, done, submitted, ids = CycleStep.COLLECTION.value, 0, [], []
+    for event_id, event in history.evidence.get(topic_id, ()):
+        on = iso(getattr(event, "on", None))
+        if on is not None and on > reference_day:
+            continue
+        ids.append(event_id)
+        if isinstance(event, GapTopic.StepReached):
+            step = event.step
+        elif isinstance(event, GapTopic.ChainLinkDone):
+            done += 1
+        elif isinstance(event, GapTopic.SubmittedToSteering) and on is not None:
+            submitted.append(on)
+    return step, done, submitted, ids
+
+
 def _by_aggregate(records: list[Record]) -> dict[str, list[Record]]:
     found: dict[str, list[Record]] = defaultdict(list)
     for r in records:
@@ -113,6 +135,15 @@ def until(records: list[Record], reference_day: date) -> list[Record]:
     """What had happened by the reference day, by the dates the events state (``on``): a
     status reached after it (recorded in time or later) is not the status on that day."""
     return [r for r in records if (on := iso(r.data.get("on"))) is None or on <= reference_day]
+
+
+FOLLOW_UP = (steer.TASK_DONE, steer.IMPLEMENTATION_STARTED, steer.IMPLEMENTED, steer.EVALUATED)
+
+
+def _worked_on(records: list[Record], year: int) -> bool:
+    """A resolution of an earlier year whose follow-up went on in this one (a task done,
+    implementation started or finished, the evaluation): its status belongs in the report."""
+    return any(r.event_type in FOLLOW_UP and in_year(iso(r.data.get("on")), year) for r in records)
 
 
 def status_of(records: list[Record]) -> str:
@@ -143,12 +174,13 @@ def steering(report: YearlyReport, replayed: Replayed) -> Section:
         decided = _last(records, steer.RESOLUTION_PASSED) or _last(
             records, steer.RESOLUTION_REJECTED
         )
-        if decided is not None and in_year(iso(decided.data.get("on")), year):
+        this_year = decided is not None and in_year(iso(decided.data.get("on")), year)
+        if decided is not None and (this_year or _worked_on(records, year)):
             status = status_of(records)
-            if status != "rejected":
+            if this_year and status != "rejected":
                 per_meeting[_id(decided.data.get("meeting_id"))] += 1
             status_events[status] += [r.event_id for r in records]
-            resolutions.append(_resolution(aggregate, decided, records, status))
+            resolutions.append(_resolution(aggregate, decided, records, status, this_year))
         wg = _last(records, steer.WORKING_GROUP_MANDATED)
         if wg is not None and in_year(iso(wg.data.get("on")), year):
             mandated.append([r.event_id for r in records])
@@ -158,8 +190,9 @@ def steering(report: YearlyReport, replayed: Replayed) -> Section:
             meetings.append(_meeting(aggregate, held, records, per_meeting[aggregate]))
     meetings.sort(key=lambda r: (r.values["held_on"], r.key))
     resolutions.sort(key=lambda r: (r.values["on"], r.key))
-    passed = [r for r in resolutions if r.values["passed"]]
-    rejected = [r for r in resolutions if not r.values["passed"]]
+    of_year = [r for r in resolutions if r.values["decided_in_year"]]
+    passed = [r for r in of_year if r.values["passed"]]
+    rejected = [r for r in of_year if not r.values["passed"]]
     summary = [
         counted(
             "steering:meetings",
@@ -202,8 +235,9 @@ def steering(report: YearlyReport, replayed: Replayed) -> Section:
     whose = report.name(report.head.tenant)
     intro = (
         f"Die Lenkungsgruppe von {whose}: Sitzungen des Berichtsjahres, die Beschlüsse"
-        " des Jahres und ihr Umsetzungsstand am Stichtag (aus den Ereignissen der"
-        " Lenkungsgruppe; Mitglieder als Institutionen, keine personenbezogenen Angaben)."
+        " des Jahres und frühere, deren Umsetzung im Jahr weiterging, mit ihrem Stand am"
+        " Stichtag (aus den Ereignissen der Lenkungsgruppe; Mitglieder als Institutionen,"
+        " keine personenbezogenen Angaben)."
     )
     for records in groups.values():
         founded = _last(records, steer.GROUP_FOUNDED)
@@ -330,7 +364,9 @@ def _meeting(aggregate: str, held: Record, records: list[Record], passed: int) -
     )
 
 
-def _resolution(aggregate: str, decided: Record, records: list[Record], status: str) -> Row:
+def _resolution(
+    aggregate: str, decided: Record, records: list[Record], status: str, this_year: bool
+) -> Row:
     d = decided.data
     on = iso(d.get("on"))
     tasks = {str(r.data.get("task")) for r in records if r.event_type == steer.TASK_ASSIGNED}
@@ -355,6 +391,7 @@ def _resolution(aggregate: str, decided: Record, records: list[Record], status: 
         {
             "on": Decimal(on.toordinal() if on else 0),
             "passed": Decimal(decided.event_type == steer.RESOLUTION_PASSED),
+            "decided_in_year": Decimal(this_year),
             "tasks": Decimal(len(tasks)),
             "tasks_done": Decimal(len(done & tasks)),
         },

@@ -8,6 +8,7 @@ before it was written (the demo's own events stay as they are).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -175,7 +176,14 @@ def test_markdown_and_pdf_carry_the_german_headings_and_every_event(platform: Pl
         assert heading in pdf
     assert "Jahresbericht Kommunales Integrationsmanagement 2021" in pdf
     assert "Zielwert 100" in pdf  # the caseload chart's reference line
+    assert "…" not in pdf  # a long label beside two bars takes two lines, not cut short
     assert all(e in pdf for e in named)
+    # The members' mark names the voting members' (their events are among its own), and the
+    # appendix says in German what each event was.
+    assert set(report.row("steering:voting").events) < set(report.row("steering:members").events)
+    assert "Die Ereignisse von [A" in pdf
+    assert "Mitglied aufgenommen (" in md
+    assert not re.search(r"` [A-Z][a-z]+[A-Z]", md)  # no event's class name in its place
     # Nothing personal: no name given to the people written, no sealed text.
     for shown in (md, pdf):
         assert "Person 0" not in shown

@@ -63,6 +63,17 @@ def _topic_from_a_case_gap(client: TestClient, auth: Auth, platform: Platform) -
     return topic, str(case)
 
 
+def _report_rows(client: TestClient, headers: dict[str, str], year: int) -> dict[str, Any]:
+    path = f"/audit/tenants/kreis-steinfurt/yearly-report/{year}"
+    report = ok(client.get(path, headers=headers))
+    return {
+        row["key"]: row
+        for section in report["sections"]
+        for table in section["tables"]
+        for row in table["rows"]
+    }
+
+
 def test_a_gap_in_a_case_goes_round_the_strategic_cycle_through_the_districts_group(
     client: TestClient, auth: Auth, token: Callable[..., str], platform: Platform
 ) -> None:
@@ -163,15 +174,10 @@ def test_a_gap_in_a_case_goes_round_the_strategic_cycle_through_the_districts_gr
 
     # The district's yearly report for 2022 holds exactly those facts, as they stood on
     # 31 December 2022 (the evaluation of 2023 is not yet in it), each with its events.
-    report = ok(client.get("/audit/tenants/kreis-steinfurt/yearly-report/2022", headers=district))
-    rows = {
-        row["key"]: row
-        for section in report["sections"]
-        for table in section["tables"]
-        for row in table["rows"]
-    }
+    rows = _report_rows(client, district, 2022)
     assert rows["gap:education"]["values"]["count"] == "1"
-    assert rows[f"topic:{topic}"]["cells"][-1] == "15.06.2022"
+    # The topic as it stood that day: implementation, its link not yet done.
+    assert rows[f"topic:{topic}"]["cells"][2:] == ["Umsetzung", "0 von 1", "15.06.2022"]
     assert rows["steering:meetings"]["values"]["count"] == "1"  # the 4th is not held yet
     assert rows["steering:passed"]["values"]["count"] == "1"
     assert rows["steering:working_groups"]["values"]["count"] == "1"
@@ -182,6 +188,16 @@ def test_a_gap_in_a_case_goes_round_the_strategic_cycle_through_the_districts_gr
     assert set(decided["events"]) < of_resolution  # its events, without those of 2023
     evaluation = [r for r in logged if r.position == evaluated["position"]]
     assert str(evaluation[0].event_id) not in decided["events"]
+    # 2023's report holds the resolution of 2022 whose implementation and evaluation went
+    # on in 2023, with the indicator, without counting it as a resolution of 2023.
+    rows = _report_rows(client, district, 2023)
+    assert rows["steering:passed"]["values"]["count"] == "0"
+    assert rows[f"resolution:{resolution}"]["cells"][3:] == [
+        "evaluiert", "1 von 1",
+        "neu zugewanderte Fünfjährige mit Kita-Platz vermittelt: vorher 4, nachher 17",
+    ]  # fmt: skip
+    assert str(evaluation[0].event_id) in rows[f"resolution:{resolution}"]["events"]
+    assert rows[f"topic:{topic}"]["cells"][2:4] == ["Evaluation", "1 von 1"]
     markdown = client.get(
         "/audit/tenants/kreis-steinfurt/yearly-report/2022?format=md", headers=district
     )

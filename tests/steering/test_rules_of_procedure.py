@@ -99,3 +99,20 @@ def test_a_decision_moves_the_topic_once_however_often_it_is_delivered() -> None
     assert found.step == CycleStep.IMPLEMENTATION
     assert [h[0] for h in found.history] == ["analysis", "planning_and_steering", "implementation"]
     assert [(link["actor"], link["action"]) for link in found.chain] == [("Jugendamt", "Regel")]
+
+    # Evaluated with a readjustment asked for: the topic goes on to evaluation and then
+    # readjustment (Nachsteuerung), once however often the events come.
+    steering.complete_task(resolution, task=1, on=date(2022, 5, 1))
+    steering.change_status(resolution, to="implemented", on=date(2022, 6, 1))
+    steering.change_status(resolution, to="evaluated", on=date(2023, 6, 1), evaluation={
+        "indicator": "Kita-Plätze vermittelt", "before": "4", "after": "5",
+        "source": "caseFigures Bildung 2022 und 2023", "readjust": True,
+    })  # fmt: skip
+    later = list(store.read_log("kreis-steinfurt", "steering"))[len(records) :]
+    for _ in range(2):
+        for record in later:
+            decisions.handle(record)
+    found = coordination.get_topic(topic)
+    assert found.step == CycleStep.READJUSTMENT
+    assert [h[0] for h in found.history][-2:] == ["evaluation", "readjustment"]
+    assert found.chain[0]["done"] == "2022-05-01"
