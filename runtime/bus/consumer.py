@@ -28,6 +28,8 @@ from runtime.telemetry import span_from
 class OutOfOrderError(Exception):
     """A record arrived before an earlier one of its log; it must be delivered again."""
 
+    transient = True  # delivered again soon, without a growing delay (runtime.bus.redelivery)
+
 
 LogReader = Callable[[str, str, int, int], list[LogRecord]]
 """(tenant, context, after, upto) -> the records in between, from the event log."""

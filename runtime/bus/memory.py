@@ -17,7 +17,7 @@ from runtime.bus.base import (
     subject_for,
     subject_matches,
 )
-from runtime.eventstore.outage import log_failure
+from runtime.bus.redelivery import delay_after, log_attempt
 from runtime.eventstore.records import LogRecord
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class InMemoryBus(Bus):
             while batch_handler is not None and len(messages) < MAX_BATCH and not c.queue.empty():
                 messages.append(c.queue.get_nowait())
             record, headers = messages[0]
+            attempt = 0
             while True:
                 try:
                     self.deliveries += len(messages)
@@ -118,7 +119,9 @@ class InMemoryBus(Bus):
                 except Exception as e:
                     # Not acknowledged: deliver the same messages again, in order.
                     self.redeliveries += 1
-                    log_failure(
-                        log, e, "consumer %s failed on %s; redelivering", c.name, record.event_id
-                    )
-                    await asyncio.sleep(c.redelivery_delay)
+                    attempt += 1
+                    log_attempt(
+                        log, e, attempt, "consumer %s failed on %s; redelivering", c.name,
+                        record.event_id,
+                    )  # fmt: skip
+                    await asyncio.sleep(delay_after(c.redelivery_delay, attempt, e))

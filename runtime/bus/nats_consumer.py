@@ -29,7 +29,7 @@ from runtime.bus.base import (
     Outage,
     decode,
 )
-from runtime.eventstore.outage import log_failure
+from runtime.bus.redelivery import delay_after, log_attempt
 from runtime.eventstore.records import LogRecord
 
 if TYPE_CHECKING:
@@ -48,6 +48,14 @@ STOP_WAIT = 2.0  # seconds a subscription's stop waits for the message in hand
 def consumer_name(name: str) -> str:
     """Durable names may not contain '.', '*', '>' or spaces."""
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def delivered_count(msg: Msg) -> int:
+    """How often JetStream has delivered this message, this delivery included (1 if unknown)."""
+    try:
+        return int(msg.metadata.num_delivered or 1)
+    except Exception:  # not a JetStream message (no reply subject to parse)
+        return 1
 
 
 class PullSubscription(BusSubscription):
@@ -193,11 +201,12 @@ class PullSubscription(BusSubscription):
         try:
             await handler.handle_batch(messages)
         except Exception as e:
-            log_failure(
-                log, e, "consumer %s failed on a batch of %d; redelivered", self.durable, len(msgs)
-            )
+            attempt = max(delivered_count(m) for m in msgs)
+            log_attempt(log, e, attempt, "consumer %s failed on a batch of %d; redelivered",
+                        self.durable, len(msgs))  # fmt: skip
+            delay = delay_after(self.bus.redelivery_delay, attempt, e)
             for msg in delivered:
-                await self._settle(msg.nak(delay=self.bus.redelivery_delay))
+                await self._settle(msg.nak(delay=delay))
             return
         for msg in delivered:
             await self._settle(msg.ack())
@@ -209,14 +218,10 @@ class PullSubscription(BusSubscription):
         try:
             await handler(record, dict(msg.headers or {}))
         except Exception as e:
-            log_failure(
-                log,
-                e,
-                "consumer %s failed on %s; will be redelivered",
-                self.durable,
-                record.event_id,
-            )
-            await self._settle(msg.nak(delay=self.bus.redelivery_delay))
+            attempt = delivered_count(msg)
+            log_attempt(log, e, attempt, "consumer %s failed on %s; will be redelivered",
+                        self.durable, record.event_id)  # fmt: skip
+            await self._settle(msg.nak(delay=delay_after(self.bus.redelivery_delay, attempt, e)))
             return False
         await self._settle(msg.ack())
         return True
