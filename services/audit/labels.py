@@ -45,6 +45,15 @@ TYPES = {
     "case_management": "Case Management",
     "immigration_office": "Ausländer- und Einbürgerungsbehörde",
 }
+CONTEXTS = {
+    "coordination": "Koordinierung",
+    "case_management": "Case Management",
+    "immigration_office": "Ausländer- und Einbürgerungsbehörde",
+    "steering": "Lenkungsgruppe",
+    "tenancy": "Mandantenverwaltung",
+    "audit": "Prüfprotokoll",
+}
+"""The logs of a tenant by their context, as an auditor reads them."""
 AMOUNT_RULES = {
     "notice": "Bescheid",
     "flat": "Pauschale",

@@ -156,7 +156,8 @@ def verification(request: Request, viewer: ViewerDep, tenant: str) -> Response:
     found = audit_router.verification(viewer.principal, platform.tenant(tenant), platform)
     return render(
         request, "audit_verification.html", viewer, title="Prüfung der Hash-Ketten",
-        v=found, tenant=tenant, names=_names(viewer),
+        v=found, tenant=tenant, names=_names(viewer), contexts=audit_labels.CONTEXTS,
+        reason=audit_labels.chain_reason,
     )  # fmt: skip
 
 
