@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.persistence import Recording
 
 from contexts.case_management import access
+from contexts.case_management.achievements import AchievementCommands
 from contexts.case_management.domain import (
     AppointmentKind,
     AppointmentOutcome,
@@ -27,7 +28,6 @@ from contexts.case_management.domain import (
     ReferralSource,
     Service,
 )
-from contexts.case_management.intake import IntakeCommands
 from contexts.case_management.people import ConsentPurpose
 from contexts.case_management.registry import PersonCommands
 from contexts.case_management.transfer import TransferCommands
@@ -39,7 +39,7 @@ def _years_between(earlier: date, later: date) -> int:
     return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
 
 
-class CaseManagementApplication(PersonCommands, TransferCommands, IntakeCommands):
+class CaseManagementApplication(PersonCommands, TransferCommands, AchievementCommands):
     """Commands and queries of case management, one tenant at a time."""
 
     def open_case(

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from contexts.case_management.case_achievements import AchievementRules
 from contexts.case_management.case_cycle import CycleRules
 from contexts.case_management.case_indexes import (
     OPEN_CASES_OF_PERSON,
@@ -45,13 +46,13 @@ from contexts.case_management.vocabulary import (
 )
 
 
-class Case(CycleRules, RecordRules, ReferralRules, CaseIndexes, Aggregate):
+class Case(CycleRules, RecordRules, ReferralRules, AchievementRules, CaseIndexes, Aggregate):
     """One person's case in one tenant; a person can have several cases over time.
 
     The events and the methods that record them live here (their topics name this module);
     the commands that check the rules before recording come from the mixins: the cycle
-    (``case_cycle``), the records (``case_records``) and the referrals (``case_referrals``);
-    the entries of the indexes kept with the events from ``case_indexes``.
+    (``case_cycle``), the records (``case_records``), the referrals (``case_referrals``) and
+    the achievements (``case_achievements``); the index entries from ``case_indexes``.
     """
 
     class Opened(Aggregate.Created):
@@ -171,6 +172,14 @@ class Case(CycleRules, RecordRules, ReferralRules, CaseIndexes, Aggregate):
             """Reports before gap ids: their description went to coordination in clear."""
             state["gap_id"] = None
 
+    class AchievementRecorded(Aggregate.Event):
+        """An integration achievement (``contracts.ACHIEVEMENT_KINDS``): codes and dates."""
+
+        kind: str
+        level: str | None  # a language certificate's level, else None
+        achieved_on: str
+        on: str
+
     class GapReleased(Aggregate.Event):
         """Contract event ``CaseGapReleased``: the gap's description as the supervising post
         reviewed it (checked for personal data), for coordination's system gap."""
@@ -207,6 +216,7 @@ class Case(CycleRules, RecordRules, ReferralRules, CaseIndexes, Aggregate):
         self.contacts: list[dict[str, str | list[str]]] = []
         self.notes: list[tuple[date, str]] = []
         self.gaps: list[dict[str, str | None]] = []
+        self.achievements: list[dict[str, str | None]] = []
 
     @property
     def is_closed(self) -> bool:
@@ -312,6 +322,15 @@ class Case(CycleRules, RecordRules, ReferralRules, CaseIndexes, Aggregate):
     def _gap_released(self, gap_id: UUID, index: int, description: str, released_on: str) -> None:
         self.gaps[index] = {**self.gaps[index], "released": description, "released_on": released_on}
 
+    # -- integration achievements (shared with an office only under consent: application) --
+    @event(AchievementRecorded)
+    def _achievement_recorded(
+        self, kind: str, level: str | None, achieved_on: str, on: str
+    ) -> None:
+        self.achievements.append(
+            {"kind": kind, "level": level, "achieved_on": achieved_on, "on": on}
+        )
+
     # -- other programmes (no double counselling, no double funding) -------------------------
     @event(OtherProgrammesNoted)
     def note_other_programmes(self, programmes: list[str], reason: str) -> None:
@@ -366,24 +385,8 @@ class Case(CycleRules, RecordRules, ReferralRules, CaseIndexes, Aggregate):
 
 
 __all__ = [
-    "ALLOWED",
-    "GOALS_AGREED_STATES",
-    "LIFE_DIMENSIONS",
-    "OPEN_CASES_OF_PERSON",
-    "OPEN_CASES_OF_POSITION",
-    "REFERRAL_ONLY",
-    "REFERRAL_STATES",
-    "AppointmentKind",
-    "AppointmentOutcome",
-    "ApprovalStep",
-    "Case",
-    "CaseState",
-    "ClosureReason",
-    "ContactChannel",
-    "KnownPosition",
-    "NeedLevel",
-    "ReferralSource",
-    "ReferralStatus",
-    "Service",
-    "check_dimensions",
-]
+    "ALLOWED", "GOALS_AGREED_STATES", "LIFE_DIMENSIONS", "OPEN_CASES_OF_PERSON",
+    "OPEN_CASES_OF_POSITION", "REFERRAL_ONLY", "REFERRAL_STATES", "AppointmentKind",
+    "AppointmentOutcome", "ApprovalStep", "Case", "CaseState", "ClosureReason", "ContactChannel",
+    "KnownPosition", "NeedLevel", "ReferralSource", "ReferralStatus", "Service", "check_dimensions",
+]  # fmt: skip

@@ -8,7 +8,12 @@ management in this tenant) or declines it with a reason (a code). Once accepted,
 achievements (a language certificate with its level, a course or test passed, employment,
 a qualification) go back to the office only under the person's consent for that purpose
 (``achievements``) and that recipient (the office's tenant): without it, or after its
-revocation, the command is refused and nothing crosses.
+revocation, nothing crosses. Achievements are recorded on the person's case
+(``achievements.py``), with or without consent; recording one shares it, in the same
+transaction, on every accepted request of the person whose office the consent covers
+(found through the index ``intake_of_person``). The explicit share on a request
+(``share_achievement``) refuses without consent; it shares an achievement recorded earlier
+on a case of the person (by its place on the case) once consent was given later.
 """
 
 from __future__ import annotations
@@ -24,14 +29,16 @@ from eventsourcing.persistence import Recording
 
 from contexts.case_management import access
 from contexts.case_management.base import CaseManagementBase
+from contexts.case_management.case_achievements import check_achievement
 from contexts.case_management.case_indexes import OPEN_CASES_OF_PERSON
-from contexts.case_management.contracts import ACHIEVEMENT_KINDS
 from contexts.case_management.people import ConsentPurpose
 from contexts.shared.errors import Conflict, DomainError
 
 OPEN_INTAKE = "open_intake_requests"
 """Index of the intake requests not yet answered (one key), kept with the events."""
-LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+INTAKE_OF_PERSON = "intake_of_person"
+"""Index of accepted intake requests by the person they were accepted for (key: person id):
+where a recorded achievement may go, without loading every intake request."""
 INTAKE_DUE = "intake_due"
 """Index of accepted intake requests by the office's deadlines (keys: ISO dates)."""
 DUE_AT_MOST = 10_000
@@ -141,11 +148,7 @@ class IntakeRequest(Aggregate):
     def share(self, kind: str, level: str | None, achieved_on: date, on: date) -> None:
         if self.status != "accepted":
             raise Conflict("intake-not-accepted", "achievements follow an accepted request")
-        if kind not in ACHIEVEMENT_KINDS:
-            raise DomainError("unknown-achievement", f"no achievement {kind}", field="kind")
-        if (kind == "language_certificate") != (level in LEVELS):
-            raise DomainError("language-level", "a language certificate, and only it, names"
-                              " its level", field="level")  # fmt: skip
+        check_achievement(kind, level)
         self._shared(self.office, self.referral_id, kind, level, achieved_on.isoformat(),
                      on.isoformat())  # fmt: skip
 
@@ -160,7 +163,8 @@ class IntakeRequest(Aggregate):
         if self.status == "open":
             return frozenset({(OPEN_INTAKE, "open")})
         if self.status == "accepted":  # the person is known here: their case's due list
-            return frozenset((INTAKE_DUE, str(d["due_on"])) for d in self.deadlines)
+            due = {(INTAKE_DUE, str(d["due_on"])) for d in self.deadlines}
+            return frozenset({*due, (INTAKE_OF_PERSON, str(self.person_id))})
         return frozenset()
 
 
@@ -235,14 +239,38 @@ class IntakeCommands(CaseManagementBase):
         return self.save(request)
 
     def share_achievement(
-        self, request_id: UUID, *, kind: str, level: str | None, achieved_on: date, on: date,
-        expected_version: int | None = None,
+        self, request_id: UUID, *, kind: str | None = None, level: str | None = None,
+        achieved_on: date | None = None, on: date, case_id: UUID | None = None,
+        achievement: int | None = None, expected_version: int | None = None,
     ) -> list[Recording[UUID]]:  # fmt: skip
-        """Only under the person's valid consent for achievements to the office's tenant."""
+        """Only under the person's valid consent for achievements to the office's tenant.
+        Either the achievement's fields, or ``case_id`` and ``achievement``: the one recorded
+        at that place on a case of the request's person (recorded before consent was given;
+        refused if this request holds it already)."""
         request = self.load_expecting(IntakeRequest, request_id, "intake request", expected_version)
         if request.person_id is None:
             raise Conflict("intake-not-accepted", "achievements follow an accepted request")
         person = self.get_person(request.person_id)
         person.require_consent(ConsentPurpose.ACHIEVEMENTS, request.office, on)
+        if case_id is not None or achievement is not None:
+            kind, level, achieved_on = self._recorded(request, case_id, achievement)
+        if kind is None or achieved_on is None:
+            raise DomainError("achievement-missing", "name the achievement (kind, achieved_on)"
+                              " or the case and its achievement's place", field="kind")  # fmt: skip
         request.share(kind, level, achieved_on, on)
         return self.save(request)
+
+    def _recorded(
+        self, request: IntakeRequest, case_id: UUID | None, index: int | None
+    ) -> tuple[str, str | None, date]:
+        if case_id is None or index is None:
+            raise DomainError("achievement-missing", "name both the case and the achievement's"
+                              " place on it", field="achievement")  # fmt: skip
+        case = self.get_case(case_id)
+        if case.person_id != request.person_id:
+            raise DomainError("other-person", "the case is not of the request's person",
+                              field="case_id")  # fmt: skip
+        found = case.achievement(index)
+        if {k: found[k] for k in ("kind", "level", "achieved_on")} in request.achievements:
+            raise Conflict("achievement-shared", "the office has this achievement already")
+        return str(found["kind"]), found["level"], date.fromisoformat(str(found["achieved_on"]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -167,6 +167,20 @@ class Transfer(CaseCommand):
     on: date
 
 
+AchievementKind = Literal[
+    "language_certificate", "integration_course", "naturalisation_test", "employment",
+    "qualification",
+]  # fmt: skip
+Level = Literal["A1", "A2", "B1", "B2", "C1", "C2"]
+
+
+class RecordAchievement(CaseCommand):
+    kind: AchievementKind = Field(description="contracts.ACHIEVEMENT_KINDS")
+    level: Level | None = Field(default=None, description="a language certificate's, only")
+    achieved_on: date = Field(description="the certificate's or exam's date")
+    on: date = Field(description="the day it is recorded")
+
+
 class StepView(BaseModel):
     state: CaseState
     on: date
@@ -201,6 +215,9 @@ class CaseView(BaseModel):
     contacts: list[dict[str, str | list[str]]]
     notes: int
     gaps: list[dict[str, str | None]]
+    achievements: list[dict[str, str | None]] = Field(
+        description="kind, level, achieved_on, on (recorded); codes and dates"
+    )
     history: list[StepView]
     closure_reason: ClosureReason | None
     closed_on: date | None
@@ -230,6 +247,7 @@ class CaseView(BaseModel):
             contacts=c.contacts,
             notes=len(c.notes),
             gaps=opened_gaps(c.gaps, texts),
+            achievements=c.achievements,
             history=[StepView(state=s, on=d) for s, d in c.history],
             closure_reason=c.closure[0] if c.closure else None,
             closed_on=c.closure[1] if c.closure else None,
@@ -287,6 +305,7 @@ def case_view_of_row(doc: dict[str, Any]) -> CaseView:
         contacts=doc.get("contacts") or [],
         notes=len(doc.get("notes") or []),
         gaps=opened_gaps(doc.get("gaps") or [], _hidden),
+        achievements=doc.get("achievements") or [],
         history=[StepView(state=s, on=d) for s, d in doc.get("history") or []],
         closure_reason=closure[0],
         closed_on=closure[1],

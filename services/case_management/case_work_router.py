@@ -1,5 +1,6 @@
-"""REST API of the work in a case: referrals, assignment, appointments, contacts, notes, gaps
-and transfer. The case's cycle (opening, steps, closure, approvals) is in ``cases_router``.
+"""REST API of the work in a case: referrals, assignment, appointments, contacts, notes, gaps,
+integration achievements and transfer. The case's cycle (opening, steps, closure,
+approvals) is in ``cases_router``.
 
 Commands on a case belong to the case manager of the position it is assigned to; releasing
 a gap's description to the post supervising that position; assignment also to the tenant's
@@ -8,6 +9,7 @@ coordinators (see ``assign``). Every refusal is a problem response and appends n
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -15,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
+from contexts.case_management.contracts import INTAKE_ACHIEVEMENT_SHARED
 from contexts.shared.errors import DomainError
 from contexts.tenancy.contracts import TenantKind
 from runtime.http.fields import MAX_INDEX
@@ -25,6 +28,7 @@ from services.case_management.case_models import (
     Assign,
     CompleteReferral,
     ProposeReferral,
+    RecordAchievement,
     RecordAppointment,
     RecordContact,
     ReleaseGap,
@@ -199,6 +203,33 @@ def release_gap(case_id: UUID, index: Index, body: ReleaseGap, work: Work) -> JS
             expected_version=body.expected_version,
         ),
     )
+
+
+@router.post(
+    "/cases/{case_id}/achievements",
+    summary="Record an integration achievement (shared with an office only under consent)",
+)
+def record_achievement(case_id: UUID, body: RecordAchievement, work: Work) -> JSONResponse:
+    """Recorded on the case whether or not any consent exists. In the same transaction it
+    is shared (``IntakeRequestAchievementShared``) on each accepted intake request of the
+    person whose office their consent for ``achievements`` covers on ``on``; without it,
+    or after its revocation, nothing crosses. ``shared_with``: the offices' tenants."""
+    work.case_worker(case_id)
+    response = work.run(
+        "record_achievement",
+        body,
+        lambda: work.app.record_achievement(
+            case_id, kind=body.kind, level=body.level, achieved_on=body.achieved_on,
+            on=body.on, expected_version=body.expected_version,
+        ).recordings,
+    )  # fmt: skip
+    outcome = json.loads(bytes(response.body))
+    shared = {e["aggregate_id"] for e in outcome.get("events", [])
+              if e["type"] == INTAKE_ACHIEVEMENT_SHARED}  # fmt: skip
+    outcome["shared_with"] = sorted({work.app.get_intake(UUID(r)).office for r in shared})
+    headers = {k: v for k, v in response.headers.items() if k.startswith("kim-")
+               or k == "idempotent-replayed"}  # fmt: skip
+    return JSONResponse(outcome, status_code=response.status_code, headers=headers)
 
 
 @router.post("/cases/{case_id}/transfer", summary="Hand the case over: the person moved")

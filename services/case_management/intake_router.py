@@ -5,7 +5,7 @@ achievements shared back under the person's consent (``contexts/case_management/
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -14,17 +14,14 @@ from pydantic import BaseModel, Field
 
 from contexts.case_management.intake import DeclineReason, IntakeRequest
 from runtime.http.commands import MAX_ITEMS, Strict
-from runtime.http.fields import Version
+from runtime.http.fields import MAX_INDEX, Version
 from services.case_management.access import STAFF, Work
+from services.case_management.case_models import AchievementKind, Level
 
 MAX_DUE_DAYS = 731
 router = APIRouter(
     prefix="/case_management/tenants/{tenant}", tags=["case management: intake requests"]
 )
-Kind = Literal[
-    "language_certificate", "integration_course", "naturalisation_test", "employment",
-    "qualification",
-]  # fmt: skip
 
 
 class Accept(Strict):
@@ -40,9 +37,16 @@ class Decline(Strict):
 
 
 class ShareAchievement(Strict):
-    kind: Kind
-    level: Literal["A1", "A2", "B1", "B2", "C1", "C2"] | None = None
-    achieved_on: date
+    """Either the achievement's fields, or ``case_id`` and ``achievement``: one recorded
+    earlier on a case of the request's person (before consent was given)."""
+
+    kind: AchievementKind | None = None
+    level: Level | None = None
+    achieved_on: date | None = None
+    case_id: UUID | None = Field(default=None, description="a case of the request's person")
+    achievement: int | None = Field(
+        default=None, ge=0, le=MAX_INDEX, description="its place in the case's achievements"
+    )
     on: date
     expected_version: Version = None
 
@@ -57,6 +61,7 @@ class IntakeView(BaseModel):
     status: str
     reason: str | None
     person_id: UUID | None
+    achievements: list[dict[str, str | None]] = Field(description="shared with the office")
 
     @classmethod
     def of(cls, r: IntakeRequest) -> IntakeView:
@@ -64,6 +69,7 @@ class IntakeView(BaseModel):
             id=r.id, version=r.version, office=r.office, referral_source=r.referral_source,
             requirements=r.requirements, received_on=date.fromisoformat(r.received_on),
             status=r.status, reason=r.reason, person_id=r.person_id,
+            achievements=r.achievements,
         )  # fmt: skip
 
 
@@ -110,16 +116,23 @@ def decline(request_id: UUID, body: Decline, work: Work) -> JSONResponse:
     summary="Share an integration achievement with the office (needs the person's consent)",
 )
 def share(request_id: UUID, body: ShareAchievement, work: Work) -> JSONResponse:
+    """Without the person's valid consent for ``achievements`` to the office's tenant: 422
+    ``consent-missing``, nothing appended. An achievement recorded on a case before consent
+    was given is shared by naming ``case_id`` and ``achievement`` (its place on the case;
+    the case manager of the case's position only)."""
     work.position()
     request = work.app.get_intake(request_id)
     if request.person_id is not None:
         work.personal_data_of_person(request.person_id, body.on)
+    if body.case_id is not None:
+        work.case_worker(body.case_id)
     return work.run(
         "share_achievement",
         body,
         lambda: work.app.share_achievement(
             request_id, kind=body.kind, level=body.level, achieved_on=body.achieved_on,
-            on=body.on, expected_version=body.expected_version,
+            on=body.on, case_id=body.case_id, achievement=body.achievement,
+            expected_version=body.expected_version,
         ),
     )  # fmt: skip
 

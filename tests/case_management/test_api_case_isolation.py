@@ -70,6 +70,8 @@ ENDPOINTS: list[Endpoint] = [
     ("POST", "/cases/{case}/notes", {"on": day(9), "text": "called"}, WORKER),
     ("POST", "/cases/{case}/gaps",
      {"life_dimension": "education", "description": "no course", "on": day(9)}, WORKER),
+    ("POST", "/cases/{case}/achievements",
+     {"kind": "employment", "achieved_on": day(9), "on": day(9)}, WORKER),
     ("POST", "/cases/{case}/transfer", {"to_tenant": "emsdetten", "on": day(9)}, WORKER),
 ]  # fmt: skip
 
@@ -158,7 +160,7 @@ def test_within_rheine_a_case_is_for_its_position_and_its_supervisor_only(
     # The demo line runs from Rheine's coordination position: Rheine's other coordinators.
     coordinators = [auth("rheine", "coordinator"), auth("rheine", "coordinator", position=uuid4())]
     of_case = [e for e in ENDPOINTS if e[1].startswith("/cases/{case}")]
-    assert len(of_case) == 16  # the case, its notes, and 14 commands
+    assert len(of_case) == 17  # the case, its notes, and 15 commands
     for method, template, body, roles in of_case:
         path, filled = fill(template, ids), fill(body, ids)
         gone, gone_body = fill(template, absent), fill(body, absent)
