@@ -2,8 +2,9 @@
 
 Each command loads what it changes plus what its rule needs (the group for membership and
 the rules of procedure, the meeting for attendance and quorum; bounded by one group, never
-by the tenant's history) and ends in one save. Texts that go to the group carry no
-personal data (``personal-data-in-text``).
+by the tenant's history; the one exception, the evaluation's figure, is counted by the
+edge's counter from one case management log, once) and ends in one save. Texts that go
+to the group carry no personal data (``personal-data-in-text``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contexts.shared.application import TenantApplication
 from contexts.shared.errors import DomainError
 from contexts.shared.personal_data import check_no_personal_data
 from contexts.steering.group import SteeringGroup, new_group
+from contexts.steering.indicator import CaseFigure
 from contexts.steering.meeting import ItemSource, Meeting
 from contexts.steering.resolution import Resolution
 from contexts.steering.rules import RulesOfProcedure, Vote
@@ -250,14 +252,25 @@ class SteeringApplication(TenantApplication):
     def change_status(
         self, resolution_id: UUID, *, to: str, on: date, expected_version: int | None = None,
         evaluation: dict[str, Any] | None = None,
+        figure: Callable[[str], CaseFigure] | None = None, today: date | None = None,
     ) -> Recordings:  # fmt: skip
+        """``evaluated`` takes its indicator from case management's figures: ``figure``
+        counts them (the edge's counter) in the log of the topic's tenant, else the group's,
+        once the resolution is implemented. The fallback: ``evaluation`` as typed in."""
         resolution = self.resolution(resolution_id, expected_version)
         if to == "in_implementation":
             resolution.start_implementation(on)
         elif to == "implemented":
             resolution.finish_implementation(on)
+        elif to == "evaluated" and figure is not None:
+            resolution.implemented_only()
+            counted = figure(resolution.topic_tenant or self.tenant)
+            counted.check(on, today or date.today())
+            readjust = bool((evaluation or {}).get("readjust", False))
+            resolution.evaluate(on, counted.name, str(counted.before.count),
+                                str(counted.after.count), counted.source(), readjust)  # fmt: skip
         elif to == "evaluated":
-            if evaluation is None:
+            if evaluation is None or evaluation.get("indicator") is None:
                 raise DomainError("indicator-required", "an evaluation states its indicator",
                                   field="evaluation")  # fmt: skip
             resolution.evaluate(

@@ -232,13 +232,16 @@ class Resolution(Aggregate):
         self.status = "implemented"
         self.history.append((self.status, on))
 
-    def evaluate(
-        self, on: date, indicator: str, before: str, after: str, source: str, readjust: bool
-    ) -> None:
+    def implemented_only(self) -> None:
         if self.status != "implemented":
             raise DomainError(
                 "not-implemented", f"a resolution is evaluated once implemented, not {self.status}"
             )
+
+    def evaluate(
+        self, on: date, indicator: str, before: str, after: str, source: str, readjust: bool
+    ) -> None:
+        self.implemented_only()
         self._evaluated(self.group_id, on.isoformat(), indicator, before, after, source, readjust,
                         self.topic_tenant, self.topic_id)  # fmt: skip
 

@@ -247,6 +247,16 @@ def cases(report: YearlyReport, replayed: Replayed) -> Section:
 
 def _referrals(history: History, case: Case, year: int) -> list[tuple[str, str, list[str]]]:
     """(service, status, events) of the case's referrals proposed in ``year``."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return [(s, st, ev) for s, st, _, ev in referrals_between(history, case, first, last)]
+
+
+def referrals_between(
+    history: History, case: Case, first: date, last: date
+) -> list[tuple[str, str, date, list[str]]]:
+    """(service, status, proposed on, events) of the case's referrals proposed from ``first``
+    to ``last`` (both included); the events are the proposal's, then its answer's and
+    completion's. Also the steering group's indicator (``services/steering/figures.py``)."""
     proposed = event_ids(history, case.id, "ReferralProposed")
     later: dict[int, list[str]] = defaultdict(list)
     for event_id, event in history.evidence.get(case.id, ()):
@@ -254,9 +264,10 @@ def _referrals(history: History, case: Case, year: int) -> list[tuple[str, str, 
             later[int(getattr(event, "index", -1))].append(event_id)
     found = []
     for index, referral in enumerate(case.referrals):
-        if in_year(iso(referral["proposed_on"]), year):
+        on = iso(referral["proposed_on"])
+        if on is not None and first <= on <= last:
             events = proposed[index : index + 1] + later[index]
-            found.append((str(referral["service"]), str(referral["status"]), events))
+            found.append((str(referral["service"]), str(referral["status"]), on, events))
     return found
 
 

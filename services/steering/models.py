@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, model_validator
 
 from contexts.steering.rules import Majority, Quorum, Vote
 from runtime.http.commands import MAX_ITEMS, Strict
@@ -152,17 +152,76 @@ Figure = Annotated[Decimal, DecimalForm(8, 2, positive=False, example="12")]
 """An indicator's value (a count or a share): 0 to 99,999,999.99."""
 
 
+class Period(Strict):
+    model_config = ConfigDict(populate_by_name=True)  # "from" in JSON, ``first`` in Python
+
+    first: date = Field(alias="from", description="the period's first day")
+    to: date = Field(description="its last day (included); not after the evaluation day")
+
+
+Code = Annotated[NonBlank, Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z_]{0,59}$")]
+
+
+class CaseFigure(Strict):
+    """The indicator from case management's figures: the referrals proposed in cases with a
+    need in ``life_dimension`` (to ``service`` if given), counted in each period from the
+    case management log of the topic's tenant (else the group's)."""
+
+    life_dimension: Code = Field(examples=["education"])
+    service: Code | None = Field(None, description="a referral service code", examples=[
+        "youth_office"])  # fmt: skip
+    before: Period
+    after: Period
+
+
+TYPED = ("indicator", "before", "after", "source")
+
+
+def one_form(schema: dict[str, Any]) -> None:
+    """The schema says what the validator checks: the figure, or the four typed-in fields,
+    none of them null (a field sent null counts as sent)."""
+    for name in ("figure", *TYPED):
+        field = schema["properties"][name]
+        kinds = [k for k in field.pop("anyOf", []) if k.get("type") != "null"]
+        if len(kinds) == 1:
+            field.update({k: v for k, v in kinds[0].items() if k not in field})
+        elif kinds:
+            field["anyOf"] = kinds
+        field.pop("default", None)
+    schema["oneOf"] = [
+        {"required": ["figure"], "not": {"anyOf": [{"required": [n]} for n in TYPED]}},
+        {"required": list(TYPED), "not": {"required": ["figure"]}},
+    ]
+
+
 class Evaluation(Strict):
-    indicator: Annotated[NonBlank, Field(min_length=1, max_length=500)] = Field(
-        examples=["neu zugewanderte Fünfjährige mit Kita-Platz vermittelt"]
+    """Either ``figure`` (the normal way: the platform counts it) or, as a fallback, the
+    indicator as the evaluator read it: ``indicator``, ``before``, ``after``, ``source``."""
+
+    model_config = ConfigDict(json_schema_extra=one_form)
+
+    figure: CaseFigure | None = None
+    indicator: Annotated[NonBlank, Field(min_length=1, max_length=500)] | None = Field(
+        None, examples=["neu zugewanderte Fünfjährige mit Kita-Platz vermittelt"]
     )
-    before: Figure
-    after: Figure
-    source: Long = Field(
-        description="the figure's source as the evaluator read it: the query and its tenant,"
-        " period and log position (e.g. GraphQL caseFigures of the life dimension concerned)"
+    before: Figure | None = None
+    after: Figure | None = None
+    source: Long | None = Field(
+        None,
+        description="typed-in form only: the figure's source as the evaluator read it (the"
+        " query and its tenant, period and log position)",
     )
     readjust: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Evaluation:
+        given = self.model_fields_set  # as the schema: a field sent (even null) is present
+        typed = [n for n in TYPED if n in given]
+        if "figure" in given and typed:
+            raise ValueError(f"figure or the typed-in indicator, not both ({', '.join(typed)})")
+        if self.figure is None and any(getattr(self, n) is None for n in TYPED):
+            raise ValueError("figure, or indicator, before, after and source")
+        return self
 
 
 class ChangeStatus(Strict):

@@ -19,6 +19,7 @@ from projections.documents import document
 from runtime.http.fields import MAX_INDEX
 from runtime.http.problems import Problem
 from runtime.http.reads import MAX_PAGE
+from services.steering import figures
 from services.steering.access import Work
 from services.steering.models import (
     AssignTask,
@@ -131,16 +132,22 @@ def complete_task(
     summary="Implementation started, implemented, evaluated (with the indicator)",
 )
 def change_status(resolution_id: UUID, body: ChangeStatus, work: Work) -> JSONResponse:
-    """``evaluated`` states the indicator before and after and where the figure came from
-    (the evaluator reads it, e.g. from case management's figures of the life dimension
-    concerned, and names the query); coordination moves the topic's cycle step on it."""
+    """``evaluated`` takes its indicator from case management's figures (``evaluation.figure``:
+    a life dimension, optionally a referral service, a period before and one after): the
+    platform counts the referrals in the case management log of the topic's tenant (else the
+    group's) once, and the event records the indicator's name, before and after and a source
+    naming the figure, the periods and the event ids behind each number. The typed-in form
+    (``indicator``, ``before``, ``after``, ``source``) stays as a fallback. Coordination moves
+    the topic's cycle step on it."""
     work.post()
     evaluation = body.evaluation.model_dump(mode="json") if body.evaluation else None
+    figure = body.evaluation.figure if body.evaluation and body.status == "evaluated" else None
+    count = figures.counter(work.platform.store, figure, body.on) if figure else None
     return work.run(
         f"status_{body.status}",
         body,
         lambda: work.app.change_status(
-            resolution_id, to=body.status, on=body.on, evaluation=evaluation,
+            resolution_id, to=body.status, on=body.on, evaluation=evaluation, figure=count,
             expected_version=body.expected_version,
         ),
     )  # fmt: skip

@@ -2,8 +2,10 @@
 Rheine case becomes a coordination topic, is submitted, goes on the agenda of Kreis
 Steinfurt's steering group, is voted with Rheine's two members voting with their own
 tokens, a working group is mandated, given a pseudonymised timeline of the case and reports
-back, the follow-up task is implemented and evaluated with its indicator, and the topic's
-strategic-cycle step in Rheine's coordination has moved with every decision."""
+back, the follow-up task is implemented and evaluated with its indicator taken from
+Rheine's case-management figures (referrals in the life dimension, before against after,
+with the event ids behind each number), and the topic's strategic-cycle step in Rheine's
+coordination has moved with every decision."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 
+from contexts.case_management.domain import Case
 from contexts.coordination.gaps import SystemGap
 from runtime.platform import Platform
 from tests.case_support import demo_position, open_case, register_person
@@ -30,6 +33,7 @@ from tests.steering.support import (
 from tests.support import Auth, wait_for
 
 COO = "/coordination/tenants/rheine"
+CM = "/case_management/tenants/rheine"
 KS = f"{ST}/kreis-steinfurt"
 PERSON = "Olena Koval"
 
@@ -60,7 +64,51 @@ def _topic_from_a_case_gap(client: TestClient, auth: Auth, platform: Platform) -
     post(client, coordinator, f"{COO}/topics/{topic}/submit", {
         "on": "2022-06-15", "summary": "Vorrang für neu zugewanderte Fünfjährige bei der Kita",
     })  # fmt: skip
+    _referrals(client, cm, str(case), person)
     return topic, str(case)
+
+
+def _linking(client: TestClient, cm: dict[str, str], case: Any, needs: dict[str, str],
+             on: str) -> str:  # fmt: skip
+    """The case assessed with ``needs`` on ``on`` and in linking (Leistungssteuerung)."""
+    url = f"{CM}/cases/{case}"
+    post(client, cm, f"{url}/assessment", {"needs": needs, "on": on})
+    post(client, cm, f"{url}/goals", {"goals": dict.fromkeys(needs, "Kita-Platz"), "on": on})
+    post(client, cm, f"{url}/linking", {"on": on})
+    return str(case)
+
+
+def _referrals(client: TestClient, cm: dict[str, str], case: str, person: Any) -> None:
+    """Referrals in Rheine's case management: what the indicator counts (life dimension
+    education, to the Jugendamt) and what it leaves out (another service, a case without a
+    need in education). 2022: one counted; 2023: two counted."""
+    other = register_person(client, cm, name="Mariam H.", consent_on="2023-01-02")
+    third = register_person(client, cm, name="Yusuf T.", consent_on="2023-01-02")
+    for who, on in ((person, "2022-05-12"), (other, "2023-01-02"), (third, "2023-01-02")):
+        for recipient in ("jugendamt-rheine", "jmd-rheine"):
+            post(client, cm, f"{CM}/people/{who}/consents",
+                 {"purpose": "referral", "recipient": recipient, "given_on": on})  # fmt: skip
+    case_of = {
+        "first": _linking(client, cm, case, {"education": "high"}, "2022-05-12"),
+        "other": _linking(client, cm, open_case(client, cm, other, opened_on="2023-01-10"),
+                          {"education": "high", "language": "low"}, "2023-01-10"),
+        "third": _linking(client, cm, open_case(client, cm, third, opened_on="2023-01-10"),
+                          {"language": "high"}, "2023-01-10"),
+    }  # fmt: skip
+    for which, service, recipient, on in (
+        ("first", "youth_office", "jugendamt-rheine", "2022-05-20"),  # before: counted
+        ("first", "jmd", "jmd-rheine", "2022-06-01"),  # another service
+        ("other", "youth_office", "jugendamt-rheine", "2023-02-01"),  # after: counted
+        ("third", "youth_office", "jugendamt-rheine", "2023-03-01"),  # no need in education
+        ("first", "youth_office", "jugendamt-rheine", "2023-04-03"),  # after: counted
+    ):
+        post(client, cm, f"{CM}/cases/{case_of[which]}/referrals",
+             {"service": service, "recipient": recipient, "on": on})  # fmt: skip
+
+
+def _case_events(platform: Platform, kind: Any) -> list[str]:
+    records = platform.store.read_log("rheine", "case_management", topics=[get_topic(kind)])
+    return [str(r.event_id) for r in records]
 
 
 def _report_rows(client: TestClient, headers: dict[str, str], year: int) -> dict[str, Any]:
@@ -147,14 +195,40 @@ def test_a_gap_in_a_case_goes_round_the_strategic_cycle_through_the_districts_gr
     post(client, district, status, {"status": "in_implementation", "on": "2022-12-01"})
     post(client, district, f"{KS}/resolutions/{resolution}/tasks/1/done", {"on": "2023-02-15"})
     post(client, district, status, {"status": "implemented", "on": "2023-03-01"})
+    # The indicator from case management's figures: Rheine's (the topic's tenant) referrals
+    # to the Jugendamt in cases with a need in education, 2022 against 2023 up to August.
     evaluated = post(client, district, status, {
-        "status": "evaluated", "on": "2023-09-01", "evaluation": {
-            "indicator": "neu zugewanderte Fünfjährige mit Kita-Platz vermittelt",
-            "before": "4", "after": "17",
-            "source": "caseFigures(tenant: rheine) Bildung, Vermittlungen Kita 2022 und 2023",
-        },
+        "status": "evaluated", "on": "2023-09-01", "evaluation": {"figure": {
+            "life_dimension": "education", "service": "youth_office",
+            "before": {"from": "2022-01-01", "to": "2022-12-31"},
+            "after": {"from": "2023-01-01", "to": "2023-08-31"},
+        }},
     })  # fmt: skip
     assert evaluated["events"][0]["type"] == "ResolutionEvaluated"
+    proposed, assessed = (
+        _case_events(platform, Case.ReferralProposed),
+        _case_events(platform, Case.Assessed),
+    )
+    seen = ok(client.get(f"{KS}/resolutions/{resolution}", headers=chair))
+    found = seen["evaluation"]
+    indicator = "Verweisungen im Lebensbereich Bildung an Jugendamt (SGB VIII)"
+    assert (found["indicator"], found["before"], found["after"]) == (indicator, "1", "2")
+    before_part, after_part = found["source"].split("Nachher")
+    assert "Kennzahl aus dem Case Management rheine" in before_part
+    assert "01.01.2022–31.12.2022: 1" in before_part
+    assert "01.01.2023–31.08.2023: 2" in after_part
+    counted = {0: before_part, 2: after_part, 4: after_part}  # referrals the figure counts
+    for index, event_id in enumerate(proposed):
+        assert (event_id in found["source"]) == (index in counted), (index, found["source"])
+        if index in counted:
+            assert event_id in counted[index]
+    assert assessed[0] in before_part
+    assert assessed[0] in after_part
+    assert assessed[1] in after_part
+    assert assessed[2] not in found["source"]
+    # The steering member sees the numbers and event ids, no personal data, no case.
+    assert PERSON not in str(seen)
+    assert case not in str(seen)
 
     def moved() -> dict[str, Any] | None:
         view: dict[str, Any] = ok(client.get(f"{COO}/topics/{topic}", headers=rheine_coordinator))
@@ -194,7 +268,7 @@ def test_a_gap_in_a_case_goes_round_the_strategic_cycle_through_the_districts_gr
     assert rows["steering:passed"]["values"]["count"] == "0"
     assert rows[f"resolution:{resolution}"]["cells"][3:] == [
         "evaluiert", "1 von 1",
-        "neu zugewanderte Fünfjährige mit Kita-Platz vermittelt: vorher 4, nachher 17",
+        f"{indicator}: vorher 1, nachher 2",
     ]  # fmt: skip
     assert str(evaluation[0].event_id) in rows[f"resolution:{resolution}"]["events"]
     assert rows[f"topic:{topic}"]["cells"][2:4] == ["Evaluation", "1 von 1"]
