@@ -35,6 +35,7 @@ from services.web.base import (
 )
 from services.web.forms import status_of
 from services.web.pages_steering_views import (
+    FIGURE_LABELS,
     HOME,
     ITEM_SOURCES,
     MEETING_STATES,
@@ -69,7 +70,7 @@ for _role in TAKING_PART:
 Tenant = Annotated[str, Path(max_length=60, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")]
 LABELS: dict[str, Any] = {
     "states": MEETING_STATES, "sources": ITEM_SOURCES, "statuses": RESOLUTION_STATUSES,
-    "votes": VOTES, "next_statuses": NEXT_STATUSES,
+    "votes": VOTES, "next_statuses": NEXT_STATUSES, **FIGURE_LABELS,
 }  # fmt: skip
 
 
@@ -293,7 +294,7 @@ def _resolution(request: Request, viewer: ViewerDep, tenant: str, resolution_id:
                   and x["member_id"] in meeting["present"]
                   and x["member_id"] not in resolution["votes"]
                   and (running or x["member_id"] in mine)]  # fmt: skip
-        for name in ("vote", "close", "task", "status"):
+        for name in ("vote", "close", "task", "status", "evaluate", "hand"):
             forms.setdefault(name, new_form(request)).prefix = name
         for task in resolution["tasks"]:
             forms.setdefault(f"done-{task['task']}", new_form(request)).prefix = f"t{task['task']}"
@@ -371,24 +372,4 @@ def task_done(
         request, viewer, tenant, resolution_id, f"done-{task}", form, m.TaskDone,
         dict(form.values),
         lambda b, w: resolutions_router.complete_task(resolution_id, task, b, w), "erledigt",
-    )  # fmt: skip
-
-
-EVALUATION = ("indicator", "before", "after", "source")
-
-
-@router.post(RESOLUTION + "/stand")
-def change_status(request: Request, viewer: ViewerDep, data: FormDep, tenant: Tenant,
-                  resolution_id: UUID) -> Response:  # fmt: skip
-    form = _posted(request, data, "status", "on", *EVALUATION)
-    body: dict[str, Any] = {"status": form.value("status"), "on": form.value("on")}
-    if form.value("status") == "evaluated" or any(form.value(n) for n in EVALUATION):
-        body["evaluation"] = {n: form.value(n) for n in EVALUATION}
-        for n in ("before", "after"):
-            body["evaluation"][n] = form.value(n).replace(",", ".")
-    fields = {f"evaluation.{n}": n for n in EVALUATION} | {"evaluation": "indicator"}
-    return _resolution_command(
-        request, viewer, tenant, resolution_id, "status", form, m.ChangeStatus, body,
-        lambda b, w: resolutions_router.change_status(resolution_id, b, w), "stand",
-        fields=fields,
     )  # fmt: skip

@@ -28,7 +28,8 @@ from runtime.http.reads import MAX_PAGE, caught_up_with_heads
 from services.steering import groups_router, meetings_router, resolutions_router
 from services.steering.access import SteeringWork
 from services.web.base import STATUS_TITLES, Form, Viewer, render
-from services.web.forms import Submitted, submit, with_key
+from services.web.forms import Submitted, german, submit, with_key
+from services.web.labels import LIFE_DIMENSIONS, SERVICES
 
 M = TypeVar("M", bound=BaseModel)
 CONTEXT = "steering"
@@ -56,11 +57,9 @@ RESOLUTION_STATUSES = {
     "implemented": "umgesetzt",
     "evaluated": "evaluiert",
 }
-NEXT_STATUSES = {
-    "in_implementation": "Umsetzung begonnen",
-    "implemented": "umgesetzt",
-    "evaluated": "evaluiert (mit Indikator)",
-}
+NEXT_STATUSES = {"in_implementation": "Umsetzung begonnen", "implemented": "umgesetzt"}
+"""The status form's choices; ``evaluated`` has its own forms (``pages_steering_evaluation``)."""
+FIGURE_LABELS = {"dimensions": LIFE_DIMENSIONS, "services": SERVICES}
 VOTES = {"for": "Ja", "against": "Nein", "abstain": "Enthaltung"}
 RULES = {
     "advisory-member": "Beratende Mitglieder stimmen nicht ab.",
@@ -84,7 +83,16 @@ RULES = {
     "no-quorum": "Die Sitzung war nicht beschlussfähig.",
     "no-such-item": "Diesen Tagesordnungspunkt gibt es nicht.",
     "no-such-task": "Diesen Arbeitsauftrag gibt es nicht.",
+    "no-follow-up-task": "Die Umsetzung beginnt mit einem Arbeitsauftrag: bitte zuerst einen"
+    " erteilen.",
     "no-votes": "Es wurde noch keine Stimme abgegeben.",
+    "not-implemented": "Evaluiert wird ein Beschluss, wenn er umgesetzt ist.",
+    "date-before-last-step": "Das Datum liegt vor dem letzten Schritt des Beschlusses.",
+    "period-in-future": "Der Zeitraum muss am Tag der Evaluation (und heute) schon vorbei sein.",
+    "period-inverted": "Das Ende des Zeitraums liegt vor seinem Beginn.",
+    "periods-overlap": "Der Zeitraum nachher beginnt erst nach dem Ende des Zeitraums vorher.",
+    "unknown-life-dimension": "Bitte einen der angebotenen Lebensbereiche wählen.",
+    "unknown-service": "Bitte einen der angebotenen Dienste wählen.",
     "not-a-member": "Die Unterlagen der Lenkungsgruppe sind für ihre Koordinierungsstelle und"
     " ihre Mitglieder bestimmt.",
     "not-a-later-meeting": "Das Protokoll wird in einer späteren Sitzung der Gruppe genehmigt.",
@@ -209,9 +217,14 @@ def vote_counts(resolution: dict[str, Any]) -> dict[str, int]:
     return {code: sum(1 for v in votes.values() if v == code) for code in VOTES}
 
 
+def german_rule(rule: str, detail: str, status: int, facts: dict[str, Any]) -> str:
+    """``forms.submit``'s ``translate``: a steering rule's German message, else the shared
+    one (``forms.german``)."""
+    return RULES[rule] if rule in RULES else german(rule, detail, status)
+
+
 def translated(form: Form) -> None:
-    """Refusals of the steering context's rules in German (``forms.german`` knows only the
-    shared ones)."""
+    """The shared field types' English messages in German (the rules: ``german_rule``)."""
     for name, messages in form.errors.items():
         form.errors[name] = [_german(message) for message in messages]
 
@@ -230,7 +243,7 @@ def submit_steering(
     """``forms.submit`` for a steering command of ``tenant``'s groups (the REST handler)."""
 
     done = submit(
-        request, viewer, form, model, body, call, fields=fields,
+        request, viewer, form, model, body, call, fields=fields, translate=german_rule,
         work=lambda key: steering_work(request, viewer, tenant, key),
     )  # fmt: skip
     translated(form)

@@ -16,6 +16,7 @@ PAGES = (
     "pages_district",
     "pages_audit",
     "pages_steering",
+    "pages_steering_evaluation",
     "pages_office",
     "pages_office_work",
 )

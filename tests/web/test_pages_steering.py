@@ -137,10 +137,11 @@ def test_the_post_runs_a_meeting_through_the_forms_and_a_rheine_member_reads_it(
     assert done.status_code == 303, errors(done.text)
     before = head(platform)
     refused = post_form(
-        client, resolution, f"{resolution}/stand", {"status": "evaluated", "on": "2030-04-01"}
+        client, resolution, f"{resolution}/stand", {"status": "implemented", "on": "2030-04-01"}
     )
-    assert refused.status_code == 422
-    assert errors(refused.text)["status-indicator"] == "Bitte ausfüllen."
+    assert refused.status_code == 409
+    assert "Dieser Stand ist jetzt nicht möglich." in refused.text
+    assert f"{resolution}/evaluation" not in forms(client.get(resolution).text)  # not implemented
     assert head(platform) == before
     assert (
         post_form(
@@ -173,6 +174,98 @@ def test_the_post_runs_a_meeting_through_the_forms_and_a_rheine_member_reads_it(
     overview = client.get("/lenkungsgruppen/beschluesse").text
     assert overview.index("überfällig") < overview.index("Beschlussempfehlungen (")
     assert "Bedarf an Kita-Plätzen erheben" in overview
+
+
+def _implemented(client: TestClient, platform: Platform) -> str:
+    """A resolution passed, its task done and implemented, by the district's post."""
+    resolution = _resolution(client, _held_meeting(client, platform))
+    for member_id, _shown in VOTER.findall(client.get(resolution).text)[:3]:
+        post_form(
+            client, resolution, f"{resolution}/stimmen", {"member_id": member_id, "vote": "for"}
+        )
+    steps = [
+        ("ergebnis", {"on": "2030-03-01"}),
+        ("auftraege", {"title": "Kita-Plätze melden", "owner_institution": "Jugendamt",
+                       "due_on": "2030-06-30"}),
+        ("stand", {"status": "in_implementation", "on": "2030-04-01"}),
+        ("auftraege/1/erledigt", {"on": "2030-05-01"}),
+        ("stand", {"status": "implemented", "on": "2030-05-02"}),
+    ]  # fmt: skip
+    for action, fields in steps:
+        done = post_form(client, resolution, f"{resolution}/{action}", fields)
+        assert done.status_code == 303, (action, errors(done.text), done.text[-2000:])
+    return resolution
+
+
+FIGURE = {
+    "on": "2030-05-03", "life_dimension": "education", "service": "youth_office",
+    "before_from": "2022-01-01", "before_to": "2022-12-31",
+    "after_from": "2023-01-01", "after_to": "2023-12-31", "readjust": "ja",
+}  # fmt: skip
+
+
+def test_the_post_evaluates_with_the_indicator_counted_from_case_management(
+    client: TestClient, platform: Platform
+) -> None:
+    sign_in(client, "district_coordinator", KS)
+    resolution = _implemented(client, platform)
+    page = client.get(resolution).text
+    assert {f"{resolution}/evaluation", f"{resolution}/evaluation/von-hand"} <= set(forms(page))
+    assert '<option value="">alle Dienste</option>' in page
+    assert ">Bildung</option>" in page
+    assert ">Jugendamt (SGB VIII)</option>" in page
+    before = head(platform)
+    refusals = [
+        ({"before_from": "2022-12-31", "before_to": "2022-01-01"},
+         {"evaluate-before-to": "Das Ende des Zeitraums liegt vor seinem Beginn."}),
+        ({"after_from": "2022-06-01"},
+         {"evaluate-after-from": "Der Zeitraum nachher beginnt erst nach dem Ende des"
+          " Zeitraums vorher."}),
+        ({"after_to": "2099-12-31"},
+         {"evaluate-after-to": "Der Zeitraum muss am Tag der Evaluation (und heute) schon"
+          " vorbei sein."}),
+        ({"life_dimension": "astrologie"},
+         {"evaluate-life-dimension": "Bitte einen der angebotenen Lebensbereiche wählen."}),
+        ({"service": "wahrsagerei"},
+         {"evaluate-service": "Bitte einen der angebotenen Dienste wählen."}),
+        ({"before_from": ""}, {"evaluate-before-from": "Bitte ein gültiges Datum angeben."}),
+    ]  # fmt: skip
+    for changed, expected in refusals:
+        refused = post_form(client, resolution, f"{resolution}/evaluation", {**FIGURE, **changed})
+        assert refused.status_code == 422, changed
+        assert errors(refused.text) == expected
+        assert 'aria-invalid="true"' in refused.text
+        assert "Abgelehnt (" not in refused.text
+    assert head(platform) == before  # the refusals appended nothing
+    done = post_form(client, resolution, f"{resolution}/evaluation", FIGURE)
+    assert done.status_code == 303, errors(done.text)
+    assert done.headers["location"].endswith("?erledigt=evaluiert")
+    assert head(platform) == before + 1
+    shown = client.get(done.headers["location"]).text
+    assert "Die Evaluation ist gespeichert." in shown
+    assert "Verweisungen im Lebensbereich Bildung an Jugendamt (SGB VIII)" in shown
+    assert "Kennzahl aus dem Case Management kreis-steinfurt" in shown
+    assert "Vorher 01.01.2022–31.12.2022: 0" in shown
+    assert re.search(r"Nachsteuerung</dt><dd[^>]*>nötig<", shown)
+    assert f"{resolution}/evaluation" not in forms(shown)  # evaluated once
+
+
+def test_the_typed_in_indicator_stays_as_a_fallback(client: TestClient, platform: Platform) -> None:
+    sign_in(client, "district_coordinator", KS)
+    resolution = _implemented(client, platform)
+    typed = {"on": "2030-05-03", "indicator": "Kita-Plätze vermittelt", "before": "12",
+             "after": "17,5", "source": "Kita-Bedarfsplanung des Jugendamts 2023"}  # fmt: skip
+    before = head(platform)
+    refused = post_form(client, resolution, f"{resolution}/evaluation/von-hand",
+                        {**typed, "indicator": ""})  # fmt: skip
+    assert errors(refused.text) == {"hand-indicator": "Bitte ausfüllen."}
+    assert head(platform) == before
+    done = post_form(client, resolution, f"{resolution}/evaluation/von-hand", typed)
+    assert done.status_code == 303, errors(done.text)
+    shown = client.get(resolution).text
+    assert "Kita-Plätze vermittelt" in shown
+    assert "17,5" in shown
+    assert "Kita-Bedarfsplanung des Jugendamts 2023" in shown
 
 
 def test_a_refused_form_shows_the_german_error_next_to_the_field_and_appends_nothing(
