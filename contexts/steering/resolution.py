@@ -200,10 +200,18 @@ class Resolution(Aggregate):
     ) -> None:  # fmt: skip
         self.tasks[task - 1]["done_on"] = on
 
+    def _not_before_last_step(self, on: date) -> None:
+        """A status step is dated on or after the step before it (passed, implementation
+        begun, implemented): an evaluation cannot precede what it evaluates."""
+        if self.history and on.isoformat() < self.history[-1][1]:
+            raise DomainError("date-before-last-step", f"the resolution was {self.history[-1][0]}"
+                              f" on {self.history[-1][1]}", field="on")  # fmt: skip
+
     def start_implementation(self, on: date) -> None:
         self._passed_only()
         if self.status != "passed":
             raise Conflict("status-not-allowed", f"the resolution is {self.status} already")
+        self._not_before_last_step(on)
         if not self.tasks:
             raise DomainError(
                 "no-follow-up-task", "implementation starts with follow-up tasks: assign one"
@@ -223,6 +231,7 @@ class Resolution(Aggregate):
         open_tasks = [t["task"] for t in self.tasks if not t["done_on"]]
         if open_tasks:
             raise DomainError("tasks-open", "tasks are open", open_tasks=open_tasks)
+        self._not_before_last_step(on)
         self._implemented(self.group_id, on.isoformat(), self.topic_tenant, self.topic_id)
 
     @event(Implemented)
@@ -242,6 +251,7 @@ class Resolution(Aggregate):
         self, on: date, indicator: str, before: str, after: str, source: str, readjust: bool
     ) -> None:
         self.implemented_only()
+        self._not_before_last_step(on)
         self._evaluated(self.group_id, on.isoformat(), indicator, before, after, source, readjust,
                         self.topic_tenant, self.topic_id)  # fmt: skip
 

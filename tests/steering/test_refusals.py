@@ -96,6 +96,18 @@ def test_votes_follow_the_rules_of_procedure_and_refusals_append_nothing(
     refused(client, heads, status, {"status": "evaluated", "on": "2022-03-01", "evaluation": {
         "indicator": "Kita", "before": "1", "after": "2", "source": "Zählung"}}, district, 422,
         "not-implemented")  # fmt: skip
+    task = {"title": "Vorrangregel", "owner_institution": "Jugendamt", "due_on": "2022-06-01"}
+    post(client, district, f"{KS}/resolutions/{resolution}/tasks", task)
+    heads = (platform.store, platform.store.heads())
+    refused(
+        client,
+        heads,
+        status,
+        {"status": "in_implementation", "on": "2022-01-31"},
+        district,
+        422,
+        "date-before-last-step",
+    )  # fmt: skip  (the result: 2022-02-01)
     # Without quorum (1 of 3 voting members present) no vote is taken.
     meeting = held_meeting(client, district, "kreis-steinfurt", group["id"], [ki], on="2022-03-01")
     view = ok(client.get(f"{KS}/meetings/{meeting}", headers=district))
