@@ -18,7 +18,6 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from kim.cli import main
 from runtime import audit
 from runtime.eventstore import chain
 from runtime.eventstore.base import EventLogStore
@@ -26,7 +25,6 @@ from runtime.eventstore.postgres import PostgresEventLogStore
 from runtime.eventstore.records import LogRecord
 from runtime.eventstore.sqlite import SqliteEventLogStore
 from runtime.platform import Platform
-from runtime.settings import Settings, get_settings
 from runtime.signing import (
     SignedHead,
     Signer,
@@ -304,47 +302,6 @@ def test_a_checkpoint_changed_in_the_auditors_file_is_not_used(
     other = load_signer(elsewhere() / "other.json", create=True)
     found = read_auditor_file(export_lines(other.public_key, store.signed_checkpoints(TENANT)))
     assert found.heads == []
-
-
-def test_kim_audit_checkpoint_export_and_verify_against(
-    store: EventLogStore,
-    settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    five_events(store)
-    monkeypatch.setenv("KIM_EVENT_STORE", settings.event_store)
-    monkeypatch.setenv("KIM_PG_SCHEMA", settings.pg_schema)
-    monkeypatch.setenv("KIM_SIGNING_KEY_FILE", str(tmp_path / "keys" / "signing.json"))
-    get_settings.cache_clear()
-    kept = tmp_path / "auditor" / "checkpoints.jsonl"
-    kept.parent.mkdir()
-    try:
-        assert main(["audit", "checkpoint", "--export", str(kept)]) == 2  # no key yet
-        assert main(["audit", "checkpoint", "--init-key"]) == 0
-        assert main(["audit", "checkpoint", "--init-key"]) == 2  # never overwritten
-        assert main(["audit", "checkpoint", "--export", str(kept)]) == 0
-        lines = kept.read_text(encoding="utf-8").splitlines()
-        assert '"kind":"kim-checkpoints"' in lines[0]
-        assert len(lines) == 2
-        assert main(["audit", "verify", "--against", str(kept)]) == 0
-        five_events_more(store)
-        capsys.readouterr()
-        assert main(["audit", "verify", "--against", str(kept)]) == 3  # not yet covered
-        said = " ".join(capsys.readouterr().err.split())
-        assert "Unverändert" not in said  # a tail after the signed head never reads intact
-        assert "nicht alle sind durch signierte Prüfpunkte abgedeckt" in said, said
-        assert f"Noch nicht abgedeckt: {TENANT}/{CONTEXT}, Positionen 6 bis 6" in said, said
-        assert main(["audit", "verify"]) == 0
-        with raw(store) as run:
-            run("UPDATE {s}events SET actor = ? WHERE tenant = ? AND position = 2", ("x", TENANT))
-        assert main(["audit", "verify", "--against", str(kept)]) == 1
-        said = " ".join(capsys.readouterr().err.split())
-        assert "erste fehlerhafte Position 2: Inhalt oder Reihenfolge passen nicht zur" in said
-        assert main(["audit", "verify", "--against", str(tmp_path / "missing")]) == 2
-    finally:
-        get_settings.cache_clear()
 
 
 def five_events_more(store: EventLogStore) -> None:
