@@ -21,6 +21,9 @@ from contexts.audit.access import audit_refusal
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
+from contexts.steering import access as steering_access
+from contexts.steering.group import member_of
+from projections.steering import NAME as STEERING
 from runtime import audit as chain_audit
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Access, Principal, Role, authorize
@@ -276,6 +279,23 @@ def queries(
 REPORT_ROLES = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR, Role.STEERING_MEMBER}
 
 
+def sits_in_a_group(principal: Principal, tenant: str, platform: Platform) -> bool:
+    """A steering member of another tenant who sits in one of ``tenant``'s steering groups
+    today (Rheine's post in Kreis Steinfurt's group) reads the report to which the group
+    contributes, as it reads the group's papers (``contexts.steering.access``)."""
+    if Role.STEERING_MEMBER not in principal.roles or principal.tenant == tenant:
+        return False
+    caller = steering_access.Caller(principal.tenant, frozenset(r.value for r in principal.roles),
+                                    principal.subject, principal.position)  # fmt: skip
+    today = date.today()
+    return any(
+        steering_access.members_represented(
+            caller, [member_of(m) for m in row.doc["members"].values()], today
+        )
+        for row in platform.read.rows(STEERING, [tenant], "SteeringGroup")
+    )
+
+
 def yearly_view(report: YearlyReport, recorded: int | None) -> dict[str, Any]:
     """The report as JSON: its sections' rows with their codes, numbers and events."""
     head = report.head
@@ -331,14 +351,15 @@ def get_yearly_report(
     """Jahresbericht an Sozialausschuss und Integrationsrat, from the events only (issue 18).
 
     For the tenant's coordination posts and steering members and those of the tenants above
-    it (counts, no personal data), and for auditors within their mandate (recorded in the
+    it (counts, no personal data), for members of another tenant who sit in one of its
+    steering groups, and for auditors within their mandate (recorded in the
     audit trail). As of the end of ``as_of`` the same report gives the same bytes as
     Markdown and PDF; without it, or as of a day not yet ended, it is marked provisional.
     """
     recorded = None
     if Role.AUDITOR in principal.roles:
         check_mandate(principal, tenant.key, platform)
-    else:
+    elif not sits_in_a_group(principal, tenant.key, platform):
         authorize(
             principal, tenant.key, platform.directory(), roles=REPORT_ROLES,
             access=Access.AGGREGATE,

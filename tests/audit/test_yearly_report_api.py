@@ -9,6 +9,7 @@ the later events are stamped the next day (SQLite's clock; PostgreSQL stamps its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from runtime.settings import Settings, get_settings
 from tests.access_rules import ROLES, TENANTS, covers
 from tests.audit.pdf_text import text
 from tests.audit.yearly_scenario import TOWN, YEAR, write_year
+from tests.steering.support import RHEINE_POST
 from tests.support import Auth
 
 URL = "/audit/tenants/{tenant}/yearly-report/{year}"
@@ -70,7 +72,9 @@ def test_the_report_as_of_a_past_day_gives_the_same_bytes_after_later_events(
 
 
 @EMBEDDED
-def test_who_may_read_the_report(client: TestClient, platform: Platform, auth: Auth) -> None:
+def test_who_may_read_the_report(
+    client: TestClient, platform: Platform, auth: Auth, token: Callable[..., str]
+) -> None:
     def audit_head() -> int:
         return platform.store.head(TOWN, "audit")
 
@@ -99,7 +103,14 @@ def test_who_may_read_the_report(client: TestClient, platform: Platform, auth: A
     assert pdf.headers["content-type"] == "application/pdf"
     assert "Anlage: Ereignisse" in text(pdf.content)
     assert audit_head() == before + 1
+    # A member of the town who sits in the district's steering group reads the district's
+    # report too, as it reads the group's papers; the town's other members do not.
+    seated = {"Authorization": "Bearer " + token(TOWN, "steering_member", subject=RHEINE_POST)}
+    district = client.get(URL.format(tenant="kreis-steinfurt", year=YEAR), headers=seated)
+    assert district.status_code == 200, district.text
+    assert district.json()["tenant"] == "kreis-steinfurt"
     refused = [
+        ("kreis-steinfurt", auth(TOWN, "steering_member"), "tenant-not-allowed"),
         (TOWN, auth(TOWN, "case_manager"), "role-not-allowed"),
         (TOWN, auth(TOWN, "immigration_officer"), "role-not-allowed"),
         (TOWN, auth("aachen", "coordinator"), "tenant-not-allowed"),
