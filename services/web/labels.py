@@ -93,6 +93,13 @@ APPOINTMENT_KINDS = {
     "closing": "Abschlussgespräch",
     "other": "Sonstiges",
 }
+ACHIEVEMENT_KINDS = {
+    "language_certificate": "Sprachzertifikat",
+    "integration_course": "Integrationskurs bestanden",
+    "naturalisation_test": "Einbürgerungstest bestanden",
+    "employment": "Sozialversicherungspflichtige Beschäftigung",
+    "qualification": "Schul- oder Berufsabschluss",
+}
 
 ALL = {
     "role": ROLES,
@@ -107,6 +114,7 @@ ALL = {
     "consent": CONSENT_PURPOSES,
     "approval": APPROVAL_STEPS,
     "appointment": APPOINTMENT_KINDS,
+    "achievement": ACHIEVEMENT_KINDS,
 }
 
 

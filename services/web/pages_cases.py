@@ -9,6 +9,7 @@ in ``pages_case_work``.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from uuid import UUID
 from fastapi import Request
 from fastapi.responses import Response
 
+from contexts.case_management.case_achievements import LEVELS
 from contexts.case_management.domain import (
     ALLOWED,
     GOALS_AGREED_STATES,
@@ -55,6 +57,8 @@ DUE_DAYS = 14
 """Appointments and deadlines of the coming days shown as due."""
 CONSENT_DAYS = 30
 """Consents ending within this many days are listed as expiring."""
+TENANT = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+"""An office named in the case page's query (``weitergegeben``): a tenant id, or dropped."""
 
 
 def _caseload(request: Request, viewer: ViewerDep) -> dict[str, Any] | None:
@@ -213,7 +217,7 @@ def open_case(request: Request, viewer: ViewerDep, data: FormDep, person: UUID) 
 # -- the case page ---------------------------------------------------------------------------
 CASE_FORMS = (
     "assess", "goals", "linking", "monitoring", "reassessment", "close", "referral",
-    "contact", "note", "consent",
+    "contact", "note", "consent", "achievement",
 )  # fmt: skip
 REFERRAL_FORMS = ("answer", "complete")
 
@@ -243,7 +247,7 @@ def steps_allowed(case: Any) -> set[str]:
     if CaseState.CLOSED in allowed:
         found.add("close")
     if state != CaseState.CLOSED:
-        found |= {"contact", "note", "consent"}
+        found |= {"contact", "note", "consent", "achievement"}
     return found
 
 
@@ -253,6 +257,7 @@ def case_page(
     case_id: UUID,
     failed: tuple[str, Form] | None = None,
     done: str | None = None,
+    shared: list[str] | None = None,
 ) -> Response:
     """The case with its cycle: only the steps its state allows, as forms."""
     work = case_work(request, viewer)
@@ -288,11 +293,19 @@ def case_page(
         closure_reasons=list(labels.CLOSURE_REASONS.items()),
         channels=list(labels.CONTACT_CHANNELS.items()),
         needs=list(labels.NEED_LEVELS.items()),
+        achievement_kinds=list(labels.ACHIEVEMENT_KINDS.items()),
+        levels=[(level, level) for level in LEVELS],
+        shared=shared or [],
     )
 
 
 @router.get("/faelle/{case_id}")
 def show_case(
-    request: Request, viewer: ViewerDep, case_id: UUID, erledigt: str | None = None
+    request: Request,
+    viewer: ViewerDep,
+    case_id: UUID,
+    erledigt: str | None = None,
+    weitergegeben: str | None = None,
 ) -> Response:
-    return case_page(request, viewer, case_id, done=erledigt)
+    shared = [t for t in (weitergegeben or "").split(",") if TENANT.match(t)]
+    return case_page(request, viewer, case_id, done=erledigt, shared=shared)

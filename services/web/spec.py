@@ -12,6 +12,7 @@ PAGES = (
     "signin",
     "pages_cases",
     "pages_case_work",
+    "pages_case_achievements",
     "pages_coordination",
     "pages_district",
     "pages_audit",
