@@ -4,8 +4,9 @@ The figure (``contexts/steering/indicator.py``): the referrals proposed within a
 cases whose assessment in force that day (the last ``Assessed`` on or before the referral)
 states a need in the life dimension, to the service if one is given. Counted by the yearly
 report's own code (``services.audit.yearly_cases.referrals_between``) from one fold of one
-case management log (the topic's tenant, else the group's), read once at evaluation time:
-the cost is that of the yearly report for one tenant, never per request of a reader.
+case management log (the topic's tenant, else the group's), read once at evaluation time,
+never for a reader: the cost of the yearly report for one tenant, which grows with the
+tenant's history (contexts/steering/README.md, "The indicator", says what would make it flat).
 
 Events behind each number: per referral its proposal (and answer, completion), and the
 assessment that put the case in the life dimension. Ids only, no case or person id.
