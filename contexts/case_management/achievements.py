@@ -49,12 +49,12 @@ class AchievementCommands(IntakeCommands):
         """Record it on the case; share it where the person's consent allows (one save)."""
         case = self._case(case_id, expected_version)
         case.record_achievement(kind, level, achieved_on, on)
-        person = self.get_person(case.person_id)
-        shared = [
-            r
-            for r in self.accepted_intakes_of(case.person_id)
-            if person.consents_to(ConsentPurpose.ACHIEVEMENTS, r.office, on)
-        ]
+        shared = self.accepted_intakes_of(case.person_id)
+        if shared:  # the person's consents are read only where an office referred them
+            person = self.get_person(case.person_id)
+            shared = [
+                r for r in shared if person.consents_to(ConsentPurpose.ACHIEVEMENTS, r.office, on)
+            ]
         for request in shared:
             request.share(kind, level, achieved_on, on)
         recordings = self.save(case, *shared)

@@ -21,9 +21,6 @@ from contexts.audit.access import audit_refusal
 from contexts.audit.application import AuditApplication
 from contexts.coordination.application import CoordinationApplication
 from contexts.coordination.statement import Statement, VacancyRule
-from contexts.steering import access as steering_access
-from contexts.steering.group import member_of
-from projections.steering import NAME as STEERING
 from runtime import audit as chain_audit
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
 from runtime.http.auth import Access, Principal, Role, authorize
@@ -37,6 +34,7 @@ from services.audit.report import Head, prepare, to_csv, to_pdf
 from services.audit.trail import directory_knowing, record_query
 from services.audit.yearly import YearlyReport, file_name
 from services.audit.yearly import prepare as prepare_yearly
+from services.steering.access import sits_in_a_group
 
 router = APIRouter(prefix="/audit/tenants/{tenant}", tags=["audit"])
 
@@ -277,23 +275,6 @@ def queries(
 
 
 REPORT_ROLES = {Role.COORDINATOR, Role.DISTRICT_COORDINATOR, Role.STEERING_MEMBER}
-
-
-def sits_in_a_group(principal: Principal, tenant: str, platform: Platform) -> bool:
-    """A steering member of another tenant who sits in one of ``tenant``'s steering groups
-    today (Rheine's post in Kreis Steinfurt's group) reads the report to which the group
-    contributes, as it reads the group's papers (``contexts.steering.access``)."""
-    if Role.STEERING_MEMBER not in principal.roles or principal.tenant == tenant:
-        return False
-    caller = steering_access.Caller(principal.tenant, frozenset(r.value for r in principal.roles),
-                                    principal.subject, principal.position)  # fmt: skip
-    today = date.today()
-    return any(
-        steering_access.members_represented(
-            caller, [member_of(m) for m in row.doc["members"].values()], today
-        )
-        for row in platform.read.rows(STEERING, [tenant], "SteeringGroup")
-    )
 
 
 def yearly_view(report: YearlyReport, recorded: int | None) -> dict[str, Any]:

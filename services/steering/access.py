@@ -20,16 +20,36 @@ from fastapi.responses import JSONResponse
 
 from contexts.steering import access
 from contexts.steering.application import SteeringApplication
-from contexts.steering.group import Member, SteeringGroup
-from projections.steering import application
+from contexts.steering.group import Member, SteeringGroup, member_of
+from projections.steering import NAME, application
 from runtime.http.app import PlatformDep, PrincipalDep, TenantDep
+from runtime.http.auth import Principal, Role
 from runtime.http.commands import CommandRunner
 from runtime.http.problems import Problem
 from runtime.http.reads import caught_up, next_link
+from runtime.platform import Platform
 from runtime.readstore import Row
 
 TAKING_PART = access.FIGURE_ROLES
 CONTEXT = "steering"
+
+
+def caller_of(p: Principal) -> access.Caller:
+    """The facts of a token the steering rules ask about."""
+    return access.Caller(p.tenant, frozenset(r.value for r in p.roles), p.subject, p.position)
+
+
+def sits_in_a_group(principal: Principal, tenant: str, platform: Platform) -> bool:
+    """A steering member of another tenant who sits in one of ``tenant``'s steering groups
+    today (Rheine's post in Kreis Steinfurt's group): the group's members, from its read
+    model rows (one read of the tenant's groups)."""
+    if Role.STEERING_MEMBER not in principal.roles or principal.tenant == tenant:
+        return False
+    caller, today = caller_of(principal), date.today()
+    return any(
+        access.members_represented(caller, [member_of(m) for m in r.doc["members"].values()], today)
+        for r in platform.read.rows(NAME, [tenant], "SteeringGroup")
+    )
 
 
 @dataclass(frozen=True)
@@ -38,8 +58,7 @@ class SteeringWork(CommandRunner[SteeringApplication]):
 
     @property
     def caller(self) -> access.Caller:
-        p = self.principal
-        return access.Caller(p.tenant, frozenset(r.value for r in p.roles), p.subject, p.position)
+        return caller_of(self.principal)
 
     def post(self) -> None:
         """The group tenant's coordination post, or 403."""
